@@ -1,0 +1,368 @@
+/* The property table, the key=value file reader and the generated docs.
+ *
+ * Each row names a field of struct rs_config by offset, so setting, default
+ * values and documentation come from the same place and cannot drift apart.
+ * Values are validated on set; a config that loaded is a config that is
+ * usable (apart from reachability of the servers it names). */
+#include "riskstream/config.h"
+
+#include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "riskstream/mem.h"
+
+enum prop_type {
+    PROP_STRING,
+    PROP_INT,
+    PROP_ENUM,
+};
+
+struct prop {
+    const char *name;
+    enum prop_type type;
+    size_t offset;
+    const char *def;
+    long long min, max;     /* PROP_INT */
+    const char *choices[5]; /* PROP_ENUM, NULL-terminated */
+    const char *desc;
+};
+
+#define STR(field) PROP_STRING, offsetof(struct rs_config, field)
+#define INT(field) PROP_INT, offsetof(struct rs_config, field)
+#define ENUM(field) PROP_ENUM, offsetof(struct rs_config, field)
+
+static const struct prop props[] = {
+    {"app.id", STR(app_id), "riskstream", 0, 0, {NULL},
+     "Name of this riskstream application. The default consumer group "
+     "(kafka.group.id) and the prefix of the transactional ids."},
+    {"topic.invoices", STR(topic_invoices), "invoices", 0, 0, {NULL},
+     "Input topic of Invoice events, keyed by customer id."},
+    {"topic.payments", STR(topic_payments), "payments", 0, 0, {NULL},
+     "Input topic of Payment events, keyed by customer id."},
+    {"topic.bureau", STR(topic_bureau), "bureau", 0, 0, {NULL},
+     "Input topic of CreditBureauEvent events, keyed by customer id."},
+    {"topic.communications", STR(topic_communications), "communications", 0,
+     0, {NULL},
+     "Input topic of Communication events, keyed by customer id."},
+    {"topic.alerts", STR(topic_alerts), "alerts", 0, 0, {NULL},
+     "Output topic of RiskAlert records, keyed by customer id."},
+    {"topic.deadletter", STR(topic_deadletter), "deadletter", 0, 0, {NULL},
+     "Output topic of DeadLetter records: input that could not be used, with "
+     "its original bytes and the reason."},
+    {"topic.partitions", INT(topic_partitions), "4", 1, 10000, {NULL},
+     "Partition count `riskstream topics` creates the topics with. The four "
+     "input topics must have the same count (they are co-partitioned)."},
+    {"schema.dir", STR(schema_dir), "schemas", 0, 0, {NULL},
+     "Directory of the Avro writer schemas (*.avsc) and of ids.txt, which maps "
+     "Confluent schema ids to schema files."},
+    {"redis.host", STR(redis_host), "127.0.0.1", 0, 0, {NULL},
+     "Redis server host name or address."},
+    {"redis.port", INT(redis_port), "6379", 1, 65535, {NULL},
+     "Redis server TCP port."},
+    {"redis.password", STR(redis_password), "", 0, 0, {NULL},
+     "Password sent with AUTH after connecting; empty sends no AUTH."},
+    {"redis.timeout.ms", INT(redis_timeout_ms), "5000", 1, 600000, {NULL},
+     "Timeout for connecting to Redis and for each reply."},
+    {"redis.prefix", STR(redis_prefix), "rs", 0, 0, {NULL},
+     "Prefix of every Redis key riskstream writes, so several deployments can "
+     "share one Redis."},
+    {"log.level", ENUM(log_level), "info", 0, 0,
+     {"error", "warn", "info", "debug", NULL},
+     "Lowest level of log lines written to stderr."},
+};
+
+#define NPROPS (sizeof(props) / sizeof(props[0]))
+
+const struct rs_kafka_default rs_kafka_defaults[] = {
+    {RS_KAFKA_ROLE_CONSUMER, "enable.auto.commit", "false",
+     "offsets are committed with the alerts in one transaction"},
+    {RS_KAFKA_ROLE_CONSUMER, "enable.auto.offset.store", "false",
+     "riskstream decides which offsets are done"},
+    {RS_KAFKA_ROLE_CONSUMER, "auto.offset.reset", "earliest",
+     "a new group starts at the beginning of history, not at its end"},
+    {RS_KAFKA_ROLE_CONSUMER, "isolation.level", "read_committed",
+     "never act on input from aborted transactions"},
+    {RS_KAFKA_ROLE_CONSUMER, "partition.assignment.strategy", "range",
+     "keeps the same partition number of every co-partitioned topic on one "
+     "member"},
+    {RS_KAFKA_ROLE_PRODUCER, "enable.idempotence", "true",
+     "no duplicates or reordering from producer retries"},
+    {RS_KAFKA_ROLE_PRODUCER, "partitioner", "murmur2_random",
+     "the partitioner of Java producers: a key lands on the same partition "
+     "whichever client wrote it, so topics stay co-partitioned"},
+    {RS_KAFKA_ROLE_PRODUCER, "linger.ms", "5",
+     "small batches, low latency"},
+    {RS_KAFKA_ROLE_TXN_PRODUCER, "transaction.timeout.ms", "60000",
+     "the broker aborts a transaction of a dead instance after this long"},
+    {RS_KAFKA_ROLE_TXN_PRODUCER, "message.timeout.ms", "30000",
+     "must stay below transaction.timeout.ms"},
+    {RS_KAFKA_ROLE_CONSUMER, NULL, NULL, NULL},
+};
+
+static const struct prop *prop_find(const char *name)
+{
+    for (size_t i = 0; i < NPROPS; i++)
+        if (strcmp(props[i].name, name) == 0)
+            return &props[i];
+    return NULL;
+}
+
+static int prop_set(struct rs_config *conf, const struct prop *p,
+                    const char *value, char *errstr, size_t errstr_size)
+{
+    char *field = (char *)conf + p->offset;
+
+    switch (p->type) {
+    case PROP_STRING: {
+        char **s = (char **)(void *)field;
+
+        free(*s);
+        *s = rs_strdup(value);
+        return 0;
+    }
+    case PROP_INT: {
+        char *end;
+        long long v;
+
+        errno = 0;
+        v = strtoll(value, &end, 10);
+        if (errno || end == value || *end != '\0') {
+            snprintf(errstr, errstr_size, "'%s': '%s' is not a whole number",
+                     p->name, value);
+            return -1;
+        }
+        if (v < p->min || v > p->max) {
+            snprintf(errstr, errstr_size,
+                     "'%s': %lld is out of range (%lld to %lld)", p->name, v,
+                     p->min, p->max);
+            return -1;
+        }
+        *(long long *)(void *)field = v;
+        return 0;
+    }
+    case PROP_ENUM:
+        for (int i = 0; p->choices[i]; i++) {
+            if (strcmp(p->choices[i], value) == 0) {
+                *(long long *)(void *)field = i;
+                return 0;
+            }
+        }
+        snprintf(errstr, errstr_size, "'%s': '%s' is not one of the choices",
+                 p->name, value);
+        return -1;
+    }
+    return -1;
+}
+
+struct rs_config *rs_config_new(void)
+{
+    struct rs_config *conf = rs_calloc(1, sizeof(*conf));
+    char errstr[256];
+
+    for (size_t i = 0; i < NPROPS; i++)
+        if (prop_set(conf, &props[i], props[i].def, errstr, sizeof(errstr)))
+            abort(); /* a bad default is a programming error */
+    return conf;
+}
+
+void rs_config_destroy(struct rs_config *conf)
+{
+    if (!conf)
+        return;
+    for (size_t i = 0; i < NPROPS; i++)
+        if (props[i].type == PROP_STRING)
+            free(*(char **)(void *)((char *)conf + props[i].offset));
+    for (size_t i = 0; i < conf->kafka_count; i++) {
+        free(conf->kafka[i].key);
+        free(conf->kafka[i].value);
+    }
+    free(conf->kafka);
+    free(conf);
+}
+
+/* Checks a pass-through key against librdkafka itself, so a typo is caught
+ * when the file is read and not when the first client is created. */
+static int kafka_check(const char *key, const char *value, char *errstr,
+                       size_t errstr_size)
+{
+    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    char why[256];
+    int rc = 0;
+
+    if (rd_kafka_conf_set(kc, key, value, why, sizeof(why)) !=
+        RD_KAFKA_CONF_OK) {
+        snprintf(errstr, errstr_size, "'kafka.%s': %s", key, why);
+        rc = -1;
+    }
+    rd_kafka_conf_destroy(kc);
+    return rc;
+}
+
+int rs_config_set(struct rs_config *conf, const char *key, const char *value,
+                  char *errstr, size_t errstr_size)
+{
+    const struct prop *p;
+
+    if (strncmp(key, "kafka.", 6) == 0) {
+        const char *k = key + 6;
+
+        if (!*k) {
+            snprintf(errstr, errstr_size, "'%s': empty librdkafka key", key);
+            return -1;
+        }
+        if (kafka_check(k, value, errstr, errstr_size))
+            return -1;
+        for (size_t i = 0; i < conf->kafka_count; i++) {
+            if (strcmp(conf->kafka[i].key, k) == 0) {
+                free(conf->kafka[i].value);
+                conf->kafka[i].value = rs_strdup(value);
+                return 0;
+            }
+        }
+        rs_grow((void **)&conf->kafka, &conf->kafka_cap, conf->kafka_count + 1,
+                sizeof(*conf->kafka));
+        conf->kafka[conf->kafka_count].key = rs_strdup(k);
+        conf->kafka[conf->kafka_count].value = rs_strdup(value);
+        conf->kafka_count++;
+        return 0;
+    }
+    p = prop_find(key);
+    if (!p) {
+        snprintf(errstr, errstr_size,
+                 "unknown configuration key '%s' (see docs/configuration.md)",
+                 key);
+        return -1;
+    }
+    return prop_set(conf, p, value, errstr, errstr_size);
+}
+
+const char *rs_config_kafka_get(const struct rs_config *conf, const char *key)
+{
+    for (size_t i = 0; i < conf->kafka_count; i++)
+        if (strcmp(conf->kafka[i].key, key) == 0)
+            return conf->kafka[i].value;
+    return NULL;
+}
+
+static char *trim(char *s)
+{
+    char *end;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
+                       end[-1] == '\n'))
+        *--end = '\0';
+    return s;
+}
+
+int rs_config_load_file(struct rs_config *conf, const char *path, char *errstr,
+                        size_t errstr_size)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    char why[512];
+    int lineno = 0;
+    int rc = -1;
+
+    if (!f) {
+        snprintf(errstr, errstr_size, "cannot open config file '%s': %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        char *s, *eq;
+
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(errstr, errstr_size, "%s:%d: line longer than %zu bytes",
+                     path, lineno, sizeof(line) - 2);
+            goto out;
+        }
+        s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(errstr, errstr_size, "%s:%d: expected 'key = value'",
+                     path, lineno);
+            goto out;
+        }
+        *eq = '\0';
+        if (rs_config_set(conf, trim(s), trim(eq + 1), why, sizeof(why))) {
+            snprintf(errstr, errstr_size, "%s:%d: %s", path, lineno, why);
+            goto out;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(errstr, errstr_size, "cannot read config file '%s'", path);
+        goto out;
+    }
+    rc = 0;
+out:
+    fclose(f);
+    return rc;
+}
+
+static const char *role_name(enum rs_kafka_role role)
+{
+    switch (role) {
+    case RS_KAFKA_ROLE_CONSUMER:
+        return "consumer";
+    case RS_KAFKA_ROLE_PRODUCER:
+        return "producer";
+    case RS_KAFKA_ROLE_TXN_PRODUCER:
+        return "transactional producer";
+    }
+    return "?";
+}
+
+void rs_config_write_doc(FILE *out)
+{
+    fputs("# Configuration\n\n"
+          "<!-- Generated by `riskstream config-doc` from the property table "
+          "in src/config.c. Do not edit: CI fails when this file is stale. "
+          "-->\n\n"
+          "riskstream reads a file of `key = value` lines (`#` starts a "
+          "comment) given with `--config FILE`; `--set key=value` overrides "
+          "one key on the command line. Unknown keys are errors.\n\n"
+          "| key | type | default | range | description |\n"
+          "|---|---|---|---|---|\n",
+          out);
+    for (size_t i = 0; i < NPROPS; i++) {
+        const struct prop *p = &props[i];
+        char range[128] = "";
+
+        if (p->type == PROP_INT) {
+            snprintf(range, sizeof(range), "%lld – %lld", p->min, p->max);
+        } else if (p->type == PROP_ENUM) {
+            size_t n = 0;
+
+            for (int c = 0; p->choices[c]; c++)
+                n += (size_t)snprintf(range + n, sizeof(range) - n, "%s%s",
+                                      c ? ", " : "", p->choices[c]);
+        }
+        fprintf(out, "| `%s` | %s | %s%s%s | %s | %s |\n", p->name,
+                p->type == PROP_INT    ? "integer"
+                : p->type == PROP_ENUM ? "enum"
+                                       : "string",
+                *p->def ? "`" : "", *p->def ? p->def : "(empty)",
+                *p->def ? "`" : "", range, p->desc);
+    }
+    fputs("\n## librdkafka settings (`kafka.*`)\n\n"
+          "Every key that starts with `kafka.` is passed to librdkafka with "
+          "the prefix removed, e.g. `kafka.bootstrap.servers = "
+          "127.0.0.1:9092`; see librdkafka's CONFIGURATION.md for the keys. "
+          "Keys are checked against librdkafka when the file is read. "
+          "`kafka.group.id` defaults to `app.id`. riskstream sets these "
+          "defaults first; a `kafka.*` setting overrides them:\n\n"
+          "| client | key | value | why |\n|---|---|---|---|\n",
+          out);
+    for (const struct rs_kafka_default *d = rs_kafka_defaults; d->key; d++)
+        fprintf(out, "| %s | `%s` | `%s` | %s |\n", role_name(d->role), d->key,
+                d->value, d->why);
+}

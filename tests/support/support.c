@@ -1,0 +1,137 @@
+/* Test helpers: source paths, service addresses, unique names (support.h). */
+#include "support.h"
+
+#include <hiredis/hiredis.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "riskstream/mem.h"
+
+const char *rs_test_path(const char *relative)
+{
+    static char buf[4096];
+
+    snprintf(buf, sizeof(buf), "%s/%s", RS_SOURCE_DIR, relative);
+    return buf;
+}
+
+char *rs_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *data;
+    long size = 0;
+
+    if (!f)
+        fail_msg("cannot open '%s'", path);
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        fail_msg("cannot size '%s'", path);
+    }
+    data = rs_malloc((size_t)size + 1);
+    if (fread(data, 1, (size_t)size, f) != (size_t)size) {
+        fclose(f);
+        free(data);
+        fail_msg("cannot read '%s'", path);
+    }
+    fclose(f);
+    data[size] = '\0';
+    if (len)
+        *len = (size_t)size;
+    return data;
+}
+
+const char *rs_test_kafka_brokers(void)
+{
+    const char *v = getenv("RS_TEST_KAFKA");
+
+    return v && *v ? v : "127.0.0.1:19092";
+}
+
+static const char *redis_addr(void)
+{
+    const char *v = getenv("RS_TEST_REDIS");
+
+    return v && *v ? v : "127.0.0.1:16379";
+}
+
+const char *rs_test_redis_host(void)
+{
+    static char host[256];
+    const char *addr = redis_addr();
+    const char *colon = strrchr(addr, ':');
+    size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
+
+    if (n >= sizeof(host))
+        n = sizeof(host) - 1;
+    memcpy(host, addr, n);
+    host[n] = '\0';
+    return host;
+}
+
+int rs_test_redis_port(void)
+{
+    const char *colon = strrchr(redis_addr(), ':');
+
+    return colon ? atoi(colon + 1) : 6379;
+}
+
+void rs_test_require_kafka(void)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t *rk;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err;
+
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", rs_test_kafka_brokers(),
+                          errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+        fail_msg("bad test broker address: %s", errstr);
+    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr));
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (!rk)
+        fail_msg("cannot create a Kafka client: %s", errstr);
+    err = rd_kafka_metadata(rk, 0, NULL, &md, 15000);
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(rk);
+    if (err)
+        fail_msg("the Kafka broker at '%s' did not answer: %s (start it with "
+                 "deploy/local/kafka.sh start)",
+                 rs_test_kafka_brokers(), rd_kafka_err2str(err));
+}
+
+void rs_test_require_redis(void)
+{
+    struct timeval tv = {5, 0};
+    redisContext *c = redisConnectWithTimeout(rs_test_redis_host(),
+                                              rs_test_redis_port(), tv);
+    redisReply *r;
+
+    if (!c || c->err) {
+        const char *why = c ? c->errstr : "out of memory";
+
+        fail_msg("Redis at '%s:%d' is not reachable: %s (start it with "
+                 "deploy/local/redis.sh start)",
+                 rs_test_redis_host(), rs_test_redis_port(), why);
+    }
+    r = redisCommand(c, "PING");
+    if (!r || r->type != REDIS_REPLY_STATUS || strcmp(r->str, "PONG") != 0)
+        fail_msg("Redis at '%s:%d' did not answer PING", rs_test_redis_host(),
+                 rs_test_redis_port());
+    freeReplyObject(r);
+    redisFree(c);
+}
+
+const char *rs_test_unique(const char *prefix, char *buf, size_t size)
+{
+    static unsigned counter;
+
+    snprintf(buf, size, "%s-%ld-%ld-%u", prefix, (long)getpid(),
+             (long)time(NULL), counter++);
+    return buf;
+}
