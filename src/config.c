@@ -72,6 +72,48 @@ static const struct prop props[] = {
     {"log.level", ENUM(log_level), "info", 0, 0,
      {"error", "warn", "info", "debug", NULL},
      "Lowest level of log lines written to stderr."},
+    {"instance.id", STR(instance_id), "", 0, 0, {NULL},
+     "Name of this instance, stable across restarts (empty: the host "
+     "name). With app.id it makes the transactional id and the static "
+     "group member id, so a restarted instance fences its dead self at "
+     "once instead of waiting for timeouts. Two instances of one app.id "
+     "must have different names."},
+    {"commit.interval.ms", INT(commit_interval_ms), "100", 1, 60000, {NULL},
+     "How often changed customers, offsets and alerts are committed: one "
+     "atomic Redis write per task, then one Kafka transaction."},
+    {"order.max.wait.ms", INT(order_max_wait_ms), "0", 0, 60000, {NULL},
+     "How long a task waits for an input that is read to its end before "
+     "processing the other inputs without it. An input that still has "
+     "unread data is always waited for, so replays are deterministic."},
+    {"order.queue.records", INT(order_queue_records), "1000", 16, 1000000,
+     {NULL},
+     "Decoded records buffered per input partition for event-time "
+     "ordering; a full buffer pauses fetching from that partition."},
+    {"lateness.ms", INT(lateness_ms), "604800000", 0, 31622400000LL, {NULL},
+     "Allowed lateness: how far behind stream time an event may be. Later "
+     "invoices and payments are still applied (balances must be complete) "
+     "and counted; later communications and bureau events go to the "
+     "dead-letter topic with error class LATE."},
+    {"cache.customers", INT(cache_customers), "100000", 1, 100000000,
+     {NULL},
+     "Customers kept in memory per task; others are loaded from Redis "
+     "when their next event or timer comes."},
+    {"record.max.bytes", INT(record_max_bytes), "65536", 64, 16777216,
+     {NULL},
+     "Largest input value accepted; larger ones are dead letters with "
+     "error class OVERSIZED."},
+    {"detector.overdue.grace.days", INT(overdue_grace_days), "7", 0, 3650,
+     {NULL},
+     "Days past the due date from which an open invoice with no full "
+     "payment is a risk (MEDIUM)."},
+    {"detector.overdue.high.days", INT(overdue_high_days), "30", 0, 3650,
+     {NULL},
+     "Days past the due date from which an unpaid invoice makes the risk "
+     "HIGH."},
+    {"detector.overdue.critical.days", INT(overdue_critical_days), "60", 0,
+     3650, {NULL},
+     "Days past the due date from which an unpaid invoice makes the risk "
+     "CRITICAL."},
 };
 
 #define NPROPS (sizeof(props) / sizeof(props[0]))
@@ -85,6 +127,10 @@ const struct rs_kafka_default rs_kafka_defaults[] = {
      "a new group starts at the beginning of history, not at its end"},
     {RS_KAFKA_ROLE_CONSUMER, "isolation.level", "read_committed",
      "never act on input from aborted transactions"},
+    {RS_KAFKA_ROLE_CONSUMER, "enable.partition.eof", "true",
+     "tells the orderer when an input is read to its end"},
+    {RS_KAFKA_ROLE_CONSUMER, "session.timeout.ms", "10000",
+     "a dead instance's tasks move within seconds"},
     {RS_KAFKA_ROLE_CONSUMER, "partition.assignment.strategy", "range",
      "keeps the same partition number of every co-partitioned topic on one "
      "member"},
@@ -208,12 +254,19 @@ int rs_config_set(struct rs_config *conf, const char *key, const char *value,
 
     if (strncmp(key, "kafka.", 6) == 0) {
         const char *k = key + 6;
+        const char *bare = k;
 
-        if (!*k) {
+        /* kafka.consumer.X / kafka.producer.X: only for that client. */
+        if (strncmp(k, "consumer.", 9) == 0)
+            bare = k + 9;
+        else if (strncmp(k, "producer.", 9) == 0)
+            bare = k + 9;
+
+        if (!*bare) {
             snprintf(errstr, errstr_size, "'%s': empty librdkafka key", key);
             return -1;
         }
-        if (kafka_check(k, value, errstr, errstr_size))
+        if (kafka_check(bare, value, errstr, errstr_size))
             return -1;
         for (size_t i = 0; i < conf->kafka_count; i++) {
             if (strcmp(conf->kafka[i].key, k) == 0) {
@@ -358,6 +411,9 @@ void rs_config_write_doc(FILE *out)
           "the prefix removed, e.g. `kafka.bootstrap.servers = "
           "127.0.0.1:9092`; see librdkafka's CONFIGURATION.md for the keys. "
           "Keys are checked against librdkafka when the file is read. "
+          "`kafka.consumer.<key>` and `kafka.producer.<key>` apply to only "
+          "riskstream's consumer or producers (e.g. "
+          "`kafka.consumer.session.timeout.ms`). "
           "`kafka.group.id` defaults to `app.id`. riskstream sets these "
           "defaults first; a `kafka.*` setting overrides them:\n\n"
           "| client | key | value | why |\n|---|---|---|---|\n",

@@ -64,6 +64,10 @@ rd_kafka_t *rs_kafka_new(const struct rs_config *conf, enum rs_kafka_role role,
     if (is_consumer &&
         conf_set(kc, "group.id", conf->app_id, errstr, errstr_size))
         goto fail;
+    if (is_consumer && hooks && hooks->group_instance_id &&
+        conf_set(kc, "group.instance.id", hooks->group_instance_id, errstr,
+                 errstr_size))
+        goto fail;
     if (role == RS_KAFKA_ROLE_TXN_PRODUCER &&
         conf_set(kc, "transactional.id", transactional_id, errstr,
                  errstr_size))
@@ -71,8 +75,16 @@ rd_kafka_t *rs_kafka_new(const struct rs_config *conf, enum rs_kafka_role role,
     for (size_t i = 0; i < conf->kafka_count; i++) {
         const char *k = conf->kafka[i].key;
 
-        /* Consumer-only keys make a producer fail and vice versa; the
-         * client kind decides which of the user's keys apply. */
+        if (strncmp(k, "consumer.", 9) == 0) {
+            if (!is_consumer)
+                continue;
+            k += 9;
+        } else if (strncmp(k, "producer.", 9) == 0) {
+            if (is_consumer)
+                continue;
+            k += 9;
+        }
+        /* The consumer's group settings mean nothing to a producer. */
         if (!is_consumer && (strcmp(k, "group.id") == 0 ||
                              strcmp(k, "isolation.level") == 0 ||
                              strcmp(k, "auto.offset.reset") == 0))

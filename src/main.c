@@ -1,5 +1,6 @@
 /* riskstream: command line parsing and wiring; the work is in the library. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "riskstream/config.h"
 #include "riskstream/log.h"
 #include "riskstream/registry.h"
+#include "riskstream/runner.h"
 #include "riskstream/tools.h"
 #include "riskstream/version.h"
 
@@ -21,12 +23,13 @@ static const char usage[] =
     "is about to stop paying.\n"
     "\n"
     "commands:\n"
+    "  run         run the stream processor until SIGTERM or SIGINT\n"
     "  topics      create the configured topics (existing ones are checked)\n"
     "  sample      produce the built-in sample events to the input topics\n"
     "  tail        print the records of topics as JSON lines\n"
     "  config-doc  print the configuration reference (docs/configuration.md)\n"
     "\n"
-    "options of topics, sample and tail:\n"
+    "options of run, topics, sample and tail:\n"
     "  -c, --config FILE     read settings from FILE (key = value lines)\n"
     "  -s, --set KEY=VALUE   override one setting (repeatable)\n"
     "options of tail:\n"
@@ -123,12 +126,46 @@ static int parse_command_options(int argc, char **argv, struct cli *cli)
     return 0;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int run_daemon(struct cli *cli)
+{
+    char errstr[1024];
+    struct rs_runner *r;
+    struct sigaction sa;
+    int rc;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    r = rs_runner_new(cli->conf, errstr, sizeof(errstr));
+    if (!r) {
+        fprintf(stderr, "riskstream run: %s\n", errstr);
+        return 1;
+    }
+    rc = rs_runner_run(r, &stop_requested, errstr, sizeof(errstr));
+    if (rc)
+        fprintf(stderr, "riskstream run: %s\n", errstr);
+    rs_runner_destroy(r);
+    return rc ? 1 : 0;
+}
+
 static int run_command(const char *cmd, struct cli *cli)
 {
     char errstr[1024];
     struct rs_registry *reg = NULL;
     int rc = 1;
 
+    if (strcmp(cmd, "run") == 0)
+        return run_daemon(cli);
     if (strcmp(cmd, "topics") == 0) {
         if (rs_tools_topics(cli->conf, errstr, sizeof(errstr)))
             goto fail;
@@ -178,7 +215,8 @@ fail:
 
 int main(int argc, char **argv)
 {
-    static const char *const commands[] = {"topics", "sample", "tail", NULL};
+    static const char *const commands[] = {"run", "topics", "sample", "tail",
+                                           NULL};
     struct cli cli;
     const char *cmd;
     int rc;

@@ -15,7 +15,22 @@ struct rs_redis {
     int port;
     char *password;
     struct timeval timeout;
+    size_t pending; /* replies of appended commands not read yet */
 };
+
+/* Bytes of appended commands buffered before they are written out without
+ * waiting for replies (keeps hiredis' output buffer, which it shifts after
+ * every write, small). */
+#define RS_REDIS_WRITE_CHUNK (1024 * 1024)
+
+/* Forgets the connection after a failure; the next use reconnects. */
+static void redis_drop(struct rs_redis *r)
+{
+    if (r->ctx)
+        redisFree(r->ctx);
+    r->ctx = NULL;
+    r->pending = 0;
+}
 
 static int redis_connect(struct rs_redis *r, char *errstr, size_t errstr_size)
 {
@@ -89,8 +104,7 @@ static redisReply *check_reply(struct rs_redis *r, redisReply *rep,
         snprintf(errstr, errstr_size, "redis '%s:%d': %s", r->host, r->port,
                  r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
         rs_log_warn("redis", "%s; reconnecting on next use", errstr);
-        redisFree(r->ctx);
-        r->ctx = NULL;
+        redis_drop(r);
         return NULL;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
@@ -102,10 +116,22 @@ static redisReply *check_reply(struct rs_redis *r, redisReply *rep,
     return rep;
 }
 
+/* A plain command must not read a queued pipeline reply as its own. */
+static void drop_if_pending(struct rs_redis *r)
+{
+    if (r->pending) {
+        rs_log_warn("redis", "redis '%s:%d': %zu pipelined replies were not "
+                             "read; reconnecting",
+                    r->host, r->port, r->pending);
+        redis_drop(r);
+    }
+}
+
 redisReply *rs_redis_commandv(struct rs_redis *r, int argc, const char **argv,
                               const size_t *argvlen, char *errstr,
                               size_t errstr_size)
 {
+    drop_if_pending(r);
     if (!r->ctx && redis_connect(r, errstr, errstr_size))
         return NULL;
     return check_reply(r, redisCommandArgv(r->ctx, argc, argv, argvlen),
@@ -118,10 +144,75 @@ redisReply *rs_redis_command(struct rs_redis *r, char *errstr,
     va_list ap;
     redisReply *rep;
 
+    drop_if_pending(r);
     if (!r->ctx && redis_connect(r, errstr, errstr_size))
         return NULL;
     va_start(ap, fmt);
     rep = redisvCommand(r->ctx, fmt, ap);
     va_end(ap);
+    return check_reply(r, rep, errstr, errstr_size);
+}
+
+int rs_redis_connect(struct rs_redis *r, char *errstr, size_t errstr_size)
+{
+    drop_if_pending(r);
+    if (r->ctx)
+        return 0;
+    return redis_connect(r, errstr, errstr_size);
+}
+
+int rs_redis_connected(const struct rs_redis *r)
+{
+    return r->ctx != NULL;
+}
+
+int rs_redis_append_argv(struct rs_redis *r, int argc, const char **argv,
+                         const size_t *argvlen, char *errstr,
+                         size_t errstr_size)
+{
+    if (!r->ctx) {
+        snprintf(errstr, errstr_size, "redis '%s:%d': not connected",
+                 r->host, r->port);
+        return -1;
+    }
+    if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
+        snprintf(errstr, errstr_size, "redis '%s:%d': cannot queue command: %s",
+                 r->host, r->port,
+                 r->ctx->errstr[0] ? r->ctx->errstr : "out of memory");
+        redis_drop(r);
+        return -1;
+    }
+    r->pending++;
+    if (sdslen(r->ctx->obuf) >= RS_REDIS_WRITE_CHUNK) {
+        int done = 0;
+
+        do {
+            if (redisBufferWrite(r->ctx, &done) != REDIS_OK) {
+                snprintf(errstr, errstr_size, "redis '%s:%d': %s", r->host,
+                         r->port,
+                         r->ctx->errstr[0] ? r->ctx->errstr
+                                           : "connection lost");
+                rs_log_warn("redis", "%s; reconnecting on next use", errstr);
+                redis_drop(r);
+                return -1;
+            }
+        } while (!done);
+    }
+    return 0;
+}
+
+redisReply *rs_redis_get_reply(struct rs_redis *r, char *errstr,
+                               size_t errstr_size)
+{
+    void *rep = NULL;
+
+    if (!r->ctx || !r->pending) {
+        snprintf(errstr, errstr_size, "redis '%s:%d': %s", r->host, r->port,
+                 r->ctx ? "no reply is pending" : "connection lost");
+        return NULL;
+    }
+    if (redisGetReply(r->ctx, &rep) != REDIS_OK)
+        rep = NULL;
+    r->pending--;
     return check_reply(r, rep, errstr, errstr_size);
 }

@@ -153,7 +153,7 @@ int rs_tools_sample(const struct rs_config *conf,
                     char *errstr, size_t errstr_size)
 {
     struct delivery d = {0, 0, ""};
-    struct rs_kafka_hooks hooks = {on_delivery, NULL, &d};
+    struct rs_kafka_hooks hooks = {on_delivery, NULL, &d, NULL};
     rd_kafka_t *rk;
     struct rs_buf buf;
     size_t n = sizeof(samples) / sizeof(samples[0]);

@@ -46,6 +46,20 @@ struct rs_config {
 
     long long log_level; /* enum rs_log_level */
 
+    /* Processing. */
+    char *instance_id;
+    long long commit_interval_ms;
+    long long order_max_wait_ms;
+    long long order_queue_records;
+    long long lateness_ms;
+    long long cache_customers;
+    long long record_max_bytes;
+
+    /* Detectors. */
+    long long overdue_grace_days;
+    long long overdue_high_days;
+    long long overdue_critical_days;
+
     /* kafka.* pass-through, in the order set; later settings win. */
     struct rs_kv *kafka;
     size_t kafka_count;

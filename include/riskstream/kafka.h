@@ -23,6 +23,9 @@ struct rs_kafka_hooks {
                          rd_kafka_topic_partition_list_t *partitions,
                          void *opaque);
     void *opaque;
+    /* Consumer: group.instance.id (static membership) unless the user set
+     * kafka.group.instance.id. */
+    const char *group_instance_id;
 };
 
 /* Creates a client for role. transactional_id is required for

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "riskstream/mem.h"
@@ -134,4 +137,78 @@ const char *rs_test_unique(const char *prefix, char *buf, size_t size)
     snprintf(buf, size, "%s-%ld-%ld-%u", prefix, (long)getpid(),
              (long)time(NULL), counter++);
     return buf;
+}
+
+const char *rs_test_binary(void)
+{
+    return RS_BINARY;
+}
+
+pid_t rs_test_spawn_run(const char *config_path, const char *log_path)
+{
+    pid_t pid = fork();
+
+    if (pid < 0)
+        fail_msg("fork failed");
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+        if (fd >= 0) {
+            dup2(fd, STDERR_FILENO);
+            dup2(fd, STDOUT_FILENO);
+            close(fd);
+        }
+        execl(RS_BINARY, "riskstream", "run", "--config", config_path,
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+int rs_test_stop(pid_t pid, int sig, int timeout_ms)
+{
+    int status = 0;
+
+    if (sig)
+        kill(pid, sig);
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+
+        if (r == pid)
+            return status;
+        rs_test_sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    fail_msg("riskstream (pid %ld) did not exit within %d ms", (long)pid,
+             timeout_ms);
+    return -1;
+}
+
+const char *rs_test_write_config(const char *name, const char *extra)
+{
+    static char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/tmp/%s.conf", name);
+    f = fopen(path, "w");
+    if (!f)
+        fail_msg("cannot write '%s'", path);
+    fprintf(f,
+            "kafka.bootstrap.servers = %s\n"
+            "redis.host = %s\n"
+            "redis.port = %d\n"
+            "schema.dir = %s/schemas\n"
+            "%s\n",
+            rs_test_kafka_brokers(), rs_test_redis_host(),
+            rs_test_redis_port(), RS_SOURCE_DIR, extra);
+    fclose(f);
+    return path;
+}
+
+void rs_test_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
 }

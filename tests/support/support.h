@@ -36,3 +36,25 @@ void rs_test_require_redis(void);
 const char *rs_test_unique(const char *prefix, char *buf, size_t size);
 
 #endif
+
+/* Sleeps ms milliseconds. */
+void rs_test_sleep_ms(int ms);
+
+/* --- Running the riskstream binary (integration tests) --- */
+
+#include <sys/types.h>
+
+/* Path of the riskstream executable under test. */
+const char *rs_test_binary(void);
+
+/* Starts `riskstream run --config path`, its stderr appended to log_path.
+ * Returns the pid; fails the test if it cannot start. */
+pid_t rs_test_spawn_run(const char *config_path, const char *log_path);
+
+/* Sends sig and waits up to timeout_ms for the process to exit. Returns its
+ * exit status (as from waitpid), or fails the test on timeout. */
+int rs_test_stop(pid_t pid, int sig, int timeout_ms);
+
+/* Writes a riskstream config file: the test broker and Redis, then the
+ * given extra "key = value" lines. Returns path (a static buffer). */
+const char *rs_test_write_config(const char *name, const char *extra);

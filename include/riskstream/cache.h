@@ -1,0 +1,50 @@
+/* A bounded cache of customer states, keyed by customer id, with LRU
+ * eviction of clean entries and a list of dirty ones (write-behind).
+ *
+ * Dirty customers are never evicted: they leave the dirty list only when a
+ * flush wrote them. When every cached customer is dirty the cache grows
+ * past its cap until the next flush; the engine flushes early when the
+ * dirty count passes half the cap.
+ *
+ * Ownership: the cache owns its customers; pointers stay valid until the
+ * customer is evicted (only in rs_cache_put and rs_cache_clean) or the cache
+ * is released. */
+#ifndef RS_CACHE_H
+#define RS_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "riskstream/customer.h"
+
+struct rs_cache_entry;
+
+struct rs_cache {
+    struct rs_cache_entry **buckets;
+    size_t nbuckets;
+    size_t count;
+    size_t max;
+    struct rs_cache_entry *lru_head; /* most recently used */
+    struct rs_cache_entry *lru_tail;
+    struct rs_customer **dirty;
+    size_t dirty_count;
+    size_t dirty_cap;
+    uint64_t hits, misses, evictions;
+};
+
+void rs_cache_init(struct rs_cache *cache, size_t max);
+void rs_cache_release(struct rs_cache *cache);
+
+/* The cached customer, marked most recently used, or NULL. */
+struct rs_customer *rs_cache_get(struct rs_cache *cache, const char *id);
+
+/* Adds an initialised, empty customer for id (which must not be cached)
+ * and returns it; may evict clean least-recently-used customers first. */
+struct rs_customer *rs_cache_put(struct rs_cache *cache, const char *id);
+
+void rs_cache_mark_dirty(struct rs_cache *cache, struct rs_customer *c);
+
+/* After a flush: every dirty customer is clean again; evicts down to max. */
+void rs_cache_clean(struct rs_cache *cache);
+
+#endif

@@ -1,0 +1,116 @@
+/* The per-customer state model: rolling aggregates the detectors read.
+ *
+ * Applying an event updates the aggregates; nothing here knows about
+ * detectors, Kafka or Redis. The state packs into a compact, versioned
+ * byte string (varints) for the store and unpacks from it; a state of an
+ * unknown version is an error, never guessed at.
+ *
+ * Open items follow accounts-receivable practice: a payment allocated to an
+ * invoice reduces that invoice; an unallocated payment (or one for an
+ * invoice not seen yet) becomes a credit that is applied to the oldest open
+ * invoices, and to invoices that arrive later. A credit note reduces the
+ * invoice it names; a cancelled invoice is closed. A reversed payment
+ * reopens its invoice if it is still open, else becomes an open item due at
+ * once.
+ *
+ * Ownership: embedded struct; rs_customer_init/rs_customer_release. */
+#ifndef RS_CUSTOMER_H
+#define RS_CUSTOMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "riskstream/alert.h"
+#include "riskstream/buf.h"
+#include "riskstream/event.h"
+#include "riskstream/store.h"
+
+#define RS_CUSTOMER_OPEN_MAX 1024 /* open invoices kept per customer */
+#define RS_CUSTOMER_PAID_RING 16  /* recently settled invoices kept */
+#define RS_CUSTOMER_COMM_RING 8   /* recent times kept per kind */
+#define RS_DAY_MS 86400000LL
+
+struct rs_open_invoice {
+    char invoice_id[RS_ID_MAX];
+    char event_id[RS_ID_MAX]; /* the invoice event, cited as evidence */
+    int64_t amount;           /* as issued, less credit notes */
+    int64_t open;             /* still unpaid */
+    int32_t issue_date;
+    int32_t due_date;
+    uint8_t disputed;
+};
+
+struct rs_settled {
+    int32_t due_date;
+    int32_t paid_date;
+    int64_t amount;
+};
+
+struct rs_comm_stat {
+    uint32_t count;
+    int64_t recent[RS_CUSTOMER_COMM_RING]; /* event times, newest at head */
+    uint32_t head;
+};
+
+struct rs_customer {
+    char id[RS_ID_MAX];
+    char segment[RS_TEXT_MAX]; /* from the latest invoice that named one */
+    char currency[RS_CURRENCY_MAX]; /* of the latest invoice */
+    int64_t first_event_time;
+    int64_t last_event_time;
+    int64_t credit; /* payments not yet matched to an open invoice */
+
+    struct rs_open_invoice *open; /* open invoices, in arrival order */
+    uint32_t open_count;
+    size_t open_cap;
+    uint32_t open_dropped; /* invoices not kept: RS_CUSTOMER_OPEN_MAX */
+
+    struct rs_settled settled[RS_CUSTOMER_PAID_RING];
+    uint32_t settled_head;
+    uint32_t settled_count;
+
+    struct rs_comm_stat comm[RS_COMM_TYPES];
+
+    uint32_t invoices;
+    uint32_t payments;
+    uint32_t partial_payments;
+    uint32_t failed_debits;
+    uint32_t late_events; /* applied although beyond the allowed lateness */
+
+    int has_bureau_score;
+    int32_t bureau_score;
+    int32_t bureau_score_prev;
+    int32_t bureau_score_max;
+    int64_t bureau_time;
+
+    /* Risk as last evaluated. */
+    int level; /* enum rs_level */
+    int32_t score;
+    int64_t next_timer; /* RS_NO_TIMER: none */
+};
+
+void rs_customer_init(struct rs_customer *c, const char *id);
+void rs_customer_release(struct rs_customer *c);
+
+/* Updates the aggregates with one decoded event of this customer. */
+void rs_customer_apply(struct rs_customer *c, const struct rs_event *ev);
+
+/* Appends the packed state to out. */
+void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out);
+
+/* Replaces c (already initialised) with a packed state. Returns 0, or -1
+ * with errstr (unknown version, truncated, over a cap). */
+int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
+                       char *errstr, size_t errstr_size);
+
+/* The human-readable summary at stream time now. */
+void rs_customer_summary(const struct rs_customer *c, int64_t now,
+                         struct rs_summary *out);
+
+/* Day number (days since the epoch) of an instant, rounding down. */
+static inline int32_t rs_day_of(int64_t ms)
+{
+    return (int32_t)(ms >= 0 ? ms / RS_DAY_MS : -((-ms + RS_DAY_MS - 1) / RS_DAY_MS));
+}
+
+#endif

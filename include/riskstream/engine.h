@@ -1,0 +1,104 @@
+/* The engine of one task: events in, state and alerts out.
+ *
+ * A task owns the customers of one partition number. rs_task_apply() takes
+ * decoded events in the order the orderer chose (event time across the four
+ * topics), fires the event-time timers that fall before each event, updates
+ * the customer's state, runs the detectors, and when the risk level
+ * changes, encodes a RiskAlert into the task's pending outbox. State lives
+ * in a bounded cache written behind to the store by rs_task_flush(), which
+ * also saves the applied offsets and the outbox in the same atomic step.
+ *
+ * The engine never talks to Kafka. It talks to the store through struct
+ * rs_store (Redis in the daemon, memory in backtests and tests).
+ *
+ * Ownership: rs_task_new() borrows params and store, which must outlive the
+ * task; rs_task_destroy() frees the task. */
+#ifndef RS_ENGINE_H
+#define RS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "riskstream/alert.h"
+#include "riskstream/detector.h"
+#include "riskstream/event.h"
+#include "riskstream/store.h"
+
+struct rs_engine_params {
+    int64_t lateness_ms;
+    size_t cache_customers;
+    struct rs_detector_params detectors;
+    uint32_t alert_schema_id;
+    uint32_t deadletter_schema_id;
+    const char *topics[RS_EVENT_KINDS]; /* input topic names, for alerts */
+    /* Called with every alert as it is made (backtests, tests); optional. */
+    void (*on_alert)(void *opaque, const struct rs_alert *alert);
+    void *opaque;
+};
+
+enum rs_apply_result {
+    RS_APPLY_OK,
+    RS_APPLY_LATE,  /* beyond the allowed lateness and not applicable: the
+                       caller dead-letters it with the reason in errstr */
+    RS_APPLY_ERROR, /* the store failed; errstr says why */
+};
+
+struct rs_task_stats {
+    uint64_t events;
+    uint64_t alerts;
+    uint64_t timers_fired;
+    uint64_t late_applied;
+    uint64_t deadletters[RS_ERROR_CLASSES];
+    uint64_t flushes;
+    uint64_t customers_flushed;
+};
+
+struct rs_task;
+
+/* A task resuming from the store's meta (epoch, offsets, stream time). */
+struct rs_task *rs_task_new(const struct rs_engine_params *params,
+                            struct rs_store *store, int task,
+                            const struct rs_task_meta *meta);
+void rs_task_destroy(struct rs_task *t);
+
+int rs_task_id(const struct rs_task *t);
+int64_t rs_task_stream_time(const struct rs_task *t);
+
+enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
+                                   char *errstr, size_t errstr_size);
+
+/* Queues a dead letter (encoded now, so dl's bytes may go afterwards). */
+void rs_task_deadletter(struct rs_task *t, const struct rs_deadletter *dl);
+
+/* Marks the message at offset of the kind's partition as done: the next
+ * flush stores offset + 1 as the task's applied offset for that topic. */
+void rs_task_done(struct rs_task *t, enum rs_event_kind kind, int64_t offset);
+
+/* The applied (next) offsets, RS_NO_OFFSET where nothing was applied yet. */
+void rs_task_offsets(const struct rs_task *t, int64_t out[RS_EVENT_KINDS]);
+
+/* 1 when the task has changes the next flush would write. */
+int rs_task_has_changes(const struct rs_task *t);
+
+/* 1 when so many customers are dirty that a flush should come early. */
+int rs_task_wants_flush(const struct rs_task *t);
+
+/* Writes dirty customers, offsets, stream time and the pending outbox to
+ * the store in one atomic step. On RS_STORE_OK the pending outbox becomes
+ * the in-flight outbox (what the next Kafka transaction must produce). */
+enum rs_store_result rs_task_flush(struct rs_task *t, char *errstr,
+                                   size_t errstr_size);
+
+/* The records of the last flush, to produce in the Kafka transaction that
+ * commits rs_task_offsets(); cleared by rs_task_inflight_done() after the
+ * commit. */
+const struct rs_outbox_entry *rs_task_inflight(const struct rs_task *t,
+                                               size_t *count);
+void rs_task_inflight_done(struct rs_task *t);
+
+const struct rs_task_stats *rs_task_stats(const struct rs_task *t);
+
+/* Level from a score: thresholds 25 / 50 / 75. */
+enum rs_level rs_level_of_score(int32_t score);
+
+#endif

@@ -1,0 +1,165 @@
+/* The state store: where a task's customers, offsets, timers and outbox
+ * live between commits. Two implementations: Redis (the daemon) and memory
+ * (backtests and unit tests), behind one table of operations.
+ *
+ * A task is one partition number across the four co-partitioned input
+ * topics. Everything of a task is written by one atomic flush that first
+ * checks the task's fencing epoch: rs_store_open_task() bumps the epoch, so
+ * an instance that lost the task (a zombie) can never overwrite it — its
+ * flush returns RS_STORE_FENCED.
+ *
+ * The outbox holds exactly the records (alerts, dead letters) of the last
+ * flush; they were, or are about to be, produced in the Kafka transaction
+ * that commits meta.offsets. meta.prev_offsets are the offsets that
+ * transaction started from, so recovery can tell whether Kafka saw it.
+ *
+ * Redis layout (prefix = redis.prefix, T = task number):
+ *   P:{tT}:c:<customer>  hash: s (packed state) + summary fields
+ *   P:{tT}:meta          hash: epoch, o0..o3, p0..p3, st (stream time)
+ *   P:{tT}:timers        sorted set: customer -> next timer (ms)
+ *   P:{tT}:outbox        list: encoded outbox records
+ *
+ * Ownership: the store copies what it keeps; callers own what they pass.
+ * rs_store_meta_release() frees what open_task returned. */
+#ifndef RS_STORE_H
+#define RS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "riskstream/buf.h"
+#include "riskstream/config.h"
+#include "riskstream/event.h"
+
+#define RS_NO_TIMER INT64_MAX
+#define RS_NO_OFFSET (-1)
+
+enum rs_store_result {
+    RS_STORE_OK,
+    RS_STORE_FENCED, /* another instance owns the task now */
+    RS_STORE_ERROR,  /* see errstr; the store may be unreachable */
+};
+
+enum rs_outbox_topic {
+    RS_OUTBOX_ALERTS = 0,
+    RS_OUTBOX_DEADLETTER = 1,
+};
+
+struct rs_outbox_entry {
+    enum rs_outbox_topic topic;
+    uint8_t *key; /* customer id or original key; may be NULL */
+    size_t key_len;
+    uint8_t *value; /* encoded, framed Avro */
+    size_t value_len;
+};
+
+struct rs_task_meta {
+    uint64_t epoch; /* this instance's epoch, after the bump */
+    int has_offsets; /* 0: the task was never flushed */
+    int64_t offsets[RS_EVENT_KINDS]; /* next offset per input topic */
+    int has_prev;
+    int64_t prev_offsets[RS_EVENT_KINDS];
+    int64_t stream_time;
+    struct rs_outbox_entry *outbox; /* owned; see rs_store_meta_release */
+    size_t outbox_count;
+};
+
+/* Human-readable fields written beside the packed state, for HGETALL. */
+struct rs_summary {
+    int level; /* enum rs_level */
+    int32_t score;
+    int64_t open_amount;
+    int64_t overdue_amount;
+    double days_beyond_terms;
+    int64_t last_event_time;
+};
+
+struct rs_flush_customer {
+    const char *id;
+    const uint8_t *packed;
+    size_t packed_len;
+    struct rs_summary summary;
+    int64_t next_timer; /* RS_NO_TIMER: none */
+};
+
+struct rs_flush {
+    uint64_t epoch;
+    const struct rs_flush_customer *customers;
+    size_t customer_count;
+    int64_t offsets[RS_EVENT_KINDS];
+    int has_prev;
+    int64_t prev_offsets[RS_EVENT_KINDS];
+    int64_t stream_time;
+    const struct rs_outbox_entry *outbox;
+    size_t outbox_count;
+};
+
+/* Called for each timer found by rs_store_timers(). */
+typedef void (*rs_store_timer_cb)(void *opaque, const char *customer,
+                                  size_t customer_len, int64_t at);
+
+struct rs_store_ops {
+    const char *name;
+    enum rs_store_result (*open_task)(void *self, int task,
+                                      struct rs_task_meta *meta,
+                                      char *errstr, size_t errstr_size);
+    /* 1 found (packed filled), 0 not found, -1 error. */
+    int (*load)(void *self, int task, const char *customer,
+                struct rs_buf *packed, char *errstr, size_t errstr_size);
+    /* Timers with from < at <= to, in time order, at most max. Returns the
+     * number found or -1. */
+    long (*timers)(void *self, int task, int64_t from, int64_t to, long max,
+                   rs_store_timer_cb cb, void *opaque, char *errstr,
+                   size_t errstr_size);
+    enum rs_store_result (*flush)(void *self, int task,
+                                  const struct rs_flush *f, char *errstr,
+                                  size_t errstr_size);
+    void (*destroy)(void *self);
+};
+
+struct rs_store {
+    const struct rs_store_ops *ops;
+    void *self;
+};
+
+/* Redis store over redis.* settings; NULL with errstr if unreachable. */
+struct rs_store *rs_store_redis_new(const struct rs_config *conf,
+                                    char *errstr, size_t errstr_size);
+/* In-memory store with the same semantics (fencing included). */
+struct rs_store *rs_store_memory_new(void);
+void rs_store_destroy(struct rs_store *s);
+
+static inline enum rs_store_result
+rs_store_open_task(struct rs_store *s, int task, struct rs_task_meta *meta,
+                   char *errstr, size_t errstr_size)
+{
+    return s->ops->open_task(s->self, task, meta, errstr, errstr_size);
+}
+
+static inline int rs_store_load(struct rs_store *s, int task,
+                                const char *customer, struct rs_buf *packed,
+                                char *errstr, size_t errstr_size)
+{
+    return s->ops->load(s->self, task, customer, packed, errstr, errstr_size);
+}
+
+static inline long rs_store_timers(struct rs_store *s, int task, int64_t from,
+                                   int64_t to, long max, rs_store_timer_cb cb,
+                                   void *opaque, char *errstr,
+                                   size_t errstr_size)
+{
+    return s->ops->timers(s->self, task, from, to, max, cb, opaque, errstr,
+                          errstr_size);
+}
+
+static inline enum rs_store_result rs_store_flush(struct rs_store *s, int task,
+                                                  const struct rs_flush *f,
+                                                  char *errstr,
+                                                  size_t errstr_size)
+{
+    return s->ops->flush(s->self, task, f, errstr, errstr_size);
+}
+
+void rs_store_meta_release(struct rs_task_meta *meta);
+
+#endif

@@ -1,0 +1,166 @@
+/* Customer cache: chained hash table + LRU list + dirty list (cache.h). */
+#include "riskstream/cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "riskstream/mem.h"
+
+struct rs_cache_entry {
+    struct rs_customer customer; /* first: entry and customer share an address */
+    uint64_t hash;
+    int dirty;
+    struct rs_cache_entry *chain;
+    struct rs_cache_entry *lru_prev;
+    struct rs_cache_entry *lru_next;
+};
+
+static uint64_t hash_id(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    while (*s)
+        h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
+    return h;
+}
+
+static struct rs_cache_entry *entry_of(struct rs_customer *c)
+{
+    return (struct rs_cache_entry *)(void *)c;
+}
+
+void rs_cache_init(struct rs_cache *cache, size_t max)
+{
+    memset(cache, 0, sizeof(*cache));
+    cache->max = max ? max : 1;
+    cache->nbuckets = 64;
+    while (cache->nbuckets < cache->max && cache->nbuckets < (1u << 26))
+        cache->nbuckets <<= 1;
+    cache->buckets = rs_calloc(cache->nbuckets, sizeof(*cache->buckets));
+}
+
+void rs_cache_release(struct rs_cache *cache)
+{
+    struct rs_cache_entry *e = cache->lru_head;
+
+    while (e) {
+        struct rs_cache_entry *next = e->lru_next;
+
+        rs_customer_release(&e->customer);
+        free(e);
+        e = next;
+    }
+    free(cache->buckets);
+    free(cache->dirty);
+    memset(cache, 0, sizeof(*cache));
+}
+
+static void lru_unlink(struct rs_cache *cache, struct rs_cache_entry *e)
+{
+    if (e->lru_prev)
+        e->lru_prev->lru_next = e->lru_next;
+    else
+        cache->lru_head = e->lru_next;
+    if (e->lru_next)
+        e->lru_next->lru_prev = e->lru_prev;
+    else
+        cache->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_front(struct rs_cache *cache, struct rs_cache_entry *e)
+{
+    e->lru_prev = NULL;
+    e->lru_next = cache->lru_head;
+    if (cache->lru_head)
+        cache->lru_head->lru_prev = e;
+    cache->lru_head = e;
+    if (!cache->lru_tail)
+        cache->lru_tail = e;
+}
+
+struct rs_customer *rs_cache_get(struct rs_cache *cache, const char *id)
+{
+    uint64_t h = hash_id(id);
+    struct rs_cache_entry *e = cache->buckets[h & (cache->nbuckets - 1)];
+
+    for (; e; e = e->chain) {
+        if (e->hash == h && strcmp(e->customer.id, id) == 0) {
+            if (cache->lru_head != e) {
+                lru_unlink(cache, e);
+                lru_push_front(cache, e);
+            }
+            cache->hits++;
+            return &e->customer;
+        }
+    }
+    cache->misses++;
+    return NULL;
+}
+
+static void evict(struct rs_cache *cache, struct rs_cache_entry *e)
+{
+    struct rs_cache_entry **pp = &cache->buckets[e->hash & (cache->nbuckets - 1)];
+
+    while (*pp != e)
+        pp = &(*pp)->chain;
+    *pp = e->chain;
+    lru_unlink(cache, e);
+    rs_customer_release(&e->customer);
+    free(e);
+    cache->count--;
+    cache->evictions++;
+}
+
+/* Evicts clean entries from the LRU end until count < limit. */
+static void shrink(struct rs_cache *cache, size_t limit)
+{
+    struct rs_cache_entry *e = cache->lru_tail;
+
+    while (e && cache->count >= limit) {
+        struct rs_cache_entry *prev = e->lru_prev;
+
+        if (!e->dirty)
+            evict(cache, e);
+        e = prev;
+    }
+}
+
+struct rs_customer *rs_cache_put(struct rs_cache *cache, const char *id)
+{
+    struct rs_cache_entry *e;
+    size_t b;
+
+    if (cache->count >= cache->max)
+        shrink(cache, cache->max);
+    e = rs_calloc(1, sizeof(*e));
+    rs_customer_init(&e->customer, id);
+    e->hash = hash_id(id);
+    b = e->hash & (cache->nbuckets - 1);
+    e->chain = cache->buckets[b];
+    cache->buckets[b] = e;
+    lru_push_front(cache, e);
+    cache->count++;
+    return &e->customer;
+}
+
+void rs_cache_mark_dirty(struct rs_cache *cache, struct rs_customer *c)
+{
+    struct rs_cache_entry *e = entry_of(c);
+
+    if (e->dirty)
+        return;
+    e->dirty = 1;
+    rs_grow((void **)&cache->dirty, &cache->dirty_cap, cache->dirty_count + 1,
+            sizeof(*cache->dirty));
+    cache->dirty[cache->dirty_count++] = c;
+}
+
+void rs_cache_clean(struct rs_cache *cache)
+{
+    for (size_t i = 0; i < cache->dirty_count; i++)
+        entry_of(cache->dirty[i])->dirty = 0;
+    cache->dirty_count = 0;
+    if (cache->count > cache->max)
+        shrink(cache, cache->max + 1);
+}

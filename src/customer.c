@@ -1,0 +1,504 @@
+/* Per-customer aggregates, their update rules and packed form (customer.h).
+ *
+ * Packed form, version 1: a version byte, then fields in a fixed order as
+ * zig-zag varints and length-prefixed strings. Only open invoices, the
+ * settled ring and the communication kinds that were seen are written, so a
+ * quiet customer costs a few dozen bytes. */
+#include "riskstream/customer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "riskstream/mem.h"
+
+#define PACK_VERSION 1
+
+void rs_customer_init(struct rs_customer *c, const char *id)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->id, sizeof(c->id), "%s", id);
+    c->level = RS_LEVEL_LOW;
+    c->next_timer = RS_NO_TIMER;
+}
+
+void rs_customer_release(struct rs_customer *c)
+{
+    free(c->open);
+    c->open = NULL;
+    c->open_count = 0;
+    c->open_cap = 0;
+}
+
+static struct rs_open_invoice *find_open(struct rs_customer *c, const char *id)
+{
+    for (uint32_t i = 0; i < c->open_count; i++)
+        if (strcmp(c->open[i].invoice_id, id) == 0)
+            return &c->open[i];
+    return NULL;
+}
+
+static void settle(struct rs_customer *c, const struct rs_open_invoice *inv,
+                   int32_t paid_date)
+{
+    struct rs_settled *s = &c->settled[c->settled_head];
+
+    s->due_date = inv->due_date;
+    s->paid_date = paid_date;
+    s->amount = inv->amount;
+    c->settled_head = (c->settled_head + 1) % RS_CUSTOMER_PAID_RING;
+    if (c->settled_count < RS_CUSTOMER_PAID_RING)
+        c->settled_count++;
+}
+
+static void remove_open(struct rs_customer *c, uint32_t i)
+{
+    memmove(&c->open[i], &c->open[i + 1],
+            (c->open_count - i - 1) * sizeof(c->open[0]));
+    c->open_count--;
+}
+
+/* Pays `amount` on invoice i; settles and removes it when nothing is left.
+ * Returns what was not needed. */
+static int64_t pay_invoice(struct rs_customer *c, uint32_t i, int64_t amount,
+                           int32_t paid_date)
+{
+    struct rs_open_invoice *inv = &c->open[i];
+    int64_t used = amount < inv->open ? amount : inv->open;
+
+    inv->open -= used;
+    if (inv->open == 0) {
+        settle(c, inv, paid_date);
+        remove_open(c, i);
+    }
+    return amount - used;
+}
+
+/* Applies the credit to open invoices, oldest due first. */
+static void apply_credit(struct rs_customer *c, int32_t date)
+{
+    while (c->credit > 0 && c->open_count > 0) {
+        uint32_t oldest = 0;
+
+        for (uint32_t i = 1; i < c->open_count; i++)
+            if (c->open[i].due_date < c->open[oldest].due_date)
+                oldest = i;
+        c->credit = pay_invoice(c, oldest, c->credit, date);
+    }
+}
+
+static void add_open(struct rs_customer *c, const struct rs_event *ev,
+                     const char *invoice_id, int64_t amount, int32_t issue,
+                     int32_t due)
+{
+    struct rs_open_invoice *inv;
+
+    if (c->open_count == RS_CUSTOMER_OPEN_MAX) {
+        c->open_dropped++;
+        return;
+    }
+    rs_grow((void **)&c->open, &c->open_cap, c->open_count + 1,
+            sizeof(*c->open));
+    inv = &c->open[c->open_count++];
+    memset(inv, 0, sizeof(*inv));
+    snprintf(inv->invoice_id, sizeof(inv->invoice_id), "%s", invoice_id);
+    snprintf(inv->event_id, sizeof(inv->event_id), "%s", ev->event_id);
+    inv->amount = amount;
+    inv->open = amount;
+    inv->issue_date = issue;
+    inv->due_date = due;
+}
+
+static void apply_invoice(struct rs_customer *c, const struct rs_event *ev)
+{
+    const struct rs_invoice *in = &ev->u.inv;
+    struct rs_open_invoice *inv;
+
+    switch (ev->type) {
+    case RS_INVOICE_ISSUED:
+        c->invoices++;
+        if (ev->has & RS_INV_HAS_SEGMENT)
+            snprintf(c->segment, sizeof(c->segment), "%s", in->segment);
+        snprintf(c->currency, sizeof(c->currency), "%s", in->currency);
+        if (find_open(c, in->invoice_id))
+            return; /* a duplicate of an invoice we hold */
+        add_open(c, ev, in->invoice_id, in->amount, in->issue_date,
+                 in->due_date);
+        apply_credit(c, rs_day_of(ev->event_time));
+        return;
+    case RS_INVOICE_CREDITED: {
+        const char *target = (ev->has & RS_INV_HAS_CREDITED_INVOICE_ID)
+                                 ? in->credited_invoice_id
+                                 : NULL;
+
+        inv = target ? find_open(c, target) : NULL;
+        if (!inv) {
+            c->credit += in->amount; /* a credit note for nothing open */
+            apply_credit(c, rs_day_of(ev->event_time));
+            return;
+        }
+        inv->amount -= in->amount < inv->amount ? in->amount : inv->amount;
+        if (in->amount >= inv->open) {
+            c->credit += in->amount - inv->open;
+            remove_open(c, (uint32_t)(inv - c->open));
+            apply_credit(c, rs_day_of(ev->event_time));
+        } else {
+            inv->open -= in->amount;
+        }
+        return;
+    }
+    case RS_INVOICE_CANCELLED:
+        inv = find_open(c, in->invoice_id);
+        if (inv)
+            remove_open(c, (uint32_t)(inv - c->open));
+        return;
+    default:
+        return;
+    }
+}
+
+static void apply_payment(struct rs_customer *c, const struct rs_event *ev)
+{
+    const struct rs_payment *p = &ev->u.pay;
+    struct rs_open_invoice *inv =
+        (ev->has & RS_PAY_HAS_INVOICE_ID) ? find_open(c, p->invoice_id) : NULL;
+
+    switch (ev->type) {
+    case RS_PAYMENT_FULL:
+    case RS_PAYMENT_PARTIAL:
+        c->payments++;
+        if (ev->type == RS_PAYMENT_PARTIAL)
+            c->partial_payments++;
+        if (inv)
+            c->credit += pay_invoice(c, (uint32_t)(inv - c->open), p->amount,
+                                     p->payment_date);
+        else
+            c->credit += p->amount;
+        apply_credit(c, p->payment_date);
+        return;
+    case RS_PAYMENT_REVERSAL:
+        if (inv) {
+            inv->open += p->amount;
+            if (inv->open > inv->amount)
+                inv->amount = inv->open;
+        } else if (c->credit >= p->amount) {
+            c->credit -= p->amount;
+        } else {
+            int64_t owed = p->amount - c->credit;
+
+            c->credit = 0;
+            add_open(c, ev,
+                     (ev->has & RS_PAY_HAS_INVOICE_ID) ? p->invoice_id
+                                                       : p->payment_id,
+                     owed, p->payment_date, p->payment_date);
+        }
+        return;
+    case RS_PAYMENT_FAILED_DIRECT_DEBIT:
+        c->failed_debits++;
+        return;
+    default:
+        return;
+    }
+}
+
+static void apply_comm(struct rs_customer *c, const struct rs_event *ev)
+{
+    struct rs_comm_stat *s;
+
+    if (ev->type < 0 || ev->type >= RS_COMM_TYPES)
+        return;
+    s = &c->comm[ev->type];
+    s->count++;
+    s->head = (s->head + RS_CUSTOMER_COMM_RING - 1) % RS_CUSTOMER_COMM_RING;
+    s->recent[s->head] = ev->event_time;
+    if (ev->has & RS_COM_HAS_INVOICE_ID) {
+        struct rs_open_invoice *inv = find_open(c, ev->u.com.invoice_id);
+
+        if (inv && ev->type == RS_COMM_DISPUTE_OPENED)
+            inv->disputed = 1;
+        else if (inv && ev->type == RS_COMM_DISPUTE_RESOLVED)
+            inv->disputed = 0;
+    }
+}
+
+static void apply_bureau(struct rs_customer *c, const struct rs_event *ev)
+{
+    const struct rs_bureau *b = &ev->u.bur;
+
+    if (ev->type == RS_BUREAU_SCORE_UPDATE && (ev->has & RS_BUR_HAS_NEW_SCORE)) {
+        c->bureau_score_prev = c->has_bureau_score
+                                   ? c->bureau_score
+                                   : ((ev->has & RS_BUR_HAS_OLD_SCORE)
+                                          ? b->old_score
+                                          : b->new_score);
+        c->bureau_score = b->new_score;
+        c->bureau_score_max = (ev->has & RS_BUR_HAS_SCORE_MAX) ? b->score_max
+                                                                : 100;
+        c->bureau_time = ev->event_time;
+        c->has_bureau_score = 1;
+    }
+}
+
+void rs_customer_apply(struct rs_customer *c, const struct rs_event *ev)
+{
+    if (c->first_event_time == 0 || ev->event_time < c->first_event_time)
+        c->first_event_time = ev->event_time;
+    if (ev->event_time > c->last_event_time)
+        c->last_event_time = ev->event_time;
+    switch (ev->kind) {
+    case RS_EVENT_INVOICE:
+        apply_invoice(c, ev);
+        break;
+    case RS_EVENT_PAYMENT:
+        apply_payment(c, ev);
+        break;
+    case RS_EVENT_COMM:
+        apply_comm(c, ev);
+        break;
+    case RS_EVENT_BUREAU:
+        apply_bureau(c, ev);
+        break;
+    }
+}
+
+void rs_customer_summary(const struct rs_customer *c, int64_t now,
+                         struct rs_summary *out)
+{
+    int32_t today = rs_day_of(now);
+    double weighted = 0;
+
+    memset(out, 0, sizeof(*out));
+    out->level = c->level;
+    out->score = c->score;
+    out->last_event_time = c->last_event_time;
+    for (uint32_t i = 0; i < c->open_count; i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+
+        out->open_amount += inv->open;
+        if (today > inv->due_date && !inv->disputed) {
+            out->overdue_amount += inv->open;
+            weighted += (double)inv->open * (today - inv->due_date);
+        }
+    }
+    out->days_beyond_terms =
+        out->overdue_amount ? weighted / (double)out->overdue_amount : 0.0;
+}
+
+/* Packing. */
+
+static void put_varint(struct rs_buf *b, int64_t v)
+{
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    uint8_t tmp[10];
+    size_t n = 0;
+
+    do {
+        tmp[n] = (uint8_t)(z & 0x7f);
+        z >>= 7;
+        if (z)
+            tmp[n] |= 0x80;
+        n++;
+    } while (z);
+    rs_buf_append(b, tmp, n);
+}
+
+static void put_str(struct rs_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+
+    put_varint(b, (int64_t)n);
+    rs_buf_append(b, s, n);
+}
+
+struct reader {
+    const uint8_t *p, *end;
+    int bad;
+};
+
+static int64_t get_varint(struct reader *r)
+{
+    uint64_t z = 0;
+    int shift = 0;
+
+    while (!r->bad) {
+        if (r->p == r->end || shift > 63) {
+            r->bad = 1;
+            break;
+        }
+        z |= (uint64_t)(*r->p & 0x7f) << shift;
+        if (!(*r->p++ & 0x80))
+            return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+        shift += 7;
+    }
+    return 0;
+}
+
+static void get_str(struct reader *r, char *dst, size_t size)
+{
+    int64_t n = get_varint(r);
+
+    if (r->bad || n < 0 || (size_t)n >= size || n > r->end - r->p) {
+        r->bad = 1;
+        dst[0] = '\0';
+        return;
+    }
+    memcpy(dst, r->p, (size_t)n);
+    dst[n] = '\0';
+    r->p += n;
+}
+
+void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
+{
+    uint8_t version = PACK_VERSION;
+    uint32_t kinds = 0;
+
+    rs_buf_append(out, &version, 1);
+    put_str(out, c->segment);
+    put_str(out, c->currency);
+    put_varint(out, c->first_event_time);
+    put_varint(out, c->last_event_time);
+    put_varint(out, c->credit);
+    put_varint(out, c->open_dropped);
+    put_varint(out, c->open_count);
+    for (uint32_t i = 0; i < c->open_count; i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+
+        put_str(out, inv->invoice_id);
+        put_str(out, inv->event_id);
+        put_varint(out, inv->amount);
+        put_varint(out, inv->open);
+        put_varint(out, inv->issue_date);
+        put_varint(out, inv->due_date);
+        put_varint(out, inv->disputed);
+    }
+    put_varint(out, c->settled_head);
+    put_varint(out, c->settled_count);
+    for (uint32_t i = 0; i < c->settled_count; i++) {
+        put_varint(out, c->settled[i].due_date);
+        put_varint(out, c->settled[i].paid_date);
+        put_varint(out, c->settled[i].amount);
+    }
+    for (int k = 0; k < RS_COMM_TYPES; k++)
+        if (c->comm[k].count)
+            kinds |= 1u << k;
+    put_varint(out, kinds);
+    for (int k = 0; k < RS_COMM_TYPES; k++) {
+        const struct rs_comm_stat *s = &c->comm[k];
+        uint32_t n = s->count < RS_CUSTOMER_COMM_RING ? s->count
+                                                       : RS_CUSTOMER_COMM_RING;
+
+        if (!(kinds & (1u << k)))
+            continue;
+        put_varint(out, s->count);
+        /* Newest first, so the ring is rebuilt with head 0. */
+        for (uint32_t i = 0; i < n; i++)
+            put_varint(out, s->recent[(s->head + i) % RS_CUSTOMER_COMM_RING]);
+    }
+    put_varint(out, c->invoices);
+    put_varint(out, c->payments);
+    put_varint(out, c->partial_payments);
+    put_varint(out, c->failed_debits);
+    put_varint(out, c->late_events);
+    put_varint(out, c->has_bureau_score);
+    if (c->has_bureau_score) {
+        put_varint(out, c->bureau_score);
+        put_varint(out, c->bureau_score_prev);
+        put_varint(out, c->bureau_score_max);
+        put_varint(out, c->bureau_time);
+    }
+    put_varint(out, c->level);
+    put_varint(out, c->score);
+    put_varint(out, c->next_timer == RS_NO_TIMER ? -1 : c->next_timer);
+}
+
+int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
+                       char *errstr, size_t errstr_size)
+{
+    struct reader r = {data, data + len, 0};
+    int64_t n, kinds;
+    char id[RS_ID_MAX];
+
+    if (len == 0 || data[0] != PACK_VERSION) {
+        snprintf(errstr, errstr_size,
+                 "state of customer '%s' has unknown version %d", c->id,
+                 len ? data[0] : -1);
+        return -1;
+    }
+    r.p++;
+    memcpy(id, c->id, sizeof(id));
+    rs_customer_release(c);
+    rs_customer_init(c, id);
+    get_str(&r, c->segment, sizeof(c->segment));
+    get_str(&r, c->currency, sizeof(c->currency));
+    c->first_event_time = get_varint(&r);
+    c->last_event_time = get_varint(&r);
+    c->credit = get_varint(&r);
+    c->open_dropped = (uint32_t)get_varint(&r);
+    n = get_varint(&r);
+    if (n < 0 || n > RS_CUSTOMER_OPEN_MAX)
+        r.bad = 1;
+    for (int64_t i = 0; i < n && !r.bad; i++) {
+        struct rs_open_invoice *inv;
+
+        rs_grow((void **)&c->open, &c->open_cap, c->open_count + 1,
+                sizeof(*c->open));
+        inv = &c->open[c->open_count++];
+        memset(inv, 0, sizeof(*inv));
+        get_str(&r, inv->invoice_id, sizeof(inv->invoice_id));
+        get_str(&r, inv->event_id, sizeof(inv->event_id));
+        inv->amount = get_varint(&r);
+        inv->open = get_varint(&r);
+        inv->issue_date = (int32_t)get_varint(&r);
+        inv->due_date = (int32_t)get_varint(&r);
+        inv->disputed = (uint8_t)get_varint(&r);
+    }
+    c->settled_head = (uint32_t)get_varint(&r);
+    c->settled_count = (uint32_t)get_varint(&r);
+    if (c->settled_count > RS_CUSTOMER_PAID_RING ||
+        c->settled_head >= RS_CUSTOMER_PAID_RING)
+        r.bad = 1;
+    for (uint32_t i = 0; i < c->settled_count && !r.bad; i++) {
+        c->settled[i].due_date = (int32_t)get_varint(&r);
+        c->settled[i].paid_date = (int32_t)get_varint(&r);
+        c->settled[i].amount = get_varint(&r);
+    }
+    kinds = get_varint(&r);
+    for (int k = 0; k < RS_COMM_TYPES && !r.bad; k++) {
+        struct rs_comm_stat *s = &c->comm[k];
+        uint32_t m;
+
+        if (!(kinds & (1 << k)))
+            continue;
+        s->count = (uint32_t)get_varint(&r);
+        m = s->count < RS_CUSTOMER_COMM_RING ? s->count
+                                             : RS_CUSTOMER_COMM_RING;
+        for (uint32_t i = 0; i < m; i++)
+            s->recent[i] = get_varint(&r);
+        s->head = 0;
+    }
+    c->invoices = (uint32_t)get_varint(&r);
+    c->payments = (uint32_t)get_varint(&r);
+    c->partial_payments = (uint32_t)get_varint(&r);
+    c->failed_debits = (uint32_t)get_varint(&r);
+    c->late_events = (uint32_t)get_varint(&r);
+    c->has_bureau_score = (int)get_varint(&r);
+    if (c->has_bureau_score) {
+        c->bureau_score = (int32_t)get_varint(&r);
+        c->bureau_score_prev = (int32_t)get_varint(&r);
+        c->bureau_score_max = (int32_t)get_varint(&r);
+        c->bureau_time = get_varint(&r);
+    }
+    c->level = (int)get_varint(&r);
+    c->score = (int32_t)get_varint(&r);
+    n = get_varint(&r);
+    c->next_timer = n < 0 ? RS_NO_TIMER : n;
+    if (c->level < RS_LEVEL_LOW || c->level > RS_LEVEL_CRITICAL)
+        r.bad = 1;
+    if (r.bad || r.p != r.end) {
+        snprintf(errstr, errstr_size, "state of customer '%s' is corrupt "
+                                      "(%zu bytes)",
+                 c->id, len);
+        return -1;
+    }
+    return 0;
+}

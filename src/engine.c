@@ -1,0 +1,520 @@
+/* One task's engine: timers, state updates, detectors, alerts, flushes.
+ *
+ * Determinism: given the same events in the same order, a task makes the
+ * same alerts byte for byte. Timers fire in (time, customer) order before
+ * the first event later than them; alert ids are built from the customer,
+ * what triggered the change (an input offset or a timer's time) and the
+ * levels; nothing reads the wall clock. */
+#include "riskstream/engine.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "riskstream/cache.h"
+#include "riskstream/customer.h"
+#include "riskstream/encode.h"
+#include "riskstream/log.h"
+#include "riskstream/mem.h"
+#include "riskstream/timers.h"
+
+#define TIMER_HORIZON_MS (7 * RS_DAY_MS)
+#define TIMER_LOAD_MAX 100000
+
+struct outbox {
+    struct rs_outbox_entry *v;
+    size_t count;
+    size_t cap;
+};
+
+struct rs_task {
+    const struct rs_engine_params *p;
+    struct rs_store *store;
+    int id;
+    uint64_t epoch;
+    int64_t stream_time;
+    int64_t offsets[RS_EVENT_KINDS];
+    int has_flushed;
+    int64_t flushed[RS_EVENT_KINDS];
+    int64_t flushed_stream_time;
+    struct rs_cache cache;
+    struct rs_timers timers;
+    int64_t horizon; /* every timer at or before this is in the heap */
+    struct outbox pending;
+    struct outbox inflight;
+    struct rs_buf scratch;
+    struct rs_task_stats stats;
+};
+
+/* A trigger: what made the engine evaluate a customer. */
+struct trigger {
+    const struct rs_event *ev; /* or NULL for a timer */
+    int64_t at;
+};
+
+enum rs_level rs_level_of_score(int32_t score)
+{
+    return score >= 75   ? RS_LEVEL_CRITICAL
+           : score >= 50 ? RS_LEVEL_HIGH
+           : score >= 25 ? RS_LEVEL_MEDIUM
+                         : RS_LEVEL_LOW;
+}
+
+static void outbox_clear(struct outbox *o)
+{
+    for (size_t i = 0; i < o->count; i++) {
+        free(o->v[i].key);
+        free(o->v[i].value);
+    }
+    o->count = 0;
+}
+
+static void outbox_add(struct outbox *o, enum rs_outbox_topic topic,
+                       const void *key, size_t key_len, const void *value,
+                       size_t value_len)
+{
+    struct rs_outbox_entry *e;
+
+    rs_grow((void **)&o->v, &o->cap, o->count + 1, sizeof(*o->v));
+    e = &o->v[o->count++];
+    e->topic = topic;
+    e->key = key ? rs_malloc(key_len) : NULL;
+    if (key)
+        memcpy(e->key, key, key_len);
+    e->key_len = key ? key_len : 0;
+    e->value = rs_malloc(value_len);
+    memcpy(e->value, value, value_len);
+    e->value_len = value_len;
+}
+
+struct rs_task *rs_task_new(const struct rs_engine_params *params,
+                            struct rs_store *store, int task,
+                            const struct rs_task_meta *meta)
+{
+    struct rs_task *t = rs_calloc(1, sizeof(*t));
+
+    t->p = params;
+    t->store = store;
+    t->id = task;
+    t->epoch = meta->epoch;
+    t->stream_time = meta->has_offsets ? meta->stream_time : INT64_MIN;
+    for (int k = 0; k < RS_EVENT_KINDS; k++) {
+        t->offsets[k] = meta->has_offsets ? meta->offsets[k] : RS_NO_OFFSET;
+        t->flushed[k] = t->offsets[k];
+    }
+    t->has_flushed = meta->has_offsets;
+    t->flushed_stream_time = t->stream_time;
+    t->horizon = INT64_MIN;
+    rs_cache_init(&t->cache, params->cache_customers);
+    rs_timers_init(&t->timers);
+    rs_buf_init(&t->scratch, 0);
+    return t;
+}
+
+void rs_task_destroy(struct rs_task *t)
+{
+    if (!t)
+        return;
+    rs_cache_release(&t->cache);
+    rs_timers_release(&t->timers);
+    outbox_clear(&t->pending);
+    outbox_clear(&t->inflight);
+    free(t->pending.v);
+    free(t->inflight.v);
+    rs_buf_release(&t->scratch);
+    free(t);
+}
+
+int rs_task_id(const struct rs_task *t)
+{
+    return t->id;
+}
+
+int64_t rs_task_stream_time(const struct rs_task *t)
+{
+    return t->stream_time;
+}
+
+const struct rs_task_stats *rs_task_stats(const struct rs_task *t)
+{
+    return &t->stats;
+}
+
+void rs_task_offsets(const struct rs_task *t, int64_t out[RS_EVENT_KINDS])
+{
+    memcpy(out, t->offsets, sizeof(t->offsets));
+}
+
+void rs_task_done(struct rs_task *t, enum rs_event_kind kind, int64_t offset)
+{
+    if (offset + 1 > t->offsets[kind])
+        t->offsets[kind] = offset + 1;
+}
+
+/* The customer from the cache, the store, or new. NULL on a store error. */
+static struct rs_customer *customer_get(struct rs_task *t, const char *id,
+                                        char *errstr, size_t errstr_size)
+{
+    struct rs_customer *c = rs_cache_get(&t->cache, id);
+    int found;
+
+    if (c)
+        return c;
+    rs_buf_reset(&t->scratch);
+    found = rs_store_load(t->store, t->id, id, &t->scratch, errstr,
+                          errstr_size);
+    if (found < 0)
+        return NULL;
+    c = rs_cache_put(&t->cache, id);
+    if (found &&
+        rs_customer_unpack(c, t->scratch.data, t->scratch.len, errstr,
+                           errstr_size)) {
+        /* A corrupt state is not guessed at: stop, naming the customer. */
+        return NULL;
+    }
+    return c;
+}
+
+static void set_actions(struct rs_alert *a)
+{
+    static const struct {
+        enum rs_level level;
+        const char *code, *text;
+    } table[] = {
+        {RS_LEVEL_LOW, "NORMAL_DUNNING",
+         "Back to the normal dunning track; keep the usual payment terms."},
+        {RS_LEVEL_MEDIUM, "FOLLOW_UP_EARLIER",
+         "Follow up earlier: call the customer about the open invoices "
+         "instead of waiting for the next reminder."},
+        {RS_LEVEL_MEDIUM, "INVOICE_IMMEDIATELY",
+         "Invoice new deliveries immediately and offer a payment link or "
+         "direct debit."},
+        {RS_LEVEL_HIGH, "STRICT_DUNNING",
+         "Move the customer to the stricter dunning track for high-risk "
+         "profiles."},
+        {RS_LEVEL_HIGH, "PREPAYMENT",
+         "Ask for (partial) prepayment or a deposit, or shorter payment "
+         "terms, before accepting new orders."},
+        {RS_LEVEL_CRITICAL, "BLOCK_DELIVERIES",
+         "Block deliveries while debts are open."},
+        {RS_LEVEL_CRITICAL, "COLLECTIONS_HANDOVER",
+         "Prepare the hand-over to a collection agency if no payment "
+         "arrives."},
+    };
+
+    a->action_count = 0;
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (table[i].level != a->level_after ||
+            a->action_count == RS_ACTIONS_MAX)
+            continue;
+        snprintf(a->actions[a->action_count].code, RS_NAME_MAX, "%s",
+                 table[i].code);
+        snprintf(a->actions[a->action_count].text, RS_MESSAGE_MAX, "%s",
+                 table[i].text);
+        a->action_count++;
+    }
+}
+
+static void make_alert(struct rs_task *t, const struct rs_customer *c,
+                       const struct trigger *tr, int64_t now,
+                       enum rs_level after, int32_t score,
+                       const struct rs_finding *f, int nf)
+{
+    struct rs_alert *a = rs_calloc(1, sizeof(*a));
+    char trig[64];
+
+    if (tr->ev)
+        snprintf(trig, sizeof(trig), "%s-%d-%" PRId64,
+                 rs_event_kind_name(tr->ev->kind), (int)tr->ev->partition,
+                 tr->ev->offset);
+    else
+        snprintf(trig, sizeof(trig), "timer-%" PRId64, tr->at);
+    snprintf(a->alert_id, sizeof(a->alert_id), "%s/%s/%s-%s", c->id, trig,
+             rs_level_name(c->level), rs_level_name(after));
+    snprintf(a->customer_id, sizeof(a->customer_id), "%s", c->id);
+    a->event_time = now;
+    a->level_before = c->level;
+    a->level_after = after;
+    a->score_before = c->score;
+    a->score_after = score;
+    if (c->segment[0]) {
+        a->has_segment = 1;
+        snprintf(a->segment, sizeof(a->segment), "%s", c->segment);
+    }
+    for (int i = 0; i < nf && i < RS_REASONS_MAX; i++)
+        a->reasons[a->reason_count++] = f[i].reason;
+    set_actions(a);
+    for (int k = 0; k < RS_EVENT_KINDS; k++) {
+        int64_t off = t->offsets[k];
+
+        if (tr->ev && tr->ev->kind == (enum rs_event_kind)k &&
+            tr->ev->offset + 1 > off)
+            off = tr->ev->offset + 1;
+        a->offsets[a->offset_count].kind = k;
+        a->offsets[a->offset_count].partition = t->id;
+        a->offsets[a->offset_count].offset = off;
+        a->offset_count++;
+    }
+    rs_buf_reset(&t->scratch);
+    rs_encode_alert(a, t->p->alert_schema_id, t->p->topics, &t->scratch);
+    outbox_add(&t->pending, RS_OUTBOX_ALERTS, c->id, strlen(c->id),
+               t->scratch.data, t->scratch.len);
+    t->stats.alerts++;
+    if (t->p->on_alert)
+        t->p->on_alert(t->p->opaque, a);
+    rs_log_debug("engine", "task %d customer '%s': %s -> %s (score %d)",
+                 t->id, c->id, rs_level_name(c->level), rs_level_name(after),
+                 (int)score);
+    free(a);
+}
+
+/* Runs the detectors on c at stream time now; alerts on a level change;
+ * re-arms the customer's timer. */
+static void evaluate(struct rs_task *t, struct rs_customer *c,
+                     const struct trigger *tr, int64_t now)
+{
+    struct rs_finding f[RS_FINDINGS_MAX];
+    int nf = 0;
+    int32_t score = 0, best = 0;
+    int64_t next = RS_NO_TIMER;
+    enum rs_level level;
+
+    for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
+        int n = (*d)->evaluate(&t->p->detectors, c, now, f + nf,
+                               RS_FINDINGS_MAX - nf);
+        int64_t at = (*d)->next_timer(&t->p->detectors, c, now);
+
+        nf += n;
+        if (at < next)
+            next = at;
+    }
+    /* The strongest finding sets the base; each further one adds a quarter
+     * of its own score. */
+    for (int i = 0; i < nf; i++)
+        if (f[i].score > best)
+            best = f[i].score;
+    score = best;
+    for (int i = 0, skipped = 0; i < nf; i++) {
+        if (f[i].score == best && !skipped) {
+            skipped = 1;
+            continue;
+        }
+        score += f[i].score / 4;
+    }
+    if (score > 100)
+        score = 100;
+    level = rs_level_of_score(score);
+    if ((int)level != c->level)
+        make_alert(t, c, tr, now, level, score, f, nf);
+    c->level = level;
+    c->score = score;
+    if (next != c->next_timer) {
+        c->next_timer = next;
+        if (next != RS_NO_TIMER)
+            rs_timers_push(&t->timers, next, c->id, strlen(c->id));
+    }
+    rs_cache_mark_dirty(&t->cache, c);
+}
+
+struct timer_load {
+    struct rs_timers *timers;
+    int64_t last_at;
+};
+
+static void on_stored_timer(void *opaque, const char *customer, size_t len,
+                            int64_t at)
+{
+    struct timer_load *tl = opaque;
+
+    rs_timers_push(tl->timers, at, customer, len);
+    tl->last_at = at;
+}
+
+/* Makes sure every stored timer at or before upto is in the heap. Loads
+ * a window ahead so that this is one store call per horizon, not per
+ * event. */
+static int load_timers(struct rs_task *t, int64_t upto, char *errstr,
+                       size_t errstr_size)
+{
+    while (t->horizon < upto) {
+        int64_t to = upto > INT64_MAX - TIMER_HORIZON_MS
+                         ? INT64_MAX
+                         : upto + TIMER_HORIZON_MS;
+        struct timer_load tl = {&t->timers, INT64_MIN};
+        long n = rs_store_timers(t->store, t->id, t->horizon, to,
+                                 TIMER_LOAD_MAX, on_stored_timer, &tl, errstr,
+                                 errstr_size);
+
+        if (n < 0)
+            return -1;
+        if (n < TIMER_LOAD_MAX) {
+            t->horizon = to;
+        } else if (tl.last_at - 1 > t->horizon) {
+            /* A full page: continue after the last time loaded completely;
+             * timers at last_at load again, and duplicates are harmless. */
+            t->horizon = tl.last_at - 1;
+        } else {
+            rs_log_warn("engine", "task %d: more than %d timers at %" PRId64
+                        "; some may fire late",
+                        t->id, TIMER_LOAD_MAX, tl.last_at);
+            t->horizon = tl.last_at;
+        }
+    }
+    return 0;
+}
+
+/* Fires every timer at or before upto, in order. */
+static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
+                       size_t errstr_size)
+{
+    const struct rs_timer *top;
+
+    if (load_timers(t, upto, errstr, errstr_size))
+        return -1;
+    while ((top = rs_timers_peek(&t->timers)) && top->at <= upto) {
+        struct rs_timer tm = *top;
+        struct rs_customer *c;
+        struct trigger tr = {NULL, tm.at};
+
+        rs_timers_pop(&t->timers);
+        c = customer_get(t, tm.id, errstr, errstr_size);
+        if (!c)
+            return -1;
+        if (c->next_timer != tm.at)
+            continue; /* stale: the customer's timer moved */
+        if (tm.at > t->stream_time)
+            t->stream_time = tm.at;
+        t->stats.timers_fired++;
+        evaluate(t, c, &tr, tm.at);
+    }
+    return 0;
+}
+
+enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
+                                   char *errstr, size_t errstr_size)
+{
+    struct rs_customer *c;
+    struct trigger tr = {ev, ev->event_time};
+    int late = t->stream_time != INT64_MIN &&
+               ev->event_time < t->stream_time - t->p->lateness_ms;
+
+    if (late && (ev->kind == RS_EVENT_COMM || ev->kind == RS_EVENT_BUREAU)) {
+        snprintf(errstr, errstr_size,
+                 "event time %" PRId64 " is %" PRId64
+                 " ms behind stream time %" PRId64
+                 " (allowed lateness %" PRId64 " ms); %s events that late "
+                 "are not applied",
+                 ev->event_time, t->stream_time - ev->event_time,
+                 t->stream_time, t->p->lateness_ms,
+                 rs_event_kind_name(ev->kind));
+        return RS_APPLY_LATE;
+    }
+    if (fire_timers(t, ev->event_time, errstr, errstr_size))
+        return RS_APPLY_ERROR;
+    if (ev->event_time > t->stream_time)
+        t->stream_time = ev->event_time;
+    c = customer_get(t, ev->customer_id, errstr, errstr_size);
+    if (!c)
+        return RS_APPLY_ERROR;
+    if (late) {
+        /* Invoices and payments are applied however late: balances must
+         * be complete. They are counted. */
+        c->late_events++;
+        t->stats.late_applied++;
+    }
+    rs_customer_apply(c, ev);
+    t->stats.events++;
+    evaluate(t, c, &tr, t->stream_time);
+    return RS_APPLY_OK;
+}
+
+void rs_task_deadletter(struct rs_task *t, const struct rs_deadletter *dl)
+{
+    rs_buf_reset(&t->scratch);
+    rs_encode_deadletter(dl, t->p->deadletter_schema_id, &t->scratch);
+    outbox_add(&t->pending, RS_OUTBOX_DEADLETTER, dl->key, dl->key_len,
+               t->scratch.data, t->scratch.len);
+    t->stats.deadletters[dl->error_class]++;
+}
+
+int rs_task_has_changes(const struct rs_task *t)
+{
+    return t->cache.dirty_count || t->pending.count ||
+           memcmp(t->offsets, t->flushed, sizeof(t->offsets)) != 0 ||
+           t->stream_time != t->flushed_stream_time;
+}
+
+int rs_task_wants_flush(const struct rs_task *t)
+{
+    return t->cache.dirty_count > t->cache.max / 2;
+}
+
+enum rs_store_result rs_task_flush(struct rs_task *t, char *errstr,
+                                   size_t errstr_size)
+{
+    struct rs_flush f;
+    struct rs_flush_customer *fc;
+    size_t *ends;
+    enum rs_store_result r;
+    size_t n = t->cache.dirty_count;
+
+    if (!rs_task_has_changes(t))
+        return RS_STORE_OK;
+    fc = rs_calloc(n ? n : 1, sizeof(*fc));
+    ends = rs_calloc(n ? n : 1, sizeof(*ends));
+    rs_buf_reset(&t->scratch);
+    for (size_t i = 0; i < n; i++) {
+        rs_customer_pack(t->cache.dirty[i], &t->scratch);
+        ends[i] = t->scratch.len;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct rs_customer *c = t->cache.dirty[i];
+        size_t start = i ? ends[i - 1] : 0;
+
+        fc[i].id = c->id;
+        fc[i].packed = t->scratch.data + start;
+        fc[i].packed_len = ends[i] - start;
+        rs_customer_summary(c, t->stream_time, &fc[i].summary);
+        fc[i].next_timer = c->next_timer;
+    }
+    memset(&f, 0, sizeof(f));
+    f.epoch = t->epoch;
+    f.customers = fc;
+    f.customer_count = n;
+    memcpy(f.offsets, t->offsets, sizeof(f.offsets));
+    f.has_prev = t->has_flushed;
+    memcpy(f.prev_offsets, t->flushed, sizeof(f.prev_offsets));
+    f.stream_time = t->stream_time;
+    f.outbox = t->pending.v;
+    f.outbox_count = t->pending.count;
+    r = rs_store_flush(t->store, t->id, &f, errstr, errstr_size);
+    if (r == RS_STORE_OK) {
+        struct outbox tmp = t->inflight;
+
+        outbox_clear(&t->inflight);
+        t->inflight = t->pending;
+        t->pending = tmp;
+        memcpy(t->flushed, t->offsets, sizeof(t->flushed));
+        t->flushed_stream_time = t->stream_time;
+        t->has_flushed = 1;
+        t->stats.flushes++;
+        t->stats.customers_flushed += n;
+        rs_cache_clean(&t->cache);
+    }
+    free(fc);
+    free(ends);
+    return r;
+}
+
+const struct rs_outbox_entry *rs_task_inflight(const struct rs_task *t,
+                                               size_t *count)
+{
+    *count = t->inflight.count;
+    return t->inflight.v;
+}
+
+void rs_task_inflight_done(struct rs_task *t)
+{
+    outbox_clear(&t->inflight);
+}

@@ -1,0 +1,872 @@
+/* The daemon loop: consume, order, apply, flush, commit (runner.h).
+ *
+ * Commit order, per commit interval:
+ *   1. every changed task is flushed to the store in one atomic, fenced
+ *      write: its changed customers, applied offsets, stream time and the
+ *      outbox (alerts and dead letters made since the last flush);
+ *   2. one Kafka transaction produces those outbox records and commits the
+ *      same offsets (send_offsets_to_transaction with the group metadata).
+ * A task is never flushed again before its last flush was committed, so the
+ * store's outbox always holds exactly what the next or last transaction
+ * carries; recovery (assign_tasks) uses that to re-send what Kafka did not
+ * see. docs/architecture.md walks through every crash point. */
+#include "riskstream/runner.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "riskstream/decode.h"
+#include "riskstream/engine.h"
+#include "riskstream/kafka.h"
+#include "riskstream/log.h"
+#include "riskstream/mem.h"
+#include "riskstream/order.h"
+#include "riskstream/registry.h"
+#include "riskstream/store.h"
+
+#define TXN_ATTEMPTS 3
+#define COMMITTED_TIMEOUT_MS 10000
+#define COMMITTED_ATTEMPTS 9
+#define DEADLETTER_VALUE_MAX (1024 * 1024)
+#define LOG_FIRST_DEADLETTERS 20
+#define STATS_INTERVAL_MS 10000
+
+struct slot {
+    struct rs_task *task;
+    struct rs_order order;
+    int paused[RS_EVENT_KINDS];
+    int64_t committed[RS_EVENT_KINDS]; /* offsets of the last transaction */
+};
+
+struct rs_runner {
+    const struct rs_config *conf;
+    struct rs_registry *reg;
+    struct rs_decoder *dec;
+    struct rs_store *store;
+    rd_kafka_t *consumer;
+    rd_kafka_t *producer;
+    struct rs_engine_params params;
+    const char *topics[RS_EVENT_KINDS];
+    int partitions;
+    struct slot **slots; /* by partition number; NULL: not ours */
+    char instance[256];
+    int fatal;
+    char fatal_msg[1024];
+    int64_t last_commit;
+    int64_t last_stats;
+    uint64_t records;
+    uint64_t deadletters[RS_ERROR_CLASSES];
+    uint64_t alerts_committed;
+    uint64_t transactions;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_fatal(struct rs_runner *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_fatal(struct rs_runner *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (r->fatal)
+        return;
+    r->fatal = 1;
+    va_start(ap, fmt);
+    vsnprintf(r->fatal_msg, sizeof(r->fatal_msg), fmt, ap);
+    va_end(ap);
+    rs_log_error("runner", "%s", r->fatal_msg);
+}
+
+static int kind_of(const struct rs_runner *r, const char *topic)
+{
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        if (strcmp(r->topics[k], topic) == 0)
+            return k;
+    return -1;
+}
+
+static void slot_destroy(struct slot *s)
+{
+    if (!s)
+        return;
+    for (int k = 0; k < RS_EVENT_KINDS; k++) {
+        enum rs_event_kind kind = (enum rs_event_kind)k;
+
+        while (rs_order_count(&s->order, kind)) {
+            struct rs_order_queue *q = &s->order.q[k];
+
+            rd_kafka_message_destroy(q->items[q->head].msg);
+            rs_order_pop(&s->order, kind);
+        }
+    }
+    rs_order_release(&s->order);
+    rs_task_destroy(s->task);
+    free(s);
+}
+
+static void drop_all_slots(struct rs_runner *r)
+{
+    for (int p = 0; p < r->partitions; p++) {
+        slot_destroy(r->slots[p]);
+        r->slots[p] = NULL;
+    }
+}
+
+/* Kafka transactions. */
+
+struct span {
+    const struct rs_outbox_entry *v;
+    size_t count;
+};
+
+static int produce_span(struct rs_runner *r, const struct span *sp)
+{
+    for (size_t i = 0; i < sp->count; i++) {
+        const struct rs_outbox_entry *e = &sp->v[i];
+        const char *topic = e->topic == RS_OUTBOX_ALERTS
+                                ? r->conf->topic_alerts
+                                : r->conf->topic_deadletter;
+        rd_kafka_resp_err_t err;
+
+        for (;;) {
+            err = rd_kafka_producev(
+                r->producer, RD_KAFKA_V_TOPIC(topic),
+                RD_KAFKA_V_KEY(e->key, e->key_len),
+                RD_KAFKA_V_VALUE(e->value, e->value_len),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                break;
+            rd_kafka_poll(r->producer, 10);
+        }
+        if (err) {
+            rs_log_error("runner", "cannot produce to '%s': %s", topic,
+                         rd_kafka_err2str(err));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* One transaction: the spans' records and the offsets. Retries what the
+ * protocol says may be retried; returns -1 with errstr when it gave up. */
+static int txn_run(struct rs_runner *r, const struct span *spans,
+                   size_t nspans, rd_kafka_topic_partition_list_t *offsets,
+                   char *errstr, size_t errstr_size)
+{
+    rd_kafka_consumer_group_metadata_t *cgmd =
+        rd_kafka_consumer_group_metadata(r->consumer);
+    rd_kafka_error_t *err = NULL;
+    int rc = -1;
+
+    for (int attempt = 1; attempt <= TXN_ATTEMPTS; attempt++) {
+        int produced = 1;
+
+        if (err)
+            rd_kafka_error_destroy(err);
+        err = rd_kafka_begin_transaction(r->producer);
+        if (err)
+            goto failed;
+        for (size_t i = 0; i < nspans && produced; i++)
+            produced = produce_span(r, &spans[i]) == 0;
+        if (!produced) {
+            err = rd_kafka_abort_transaction(r->producer, -1);
+            if (err)
+                goto failed;
+            continue;
+        }
+        if (offsets->cnt) {
+            err = rd_kafka_send_offsets_to_transaction(r->producer, offsets,
+                                                       cgmd, -1);
+            if (err)
+                goto failed;
+        }
+        for (int c = 0; c < TXN_ATTEMPTS; c++) {
+            err = rd_kafka_commit_transaction(r->producer, -1);
+            if (!err || !rd_kafka_error_is_retriable(err))
+                break;
+            rd_kafka_error_destroy(err);
+            err = NULL;
+        }
+        if (!err) {
+            r->transactions++;
+            rc = 0;
+            goto out;
+        }
+    failed:
+        rs_log_warn("runner", "transaction attempt %d failed: %s", attempt,
+                    rd_kafka_error_string(err));
+        if (rd_kafka_error_is_fatal(err))
+            break;
+        if (rd_kafka_error_txn_requires_abort(err)) {
+            rd_kafka_error_t *aerr = rd_kafka_abort_transaction(r->producer,
+                                                                -1);
+            if (aerr) {
+                rd_kafka_error_destroy(err);
+                err = aerr;
+                break;
+            }
+        }
+    }
+    snprintf(errstr, errstr_size, "Kafka transaction failed: %s",
+             err ? rd_kafka_error_string(err) : "could not produce");
+out:
+    if (err)
+        rd_kafka_error_destroy(err);
+    rd_kafka_consumer_group_metadata_destroy(cgmd);
+    return rc;
+}
+
+static void add_offsets(struct rs_runner *r,
+                        rd_kafka_topic_partition_list_t *list, int partition,
+                        const int64_t offsets[RS_EVENT_KINDS])
+{
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        if (offsets[k] != RS_NO_OFFSET)
+            rd_kafka_topic_partition_list_add(list, r->topics[k], partition)
+                ->offset = offsets[k];
+}
+
+/* Flush every changed task, then commit one transaction for all of them. */
+static int commit_all(struct rs_runner *r, char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *offsets =
+        rd_kafka_topic_partition_list_new(r->partitions * RS_EVENT_KINDS);
+    struct span *spans = rs_calloc((size_t)r->partitions + 1, sizeof(*spans));
+    size_t nspans = 0, records = 0;
+    int rc = -1;
+
+    for (int p = 0; p < r->partitions; p++) {
+        struct slot *s = r->slots[p];
+        enum rs_store_result res;
+        int64_t off[RS_EVENT_KINDS];
+
+        if (!s)
+            continue;
+        res = rs_task_flush(s->task, errstr, errstr_size);
+        if (res == RS_STORE_FENCED) {
+            rs_log_warn("runner", "task %d was taken over by another "
+                                  "instance: %s; dropping it",
+                        p, errstr);
+            slot_destroy(s);
+            r->slots[p] = NULL;
+            continue;
+        }
+        if (res != RS_STORE_OK)
+            goto out;
+        rs_task_offsets(s->task, off);
+        if (memcmp(off, s->committed, sizeof(off)) != 0)
+            add_offsets(r, offsets, p, off);
+        spans[nspans].v = rs_task_inflight(s->task, &spans[nspans].count);
+        records += spans[nspans].count;
+        nspans++;
+    }
+    if (offsets->cnt || records) {
+        if (txn_run(r, spans, nspans, offsets, errstr, errstr_size))
+            goto out;
+    }
+    for (int p = 0; p < r->partitions; p++) {
+        struct slot *s = r->slots[p];
+        size_t n;
+
+        if (!s)
+            continue;
+        rs_task_inflight(s->task, &n);
+        rs_task_inflight_done(s->task);
+        rs_task_offsets(s->task, s->committed);
+    }
+    rc = 0;
+out:
+    free(spans);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    r->last_commit = now_ms();
+    return rc;
+}
+
+/* Assignment and recovery. */
+
+static int committed_offsets(struct rs_runner *r, int partition,
+                             int64_t out[RS_EVENT_KINDS], char *errstr,
+                             size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *list =
+        rd_kafka_topic_partition_list_new(RS_EVENT_KINDS);
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        rd_kafka_topic_partition_list_add(list, r->topics[k], partition);
+    /* Offsets of a transaction still open elsewhere are "unstable" until
+     * it ends; wait for that rather than read a half-truth. */
+    for (int i = 0; i < COMMITTED_ATTEMPTS; i++) {
+        err = rd_kafka_committed(r->consumer, list, COMMITTED_TIMEOUT_MS);
+        if (err != RD_KAFKA_RESP_ERR__TIMED_OUT &&
+            err != RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT)
+            break;
+        rs_log_warn("runner", "task %d: committed offsets not available "
+                              "yet (%s); waiting",
+                    partition, rd_kafka_err2str(err));
+    }
+    if (err) {
+        snprintf(errstr, errstr_size,
+                 "cannot read Kafka's committed offsets of task %d: %s",
+                 partition, rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(list);
+        return -1;
+    }
+    for (int k = 0; k < RS_EVENT_KINDS; k++) {
+        int64_t o = list->elems[k].offset;
+
+        out[k] = o >= 0 ? o : RS_NO_OFFSET;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return 0;
+}
+
+static int offsets_equal(const int64_t a[RS_EVENT_KINDS],
+                         const int64_t b[RS_EVENT_KINDS])
+{
+    return memcmp(a, b, sizeof(int64_t) * RS_EVENT_KINDS) == 0;
+}
+
+static int offsets_none(const int64_t a[RS_EVENT_KINDS])
+{
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        if (a[k] != RS_NO_OFFSET)
+            return 0;
+    return 1;
+}
+
+static void format_offsets(char *out, size_t size,
+                           const struct rs_runner *r,
+                           const int64_t o[RS_EVENT_KINDS])
+{
+    size_t n = 0;
+
+    for (int k = 0; k < RS_EVENT_KINDS && n < size; k++)
+        n += (size_t)snprintf(out + n, size - n, "%s%s=%" PRId64,
+                              k ? " " : "", r->topics[k], o[k]);
+}
+
+/* Brings Kafka and the store of one task into agreement, or refuses. */
+static int recover_task(struct rs_runner *r, int p,
+                        const struct rs_task_meta *meta, char *errstr,
+                        size_t errstr_size)
+{
+    int64_t kafka[RS_EVENT_KINDS];
+    char ks[256], rs[256];
+
+    if (committed_offsets(r, p, kafka, errstr, errstr_size))
+        return -1;
+    format_offsets(ks, sizeof(ks), r, kafka);
+    if (!meta->has_offsets) {
+        if (!offsets_none(kafka)) {
+            snprintf(errstr, errstr_size,
+                     "task %d: Redis holds no state, but the consumer group "
+                     "has committed offsets (%s): Redis lost its data or "
+                     "points at another deployment. Refusing to continue; "
+                     "restore Redis, or reset the group's offsets to replay",
+                     p, ks);
+            return -1;
+        }
+        return 0; /* a new task */
+    }
+    format_offsets(rs, sizeof(rs), r, meta->offsets);
+    if (offsets_equal(kafka, meta->offsets))
+        return 0; /* the last flush was committed */
+    if ((meta->has_prev && offsets_equal(kafka, meta->prev_offsets)) ||
+        (!meta->has_prev && offsets_none(kafka))) {
+        /* Crash between the flush and its transaction: send it again. */
+        struct span sp = {meta->outbox, meta->outbox_count};
+        rd_kafka_topic_partition_list_t *list =
+            rd_kafka_topic_partition_list_new(RS_EVENT_KINDS);
+        int rc;
+
+        add_offsets(r, list, p, meta->offsets);
+        rs_log_info("runner", "task %d: re-sending %zu records of the last "
+                              "flush that Kafka did not commit (%s -> %s)",
+                    p, meta->outbox_count, ks, rs);
+        rc = txn_run(r, &sp, 1, list, errstr, errstr_size);
+        rd_kafka_topic_partition_list_destroy(list);
+        return rc;
+    }
+    if (offsets_none(kafka)) {
+        rs_log_warn("runner", "task %d: the consumer group has no committed "
+                              "offsets (expired?); continuing from Redis' "
+                              "offsets %s",
+                    p, rs);
+        return 0;
+    }
+    snprintf(errstr, errstr_size,
+             "task %d: Redis state (%s) and Kafka's committed offsets (%s) "
+             "disagree beyond one commit: Redis lost writes or was restored "
+             "from an old copy. Refusing to continue silently",
+             p, rs, ks);
+    return -1;
+}
+
+static int assign_tasks(struct rs_runner *r,
+                        rd_kafka_topic_partition_list_t *parts, char *errstr,
+                        size_t errstr_size)
+{
+    unsigned char *have = rs_calloc((size_t)r->partitions, 1);
+    int rc = -1;
+
+    for (int i = 0; i < parts->cnt; i++) {
+        int k = kind_of(r, parts->elems[i].topic);
+        int p = parts->elems[i].partition;
+
+        if (k < 0 || p < 0 || p >= r->partitions) {
+            snprintf(errstr, errstr_size, "assigned unexpected %s [%d]",
+                     parts->elems[i].topic, p);
+            goto out;
+        }
+        have[p] |= (unsigned char)(1u << k);
+    }
+    for (int p = 0; p < r->partitions; p++) {
+        struct rs_task_meta meta;
+        struct slot *s;
+
+        if (!have[p])
+            continue;
+        if (have[p] != (1u << RS_EVENT_KINDS) - 1) {
+            snprintf(errstr, errstr_size,
+                     "task %d was assigned without all four input topics "
+                     "(mask %x): the assignment is not co-partitioned; use "
+                     "partition.assignment.strategy=range",
+                     p, have[p]);
+            goto out;
+        }
+        memset(&meta, 0, sizeof(meta));
+        if (rs_store_open_task(r->store, p, &meta, errstr, errstr_size) !=
+            RS_STORE_OK)
+            goto out;
+        if (recover_task(r, p, &meta, errstr, errstr_size)) {
+            rs_store_meta_release(&meta);
+            goto out;
+        }
+        s = rs_calloc(1, sizeof(*s));
+        s->task = rs_task_new(&r->params, r->store, p, &meta);
+        rs_order_init(&s->order, (size_t)r->conf->order_queue_records,
+                      r->conf->order_max_wait_ms);
+        rs_task_offsets(s->task, s->committed);
+        r->slots[p] = s;
+        for (int i = 0; i < parts->cnt; i++) {
+            if (parts->elems[i].partition != p)
+                continue;
+            int k = kind_of(r, parts->elems[i].topic);
+
+            parts->elems[i].offset = meta.has_offsets
+                                         ? meta.offsets[k]
+                                         : RD_KAFKA_OFFSET_BEGINNING;
+        }
+        rs_log_info("runner", "task %d assigned (epoch %" PRIu64
+                              ", stream time %" PRId64 ")",
+                    p, meta.epoch, meta.stream_time);
+        rs_store_meta_release(&meta);
+    }
+    rc = 0;
+out:
+    free(have);
+    return rc;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct rs_runner *r = opaque;
+    char errstr[1024];
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (!r->fatal && assign_tasks(r, parts, errstr, sizeof(errstr))) {
+            set_fatal(r, "%s", errstr);
+            drop_all_slots(r);
+        }
+        rd_kafka_assign(rk, r->fatal ? NULL : parts);
+        return;
+    }
+    /* Revoked: commit what the tasks did, then let them go. */
+    if (!r->fatal && commit_all(r, errstr, sizeof(errstr)))
+        set_fatal(r, "cannot commit before giving tasks up: %s", errstr);
+    drop_all_slots(r);
+    rd_kafka_assign(rk, NULL);
+}
+
+/* Records. */
+
+static void dead_letter(struct rs_runner *r, struct slot *s,
+                        const rd_kafka_message_t *m, enum rs_error_class ec,
+                        const char *why)
+{
+    struct rs_deadletter dl;
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+
+    memset(&dl, 0, sizeof(dl));
+    dl.topic = rd_kafka_topic_name(m->rkt);
+    dl.partition = m->partition;
+    dl.offset = m->offset;
+    dl.key = m->key;
+    dl.key_len = m->key ? m->key_len : 0;
+    dl.value = m->len <= DEADLETTER_VALUE_MAX ? m->payload : NULL;
+    dl.value_len = dl.value ? m->len : 0;
+    dl.has_timestamp = tstype != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+    dl.timestamp = ts;
+    dl.error_class = ec;
+    snprintf(dl.message, sizeof(dl.message), "%s", why);
+    dl.dead_lettered_at = wall_ms();
+    rs_task_deadletter(s->task, &dl);
+    if (r->deadletters[ec]++ < LOG_FIRST_DEADLETTERS)
+        rs_log_warn("runner", "dead letter %s [%d] offset %" PRId64 ": %s: %s",
+                    dl.topic, (int)m->partition, m->offset,
+                    rs_error_class_name(ec), why);
+}
+
+static void pause_partition(struct rs_runner *r, struct slot *s, int k,
+                            int p, int pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+
+    rd_kafka_topic_partition_list_add(l, r->topics[k], p);
+    if (pause)
+        rd_kafka_pause_partitions(r->consumer, l);
+    else
+        rd_kafka_resume_partitions(r->consumer, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    s->paused[k] = pause;
+}
+
+/* Takes one consumed message into its task's orderer. */
+static void take_message(struct rs_runner *r, rd_kafka_message_t *m)
+{
+    int k = kind_of(r, rd_kafka_topic_name(m->rkt));
+    struct slot *s = (k >= 0 && m->partition >= 0 &&
+                      m->partition < r->partitions)
+                         ? r->slots[m->partition]
+                         : NULL;
+    struct rs_order_item *it;
+
+    if (!s) {
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        /* Everything up to the end is in the queue now. */
+        rs_order_caught_up(&s->order, (enum rs_event_kind)k, 1, now_ms());
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    it = rs_order_slot(&s->order, (enum rs_event_kind)k);
+    if (!it) {
+        /* Full: fetch this record again after the queue drained. */
+        rd_kafka_topic_partition_list_t *l =
+            rd_kafka_topic_partition_list_new(1);
+
+        rd_kafka_topic_partition_list_add(l, r->topics[k], m->partition)
+            ->offset = m->offset;
+        if (!s->paused[k])
+            pause_partition(r, s, k, m->partition, 1);
+        rd_kafka_seek_partitions(r->consumer, l, 5000);
+        rd_kafka_topic_partition_list_destroy(l);
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    rs_order_caught_up(&s->order, (enum rs_event_kind)k, 0, 0);
+    memset(it, 0, offsetof(struct rs_order_item, ev));
+    it->msg = m;
+    if (rs_decode(r->dec, (enum rs_event_kind)k, m->key, m->key ? m->key_len : 0,
+                  m->payload, m->len, &it->ev, &it->error_class, it->why,
+                  sizeof(it->why)) != RS_DECODE_OK)
+        it->poison = 1;
+    it->ev.partition = m->partition;
+    it->ev.offset = m->offset;
+    rs_order_commit(&s->order, (enum rs_event_kind)k);
+    r->records++;
+    if (rs_order_count(&s->order, (enum rs_event_kind)k) ==
+            (size_t)r->conf->order_queue_records &&
+        !s->paused[k])
+        pause_partition(r, s, k, m->partition, 1);
+}
+
+/* Lets each task's orderer hand out what it can. */
+static void process(struct rs_runner *r)
+{
+    int64_t now = now_ms();
+    char why[RS_MESSAGE_MAX];
+
+    for (int p = 0; p < r->partitions && !r->fatal; p++) {
+        struct slot *s = r->slots[p];
+        struct rs_order_item *it;
+        enum rs_event_kind k;
+
+        if (!s)
+            continue;
+        while (!r->fatal && (it = rs_order_next(&s->order, now, &k))) {
+            rd_kafka_message_t *m = it->msg;
+
+            if (it->poison) {
+                dead_letter(r, s, m, it->error_class, it->why);
+            } else {
+                switch (rs_task_apply(s->task, &it->ev, why, sizeof(why))) {
+                case RS_APPLY_OK:
+                    break;
+                case RS_APPLY_LATE:
+                    dead_letter(r, s, m, RS_ERROR_LATE, why);
+                    break;
+                case RS_APPLY_ERROR:
+                    set_fatal(r, "task %d: %s", p, why);
+                    return;
+                }
+            }
+            rs_task_done(s->task, k, it->ev.offset);
+            rd_kafka_message_destroy(m);
+            rs_order_pop(&s->order, k);
+            if (s->paused[k] &&
+                rs_order_count(&s->order, k) <
+                    (size_t)r->conf->order_queue_records / 2)
+                pause_partition(r, s, (int)k, p, 0);
+        }
+        if (rs_task_wants_flush(s->task))
+            r->last_commit = 0; /* commit at the next turn */
+    }
+}
+
+static void log_stats(struct rs_runner *r)
+{
+    uint64_t dl = 0;
+
+    for (int c = 0; c < RS_ERROR_CLASSES; c++)
+        dl += r->deadletters[c];
+    rs_log_info("runner", "records %" PRIu64 ", dead letters %" PRIu64
+                          " (framing %" PRIu64 ", unknown schema %" PRIu64
+                          ", decode %" PRIu64 ", validation %" PRIu64
+                          ", oversized %" PRIu64 ", late %" PRIu64
+                          ", key mismatch %" PRIu64 "), transactions %" PRIu64,
+                r->records, dl, r->deadletters[RS_ERROR_FRAMING],
+                r->deadletters[RS_ERROR_UNKNOWN_SCHEMA],
+                r->deadletters[RS_ERROR_DECODE],
+                r->deadletters[RS_ERROR_VALIDATION],
+                r->deadletters[RS_ERROR_OVERSIZED],
+                r->deadletters[RS_ERROR_LATE],
+                r->deadletters[RS_ERROR_KEY_MISMATCH], r->transactions);
+}
+
+/* Setup. */
+
+static int check_topics(struct rs_runner *r, char *errstr, size_t errstr_size)
+{
+    const char *outputs[] = {r->conf->topic_alerts, r->conf->topic_deadletter};
+    int counts[RS_EVENT_KINDS];
+
+    for (int k = 0; k < RS_EVENT_KINDS; k++) {
+        counts[k] = rs_kafka_partition_count(r->producer, r->topics[k], 30000,
+                                             errstr, errstr_size);
+        if (counts[k] < 0)
+            return -1;
+    }
+    for (int k = 1; k < RS_EVENT_KINDS; k++) {
+        if (counts[k] != counts[0]) {
+            snprintf(errstr, errstr_size,
+                     "input topics are not co-partitioned: '%s' has %d "
+                     "partitions but '%s' has %d; they must have the same "
+                     "count",
+                     r->topics[0], counts[0], r->topics[k], counts[k]);
+            return -1;
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (rs_kafka_partition_count(r->producer, outputs[i], 30000, errstr,
+                                     errstr_size) < 0)
+            return -1;
+    r->partitions = counts[0];
+    return 0;
+}
+
+struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
+                                size_t errstr_size)
+{
+    struct rs_runner *r = rs_calloc(1, sizeof(*r));
+    struct rs_kafka_hooks hooks = {NULL, on_rebalance, r, NULL};
+    char host[128] = "localhost";
+    char txid[600];
+    const struct rs_schema_entry *alert, *dead;
+    rd_kafka_error_t *err;
+
+    r->conf = conf;
+    r->topics[RS_EVENT_INVOICE] = conf->topic_invoices;
+    r->topics[RS_EVENT_PAYMENT] = conf->topic_payments;
+    r->topics[RS_EVENT_BUREAU] = conf->topic_bureau;
+    r->topics[RS_EVENT_COMM] = conf->topic_communications;
+    if (*conf->instance_id)
+        snprintf(r->instance, sizeof(r->instance), "%s", conf->instance_id);
+    else if (gethostname(host, sizeof(host) - 1) == 0)
+        snprintf(r->instance, sizeof(r->instance), "%s", host);
+    else
+        snprintf(r->instance, sizeof(r->instance), "localhost");
+
+    r->reg = rs_registry_load(conf->schema_dir, errstr, errstr_size);
+    if (!r->reg)
+        goto fail;
+    alert = rs_registry_by_name(r->reg, "io.riskstream.RiskAlert");
+    dead = rs_registry_by_name(r->reg, "io.riskstream.DeadLetter");
+    if (!alert || !dead) {
+        snprintf(errstr, errstr_size, "schema dir '%s' lacks RiskAlert or "
+                                      "DeadLetter in ids.txt",
+                 conf->schema_dir);
+        goto fail;
+    }
+    r->dec = rs_decoder_new(r->reg, (size_t)conf->record_max_bytes, errstr,
+                            errstr_size);
+    if (!r->dec)
+        goto fail;
+    r->store = rs_store_redis_new(conf, errstr, errstr_size);
+    if (!r->store)
+        goto fail;
+
+    r->params.lateness_ms = conf->lateness_ms;
+    r->params.cache_customers = (size_t)conf->cache_customers;
+    r->params.detectors.overdue_grace_days = (int32_t)conf->overdue_grace_days;
+    r->params.detectors.overdue_high_days = (int32_t)conf->overdue_high_days;
+    r->params.detectors.overdue_critical_days =
+        (int32_t)conf->overdue_critical_days;
+    r->params.alert_schema_id = alert->id;
+    r->params.deadletter_schema_id = dead->id;
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        r->params.topics[k] = r->topics[k];
+
+    /* The producer first: init_transactions fences and aborts whatever a
+     * previous run of this instance left open, before we read offsets. */
+    snprintf(txid, sizeof(txid), "%s-%s", conf->app_id, r->instance);
+    r->producer = rs_kafka_new(conf, RS_KAFKA_ROLE_TXN_PRODUCER, txid, NULL,
+                               errstr, errstr_size);
+    if (!r->producer)
+        goto fail;
+    err = rd_kafka_init_transactions(r->producer, 60000);
+    if (err) {
+        snprintf(errstr, errstr_size,
+                 "cannot initialise transactions (transactional.id '%s'): %s",
+                 txid, rd_kafka_error_string(err));
+        rd_kafka_error_destroy(err);
+        goto fail;
+    }
+    if (check_topics(r, errstr, errstr_size))
+        goto fail;
+    r->slots = rs_calloc((size_t)r->partitions, sizeof(*r->slots));
+
+    /* Static membership: a restarted instance gets its tasks back at once. */
+    hooks.group_instance_id = txid;
+    r->consumer = rs_kafka_new(conf, RS_KAFKA_ROLE_CONSUMER, NULL, &hooks,
+                               errstr, errstr_size);
+    if (!r->consumer)
+        goto fail;
+    rs_log_info("runner", "instance '%s' of '%s': %d tasks in the group, "
+                          "transactional id '%s'",
+                r->instance, conf->app_id, r->partitions, txid);
+    return r;
+fail:
+    rs_runner_destroy(r);
+    return NULL;
+}
+
+int rs_runner_run(struct rs_runner *r, volatile sig_atomic_t *stop,
+                  char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *sub =
+        rd_kafka_topic_partition_list_new(RS_EVENT_KINDS);
+    rd_kafka_resp_err_t err;
+    int rc = -1;
+
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        rd_kafka_topic_partition_list_add(sub, r->topics[k],
+                                          RD_KAFKA_PARTITION_UA);
+    err = rd_kafka_subscribe(r->consumer, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (err) {
+        snprintf(errstr, errstr_size, "cannot subscribe: %s",
+                 rd_kafka_err2str(err));
+        return -1;
+    }
+    r->last_commit = r->last_stats = now_ms();
+    while (!*stop && !r->fatal) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, 5);
+        int64_t now;
+
+        for (int n = 0; m && n < 10000; n++) {
+            if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+                    set_fatal(r, "consumer: %s", rd_kafka_message_errstr(m));
+                    rd_kafka_message_destroy(m);
+                    break;
+                }
+                rs_log_warn("runner", "consumer: %s",
+                            rd_kafka_message_errstr(m));
+                rd_kafka_message_destroy(m);
+            } else {
+                take_message(r, m);
+            }
+            m = rd_kafka_consumer_poll(r->consumer, 0);
+        }
+        if (m)
+            take_message(r, m);
+        process(r);
+        now = now_ms();
+        if (!r->fatal &&
+            now - r->last_commit >= r->conf->commit_interval_ms &&
+            commit_all(r, errstr, errstr_size)) {
+            set_fatal(r, "%s", errstr);
+            break;
+        }
+        if (now - r->last_stats >= STATS_INTERVAL_MS) {
+            log_stats(r);
+            r->last_stats = now;
+        }
+    }
+    if (!r->fatal && commit_all(r, errstr, errstr_size))
+        set_fatal(r, "%s", errstr);
+    log_stats(r);
+    /* Leaves the group; the revoke callback commits (nothing left) and
+     * drops the tasks. */
+    rd_kafka_consumer_close(r->consumer);
+    if (r->fatal)
+        snprintf(errstr, errstr_size, "%s", r->fatal_msg);
+    else
+        rc = 0;
+    return rc;
+}
+
+void rs_runner_destroy(struct rs_runner *r)
+{
+    if (!r)
+        return;
+    if (r->slots) {
+        drop_all_slots(r);
+        free(r->slots);
+    }
+    if (r->consumer)
+        rd_kafka_destroy(r->consumer);
+    if (r->producer)
+        rd_kafka_destroy(r->producer);
+    rs_store_destroy(r->store);
+    rs_decoder_destroy(r->dec);
+    rs_registry_destroy(r->reg);
+    free(r);
+}

@@ -1,0 +1,77 @@
+/* Binary min-heap of timers (timers.h). */
+#include "riskstream/timers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "riskstream/mem.h"
+
+void rs_timers_init(struct rs_timers *t)
+{
+    memset(t, 0, sizeof(*t));
+}
+
+void rs_timers_release(struct rs_timers *t)
+{
+    free(t->v);
+    memset(t, 0, sizeof(*t));
+}
+
+static int less(const struct rs_timer *a, const struct rs_timer *b)
+{
+    if (a->at != b->at)
+        return a->at < b->at;
+    return strcmp(a->id, b->id) < 0;
+}
+
+static void swap(struct rs_timer *a, struct rs_timer *b)
+{
+    struct rs_timer tmp = *a;
+
+    *a = *b;
+    *b = tmp;
+}
+
+void rs_timers_push(struct rs_timers *t, int64_t at, const char *id,
+                    size_t id_len)
+{
+    size_t i;
+
+    if (id_len >= RS_ID_MAX)
+        id_len = RS_ID_MAX - 1;
+    rs_grow((void **)&t->v, &t->cap, t->count + 1, sizeof(*t->v));
+    i = t->count++;
+    t->v[i].at = at;
+    memcpy(t->v[i].id, id, id_len);
+    t->v[i].id[id_len] = '\0';
+    while (i > 0 && less(&t->v[i], &t->v[(i - 1) / 2])) {
+        swap(&t->v[i], &t->v[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+}
+
+const struct rs_timer *rs_timers_peek(const struct rs_timers *t)
+{
+    return t->count ? &t->v[0] : NULL;
+}
+
+void rs_timers_pop(struct rs_timers *t)
+{
+    size_t i = 0;
+
+    if (!t->count)
+        return;
+    t->v[0] = t->v[--t->count];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+
+        if (l < t->count && less(&t->v[l], &t->v[m]))
+            m = l;
+        if (r < t->count && less(&t->v[r], &t->v[m]))
+            m = r;
+        if (m == i)
+            break;
+        swap(&t->v[i], &t->v[m]);
+        i = m;
+    }
+}

@@ -1,0 +1,257 @@
+/* The per-customer state model: open items, payments, credits, packing. */
+#include "support.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "riskstream/customer.h"
+
+static int32_t day(int y, int m, int d)
+{
+    /* Days since 1970-01-01 (civil calendar). */
+    int64_t yy = y - (m <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    unsigned yoe = (unsigned)(yy - era * 400);
+    unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return (int32_t)(era * 146097 + (int64_t)doe - 719468);
+}
+
+static struct rs_event invoice(const char *id, int64_t amount, int32_t issue,
+                               int32_t due)
+{
+    struct rs_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = RS_EVENT_INVOICE;
+    ev.type = RS_INVOICE_ISSUED;
+    ev.event_time = (int64_t)issue * RS_DAY_MS;
+    snprintf(ev.event_id, sizeof(ev.event_id), "ev-%s", id);
+    snprintf(ev.customer_id, sizeof(ev.customer_id), "C1");
+    snprintf(ev.u.inv.invoice_id, sizeof(ev.u.inv.invoice_id), "%s", id);
+    snprintf(ev.u.inv.currency, sizeof(ev.u.inv.currency), "EUR");
+    ev.u.inv.amount = amount;
+    ev.u.inv.issue_date = issue;
+    ev.u.inv.due_date = due;
+    ev.u.inv.payment_terms_days = due - issue;
+    return ev;
+}
+
+static struct rs_event payment(int type, const char *invoice_id,
+                               int64_t amount, int32_t date)
+{
+    struct rs_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = RS_EVENT_PAYMENT;
+    ev.type = type;
+    ev.event_time = (int64_t)date * RS_DAY_MS;
+    snprintf(ev.event_id, sizeof(ev.event_id), "pay-%d", date);
+    snprintf(ev.customer_id, sizeof(ev.customer_id), "C1");
+    snprintf(ev.u.pay.payment_id, sizeof(ev.u.pay.payment_id), "P%d", date);
+    snprintf(ev.u.pay.currency, sizeof(ev.u.pay.currency), "EUR");
+    ev.u.pay.amount = amount;
+    ev.u.pay.payment_date = date;
+    if (invoice_id) {
+        ev.has |= RS_PAY_HAS_INVOICE_ID;
+        snprintf(ev.u.pay.invoice_id, sizeof(ev.u.pay.invoice_id), "%s",
+                 invoice_id);
+    }
+    return ev;
+}
+
+static int64_t open_of(const struct rs_customer *c, const char *id)
+{
+    for (uint32_t i = 0; i < c->open_count; i++)
+        if (strcmp(c->open[i].invoice_id, id) == 0)
+            return c->open[i].open;
+    return -1;
+}
+
+static void test_customer_payments_settle_invoices(void **state)
+{
+    struct rs_customer c;
+    int32_t d0 = day(2026, 1, 1);
+    struct rs_event ev;
+
+    (void)state;
+    rs_customer_init(&c, "C1");
+    ev = invoice("A", 10000, d0, d0 + 30);
+    rs_customer_apply(&c, &ev);
+    ev = invoice("B", 5000, d0 + 1, d0 + 31);
+    rs_customer_apply(&c, &ev);
+    assert_int_equal(c.open_count, 2);
+
+    /* Partial, allocated. */
+    ev = payment(RS_PAYMENT_PARTIAL, "A", 4000, d0 + 20);
+    rs_customer_apply(&c, &ev);
+    assert_int_equal(open_of(&c, "A"), 6000);
+    assert_int_equal(c.partial_payments, 1);
+
+    /* Overpaid on A: the rest is credit and pays B. */
+    ev = payment(RS_PAYMENT_FULL, "A", 8000, d0 + 35);
+    rs_customer_apply(&c, &ev);
+    assert_int_equal(open_of(&c, "A"), -1);
+    assert_int_equal(open_of(&c, "B"), 3000);
+    assert_int_equal(c.credit, 0);
+    assert_int_equal(c.settled_count, 1);
+    assert_int_equal(c.settled[0].paid_date - c.settled[0].due_date, 5);
+
+    /* Unallocated payment settles the oldest open invoice. */
+    ev = payment(RS_PAYMENT_FULL, NULL, 3500, d0 + 40);
+    rs_customer_apply(&c, &ev);
+    assert_int_equal(c.open_count, 0);
+    assert_int_equal(c.credit, 500);
+    rs_customer_release(&c);
+}
+
+static void test_customer_payment_before_invoice(void **state)
+{
+    struct rs_customer c;
+    int32_t d0 = day(2026, 3, 1);
+    struct rs_event ev;
+
+    (void)state;
+    rs_customer_init(&c, "C1");
+    ev = payment(RS_PAYMENT_FULL, "X", 7000, d0);
+    rs_customer_apply(&c, &ev);
+    assert_int_equal(c.credit, 7000);
+    ev = invoice("X", 7000, d0 - 5, d0 + 25);
+    rs_customer_apply(&c, &ev);
+    assert_int_equal(c.open_count, 0);
+    assert_int_equal(c.credit, 0);
+    rs_customer_release(&c);
+}
+
+static void test_customer_credit_note_and_cancel(void **state)
+{
+    struct rs_customer c;
+    int32_t d0 = day(2026, 3, 1);
+    struct rs_event ev;
+
+    (void)state;
+    rs_customer_init(&c, "C1");
+    ev = invoice("A", 10000, d0, d0 + 30);
+    rs_customer_apply(&c, &ev);
+    ev = invoice("B", 2000, d0, d0 + 30);
+    rs_customer_apply(&c, &ev);
+    ev = invoice("CN1", 2500, d0 + 2, d0 + 2);
+    ev.type = RS_INVOICE_CREDITED;
+    ev.has |= RS_INV_HAS_CREDITED_INVOICE_ID;
+    snprintf(ev.u.inv.credited_invoice_id, RS_ID_MAX, "A");
+    rs_customer_apply(&c, &ev);
+    assert_int_equal(open_of(&c, "A"), 7500);
+    ev = invoice("B", 2000, d0, d0 + 30);
+    ev.type = RS_INVOICE_CANCELLED;
+    rs_customer_apply(&c, &ev);
+    assert_int_equal(open_of(&c, "B"), -1);
+    assert_int_equal(c.open_count, 1);
+    rs_customer_release(&c);
+}
+
+static void test_customer_summary_days_beyond_terms(void **state)
+{
+    struct rs_customer c;
+    struct rs_summary s;
+    int32_t d0 = day(2026, 1, 1);
+    struct rs_event ev;
+
+    (void)state;
+    rs_customer_init(&c, "C1");
+    ev = invoice("A", 10000, d0, d0 + 30);
+    rs_customer_apply(&c, &ev);
+    ev = invoice("B", 30000, d0, d0 + 40);
+    rs_customer_apply(&c, &ev);
+    ev = invoice("D", 5000, d0, d0 + 10);
+    rs_customer_apply(&c, &ev);
+    ev.kind = RS_EVENT_COMM;
+    ev.type = RS_COMM_DISPUTE_OPENED;
+    ev.has = RS_COM_HAS_INVOICE_ID;
+    snprintf(ev.u.com.invoice_id, RS_ID_MAX, "D");
+    rs_customer_apply(&c, &ev);
+    /* At d0+50: A is 20 days late (10,000), B 10 days (30,000); D is
+     * disputed and left out. (10000*20 + 30000*10) / 40000 = 12.5 */
+    rs_customer_summary(&c, (int64_t)(d0 + 50) * RS_DAY_MS, &s);
+    assert_int_equal(s.open_amount, 45000);
+    assert_int_equal(s.overdue_amount, 40000);
+    assert_true(s.days_beyond_terms > 12.49 && s.days_beyond_terms < 12.51);
+    rs_customer_release(&c);
+}
+
+static void test_customer_pack_roundtrip(void **state)
+{
+    struct rs_customer c, d;
+    struct rs_buf a, b;
+    int32_t d0 = day(2026, 1, 1);
+    struct rs_event ev;
+    char errstr[256];
+
+    (void)state;
+    rs_customer_init(&c, "C1");
+    for (int i = 0; i < 20; i++) {
+        char id[16];
+
+        snprintf(id, sizeof(id), "I%d", i);
+        ev = invoice(id, 1000 + i, d0 + i, d0 + i + 30);
+        snprintf(ev.u.inv.segment, RS_TEXT_MAX, "retail");
+        ev.has |= RS_INV_HAS_SEGMENT;
+        rs_customer_apply(&c, &ev);
+        if (i % 2) {
+            ev = payment(RS_PAYMENT_FULL, id, 1000 + i, d0 + i + 33);
+            rs_customer_apply(&c, &ev);
+        }
+    }
+    ev.kind = RS_EVENT_COMM;
+    ev.type = RS_COMM_REMINDER;
+    for (int i = 0; i < 11; i++) {
+        ev.event_time = (int64_t)(d0 + i) * RS_DAY_MS;
+        rs_customer_apply(&c, &ev);
+    }
+    c.level = RS_LEVEL_HIGH;
+    c.score = 61;
+    c.next_timer = 12345;
+
+    rs_buf_init(&a, 0);
+    rs_buf_init(&b, 0);
+    rs_customer_pack(&c, &a);
+    rs_customer_init(&d, "C1");
+    if (rs_customer_unpack(&d, a.data, a.len, errstr, sizeof(errstr)))
+        fail_msg("%s", errstr);
+    rs_customer_pack(&d, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    assert_int_equal(d.open_count, 10);
+    assert_string_equal(d.segment, "retail");
+    assert_int_equal(d.comm[RS_COMM_REMINDER].count, 11);
+    assert_int_equal(d.level, RS_LEVEL_HIGH);
+    assert_int_equal(d.next_timer, 12345);
+
+    /* Every truncation is refused, never misread. */
+    for (size_t n = 0; n < a.len; n++) {
+        struct rs_customer e;
+
+        rs_customer_init(&e, "C1");
+        assert_int_equal(rs_customer_unpack(&e, a.data, n, errstr,
+                                            sizeof(errstr)),
+                         -1);
+        rs_customer_release(&e);
+    }
+    rs_buf_release(&a);
+    rs_buf_release(&b);
+    rs_customer_release(&c);
+    rs_customer_release(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_customer_payments_settle_invoices),
+        cmocka_unit_test(test_customer_payment_before_invoice),
+        cmocka_unit_test(test_customer_credit_note_and_cancel),
+        cmocka_unit_test(test_customer_summary_days_beyond_terms),
+        cmocka_unit_test(test_customer_pack_roundtrip),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

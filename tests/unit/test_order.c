@@ -1,0 +1,156 @@
+/* Event-time ordering across a task's four inputs. */
+#include "support.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "riskstream/order.h"
+
+static void push(struct rs_order *o, enum rs_event_kind k, int64_t t,
+                 int64_t offset, int poison)
+{
+    struct rs_order_item *it = rs_order_slot(o, k);
+
+    assert_non_null(it);
+    memset(it, 0, sizeof(*it));
+    it->poison = poison;
+    it->ev.kind = k;
+    it->ev.event_time = t;
+    it->ev.offset = offset;
+    rs_order_commit(o, k);
+}
+
+static void all_caught_up(struct rs_order *o, int64_t now)
+{
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        rs_order_caught_up(o, (enum rs_event_kind)k, 1, now);
+}
+
+/* Pops everything available; returns "kind:offset" pairs as a string. */
+static void drain(struct rs_order *o, int64_t now, char *out, size_t size)
+{
+    struct rs_order_item *it;
+    enum rs_event_kind k;
+    size_t n = 0;
+
+    out[0] = '\0';
+    while ((it = rs_order_next(o, now, &k))) {
+        n += (size_t)snprintf(out + n, size - n, "%s%d:%lld", n ? " " : "",
+                              (int)k, (long long)it->ev.offset);
+        rs_order_pop(o, k);
+    }
+}
+
+static void test_order_merges_by_event_time(void **state)
+{
+    struct rs_order o;
+    char got[256];
+
+    (void)state;
+    rs_order_init(&o, 8, 0);
+    push(&o, RS_EVENT_INVOICE, 100, 0, 0);
+    push(&o, RS_EVENT_INVOICE, 300, 1, 0);
+    push(&o, RS_EVENT_PAYMENT, 200, 0, 0);
+    push(&o, RS_EVENT_COMM, 300, 0, 0);
+    push(&o, RS_EVENT_BUREAU, 50, 0, 0);
+    all_caught_up(&o, 0);
+    drain(&o, 0, got, sizeof(got));
+    /* Ties (300) go to the lower topic: invoices before communications. */
+    assert_string_equal(got, "2:0 0:0 1:0 0:1 3:0");
+    rs_order_release(&o);
+}
+
+static void test_order_keeps_offset_order_within_a_partition(void **state)
+{
+    struct rs_order o;
+    char got[256];
+
+    (void)state;
+    rs_order_init(&o, 8, 0);
+    push(&o, RS_EVENT_PAYMENT, 500, 7, 0);
+    push(&o, RS_EVENT_PAYMENT, 100, 8, 0); /* out of order in its topic */
+    all_caught_up(&o, 0);
+    drain(&o, 0, got, sizeof(got));
+    assert_string_equal(got, "1:7 1:8");
+    rs_order_release(&o);
+}
+
+static void test_order_waits_for_input_not_caught_up(void **state)
+{
+    struct rs_order o;
+    char got[256];
+
+    (void)state;
+    rs_order_init(&o, 8, 0);
+    push(&o, RS_EVENT_INVOICE, 100, 0, 0);
+    rs_order_caught_up(&o, RS_EVENT_INVOICE, 1, 0);
+    rs_order_caught_up(&o, RS_EVENT_PAYMENT, 1, 0);
+    rs_order_caught_up(&o, RS_EVENT_BUREAU, 1, 0);
+    /* Communications have unread data: nothing may go yet. */
+    drain(&o, 1000000, got, sizeof(got));
+    assert_string_equal(got, "");
+    push(&o, RS_EVENT_COMM, 50, 0, 0);
+    rs_order_caught_up(&o, RS_EVENT_COMM, 1, 0);
+    drain(&o, 1000000, got, sizeof(got));
+    assert_string_equal(got, "3:0 0:0");
+    rs_order_release(&o);
+}
+
+static void test_order_max_wait_for_caught_up_input(void **state)
+{
+    struct rs_order o;
+    char got[256];
+
+    (void)state;
+    rs_order_init(&o, 8, 100);
+    all_caught_up(&o, 1000);
+    push(&o, RS_EVENT_INVOICE, 100, 0, 0);
+    drain(&o, 1050, got, sizeof(got));
+    assert_string_equal(got, ""); /* others empty for only 50 ms */
+    drain(&o, 1100, got, sizeof(got));
+    assert_string_equal(got, "0:0");
+    rs_order_release(&o);
+}
+
+static void test_order_poison_leaves_at_once(void **state)
+{
+    struct rs_order o;
+    char got[256];
+
+    (void)state;
+    rs_order_init(&o, 8, 0);
+    push(&o, RS_EVENT_COMM, 0, 4, 1);
+    push(&o, RS_EVENT_COMM, 900, 5, 0);
+    push(&o, RS_EVENT_INVOICE, 100, 0, 0);
+    all_caught_up(&o, 0);
+    drain(&o, 0, got, sizeof(got));
+    assert_string_equal(got, "3:4 0:0 3:5");
+    rs_order_release(&o);
+}
+
+static void test_order_queue_cap(void **state)
+{
+    struct rs_order o;
+
+    (void)state;
+    rs_order_init(&o, 2, 0);
+    push(&o, RS_EVENT_INVOICE, 1, 0, 0);
+    push(&o, RS_EVENT_INVOICE, 2, 1, 0);
+    assert_null(rs_order_slot(&o, RS_EVENT_INVOICE));
+    assert_int_equal(rs_order_count(&o, RS_EVENT_INVOICE), 2);
+    rs_order_release(&o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_merges_by_event_time),
+        cmocka_unit_test(test_order_keeps_offset_order_within_a_partition),
+        cmocka_unit_test(test_order_waits_for_input_not_caught_up),
+        cmocka_unit_test(test_order_max_wait_for_caught_up_input),
+        cmocka_unit_test(test_order_poison_leaves_at_once),
+        cmocka_unit_test(test_order_queue_cap),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
