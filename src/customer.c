@@ -409,6 +409,7 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
     put_varint(out, c->level);
     put_varint(out, c->score);
     put_varint(out, c->next_timer == RS_NO_TIMER ? -1 : c->next_timer);
+    put_varint(out, c->evaluated_at);
 }
 
 int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
@@ -492,6 +493,7 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     c->score = (int32_t)get_varint(&r);
     n = get_varint(&r);
     c->next_timer = n < 0 ? RS_NO_TIMER : n;
+    c->evaluated_at = get_varint(&r);
     if (c->level < RS_LEVEL_LOW || c->level > RS_LEVEL_CRITICAL)
         r.bad = 1;
     if (r.bad || r.p != r.end) {

@@ -309,6 +309,7 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
         make_alert(t, c, tr, now, level, score, f, nf);
     c->level = level;
     c->score = score;
+    c->evaluated_at = now;
     if (next != c->next_timer) {
         c->next_timer = next;
         if (next != RS_NO_TIMER)
@@ -475,7 +476,7 @@ enum rs_store_result rs_task_flush(struct rs_task *t, char *errstr,
         fc[i].id = c->id;
         fc[i].packed = t->scratch.data + start;
         fc[i].packed_len = ends[i] - start;
-        rs_customer_summary(c, t->stream_time, &fc[i].summary);
+        rs_customer_summary(c, c->evaluated_at, &fc[i].summary);
         fc[i].next_timer = c->next_timer;
     }
     memset(&f, 0, sizeof(f));

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+static double tnow(void){struct timespec ts;clock_gettime(CLOCK_MONOTONIC,&ts);return ts.tv_sec+ts.tv_nsec/1e9;}
 
 #include "riskstream/alert.h"
 #include "riskstream/mem.h"
@@ -869,7 +871,9 @@ static enum rs_store_result redis_flush(void *self, int task,
     ends = rs_calloc(f->outbox_count, sizeof(*ends));
     if (encode_outbox(rs, task, f, ends, errstr, errstr_size))
         goto out;
+    double t0 = tnow(), t1, t2, t3, t4;
     res = watch_epoch(rs, task, f->epoch, errstr, errstr_size);
+    t1 = tnow();
     if (res != RS_STORE_OK)
         goto out;
     res = RS_STORE_ERROR;
@@ -886,6 +890,7 @@ static enum rs_store_result redis_flush(void *self, int task,
     append_meta(&p, f);
     append_outbox(&p, f, ends);
     pipe_append(&p, 1, exec, exec_len);
+    t2 = tnow();
     if (p.failed) {
         /* The connection is gone, and with it the WATCH and the MULTI. */
         snprintf(errstr, errstr_size, "task %d: flush failed: %s", task,
@@ -904,7 +909,10 @@ static enum rs_store_result redis_flush(void *self, int task,
         else if (!first[0])
             snprintf(first, sizeof(first), "%s", err);
     }
+    t3 = tnow();
     rep = rs_redis_get_reply(rs->redis, p.why, sizeof(p.why));
+    t4 = tnow();
+    fprintf(stderr, "watch %.1f append %.1f queued %.1f exec %.1f ms\n", (t1-t0)*1e3, (t2-t1)*1e3, (t3-t2)*1e3, (t4-t3)*1e3);
     if (!rep) {
         snprintf(errstr, errstr_size, "task %d: flush failed: %s", task,
                  first[0] ? first : p.why);

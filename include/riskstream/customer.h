@@ -87,6 +87,7 @@ struct rs_customer {
     int level; /* enum rs_level */
     int32_t score;
     int64_t next_timer; /* RS_NO_TIMER: none */
+    int64_t evaluated_at; /* stream time of the last evaluation */
 };
 
 void rs_customer_init(struct rs_customer *c, const char *id);
@@ -103,7 +104,9 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out);
 int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
                        char *errstr, size_t errstr_size);
 
-/* The human-readable summary at stream time now. */
+/* The human-readable summary at stream time now (the engine passes the
+ * time of the customer's last evaluation, so it does not depend on when a
+ * flush happened). */
 void rs_customer_summary(const struct rs_customer *c, int64_t now,
                          struct rs_summary *out);
 

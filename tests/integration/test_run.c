@@ -61,24 +61,6 @@ static void produce_scenario(struct rs_pipe *p)
     rs_pipe_flush(p);
 }
 
-/* Runs riskstream until it applied all input, then stops it with SIGTERM
- * and checks it exits 0. */
-static void run_to_end(const struct rs_pipe *p, const char *extra)
-{
-    char log[256];
-    const char *conf = rs_pipe_config(p, extra);
-    pid_t pid;
-    int status;
-
-    snprintf(log, sizeof(log), "/tmp/%s.log", p->name);
-    pid = rs_test_spawn_run(conf, log);
-    rs_pipe_wait_done(p, RUN_TIMEOUT_MS);
-    status = rs_test_stop(pid, SIGTERM, 30000);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail_msg("riskstream did not exit 0 after SIGTERM (status %d); see %s",
-                 status, log);
-}
-
 static int64_t ms_of(const char *iso)
 {
     int64_t ms;
@@ -99,7 +81,7 @@ static void test_run_alerts_and_state(void **state)
     (void)state;
     rs_pipe_init(&p, "rs-it-run", 1);
     produce_scenario(&p);
-    run_to_end(&p, NULL);
+    rs_pipe_run_to_end(&p, NULL, RUN_TIMEOUT_MS);
 
     n = rs_pipe_read(&p, 4, 10, 3000, &alerts);
     assert_int_equal(n, 4);
@@ -157,7 +139,8 @@ static void test_run_alerts_and_state(void **state)
     assert_non_null(strstr(hash, "score=60\n"));
     assert_non_null(strstr(hash, "open_amount=250000\n"));
     assert_non_null(strstr(hash, "overdue_amount=250000\n"));
-    assert_non_null(strstr(hash, "days_beyond_terms=43.0\n"));
+    /* As of the customer's last evaluation: the timer at 30 days. */
+    assert_non_null(strstr(hash, "days_beyond_terms=30.0\n"));
     assert_non_null(strstr(hash, "last_event_time=2026-02-10T08:00:00.000Z\n"));
     free(hash);
     hash = rs_pipe_customer(&p, "C-GOOD");
@@ -168,7 +151,7 @@ static void test_run_alerts_and_state(void **state)
     /* Determinism: a second run over the same input, with a fresh group,
      * Redis prefix and alerts topic, gives the same alerts byte for byte. */
     rs_pipe_fork(&p, &q, "rs-it-run2");
-    run_to_end(&q, NULL);
+    rs_pipe_run_to_end(&q, NULL, RUN_TIMEOUT_MS);
     m = rs_pipe_read(&q, 4, 10, 3000, &again);
     assert_int_equal(m, n);
     for (size_t i = 0; i < n; i++) {

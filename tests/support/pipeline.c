@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "riskstream/avro_text.h"
@@ -405,4 +407,21 @@ void rs_pipe_wait_done(const struct rs_pipe *p, int timeout_ms)
     }
     redisFree(c);
     rd_kafka_destroy(rk);
+}
+
+void rs_pipe_run_to_end(const struct rs_pipe *p, const char *extra,
+                        int timeout_ms)
+{
+    char log[256];
+    const char *conf = rs_pipe_config(p, extra);
+    pid_t pid;
+    int status;
+
+    snprintf(log, sizeof(log), "/tmp/%s.log", p->name);
+    pid = rs_test_spawn_run(conf, log);
+    rs_pipe_wait_done(p, timeout_ms);
+    status = rs_test_stop(pid, SIGTERM, 30000);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("riskstream did not exit 0 after SIGTERM (status %d); see %s",
+                 status, log);
 }

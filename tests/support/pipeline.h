@@ -75,4 +75,10 @@ char *rs_pipe_customer(const struct rs_pipe *p, const char *customer);
  * the end of every input partition, or fails after timeout_ms. */
 void rs_pipe_wait_done(const struct rs_pipe *p, int timeout_ms);
 
+/* Runs `riskstream run` with this pipeline's config (plus extra lines)
+ * until it applied all input, then stops it with SIGTERM and checks that it
+ * exits 0. Its log goes to /tmp/<name>.log. */
+void rs_pipe_run_to_end(const struct rs_pipe *p, const char *extra,
+                        int timeout_ms);
+
 #endif

@@ -169,7 +169,7 @@ static void check_round_trip(struct rs_store *s)
 {
     static const uint8_t state_a[] = {1, 0, 2, 0, 0, 0xff, 'a'};
     static const uint8_t state_b[] = {9};
-    static const char alert_value[] = "\0\0\0\0\x07alert\0bytes";
+    static const char alert_value[] = "\0\0\0\0\x07" "alert\0bytes";
     struct rs_task_meta m;
     struct rs_check_flush cf;
     char timers[256];
@@ -564,7 +564,7 @@ static void check_bad_task_is_an_error(struct rs_store *s)
     struct rs_task_meta m;
     struct rs_check_flush cf;
     struct rs_buf b;
-    char errstr[512] = "", t[64];
+    char errstr[512] = "";
 
     assert_int_equal(rs_store_open_task(s, -1, &m, errstr, sizeof(errstr)),
                      RS_STORE_ERROR);
@@ -577,10 +577,38 @@ static void check_bad_task_is_an_error(struct rs_store *s)
     rs_check_flush_init(&cf, 1);
     assert_int_equal(rs_store_flush(s, -1, &cf.f, errstr, sizeof(errstr)),
                      RS_STORE_ERROR);
-    (void)t;
     assert_int_equal(rs_store_timers(s, -1, 0, 10, 10, on_timer, NULL, errstr,
                                      sizeof(errstr)),
                      -1);
+}
+
+/* The store keeps copies: the caller may reuse its buffers at once, and
+ * releasing a meta leaves the store's outbox alone. */
+static void check_store_copies_inputs(struct rs_store *s)
+{
+    struct rs_task_meta m;
+    struct rs_check_flush cf;
+    char id[8] = "cust", packed[8] = "state", key[8] = "key",
+         value[8] = "value";
+
+    rs_check_open(s, 0, &m);
+    rs_check_flush_init(&cf, m.epoch);
+    rs_store_meta_release(&m);
+    rs_check_flush_customer(&cf, id, packed, 5, RS_NO_TIMER);
+    rs_check_flush_record(&cf, RS_OUTBOX_ALERTS, key, value);
+    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    memcpy(packed, "XXXXX", 5);
+    memcpy(key, "KKK", 3);
+    memcpy(value, "VVVVV", 5);
+    rs_check_load(s, 0, "cust", "state", 5);
+    rs_check_open(s, 0, &m);
+    assert_int_equal(m.outbox_count, 1);
+    m.outbox[0].value[0] = 'Z';
+    rs_store_meta_release(&m);
+    rs_check_open(s, 0, &m);
+    assert_memory_equal(m.outbox[0].key, "key", 3);
+    assert_memory_equal(m.outbox[0].value, "value", 5);
+    rs_store_meta_release(&m);
 }
 
 struct timer_list {
@@ -675,6 +703,7 @@ static const struct check checks[] = {
     {"load_respects_buffer_cap", check_load_respects_buffer_cap},
     {"tasks_are_separate", check_tasks_are_separate},
     {"bad_task_is_an_error", check_bad_task_is_an_error},
+    {"store_copies_inputs", check_store_copies_inputs},
     {"many_customers", check_many_customers},
 };
 

@@ -1,0 +1,26 @@
+/* A seeded, reproducible generator of input event streams for tests:
+ * customers with different payment habits (prompt, slow, deteriorating,
+ * partial payers), invoices every few weeks, payments, reminders, promises
+ * and bureau score updates, in global event-time order. */
+#ifndef RS_TEST_GENERATE_H
+#define RS_TEST_GENERATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "riskstream/event.h"
+
+struct rs_gen_event {
+    int64_t time;
+    enum rs_event_kind kind;
+    char customer[32];
+    char fields[480]; /* "field=value ..." for rs_pipe_produce */
+};
+
+/* Generates the stream of `customers` customers over `days` days from
+ * 2025-01-01; returns a heap array sorted by event time (caller frees) and
+ * its length in *count. Same seed, same stream. */
+struct rs_gen_event *rs_gen_stream(uint64_t seed, int customers, int days,
+                                   size_t *count);
+
+#endif
