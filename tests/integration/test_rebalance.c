@@ -1,0 +1,198 @@
+/* Two instances in one group while a stream is produced: one is stopped
+ * and started again mid-stream, then the other is frozen past its session
+ * timeout (a zombie) and thawed. The result must equal one uninterrupted
+ * instance's: same state for every customer, every alert exactly once;
+ * and the zombie's flush must have been rejected by the fencing epoch. */
+#include "support.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "generate.h"
+#include "pipeline.h"
+
+#define CUSTOMERS 800
+#define DAYS 365
+#define PRODUCE_SECONDS 30
+#define EXTRA "order.max.wait.ms = 3000\ncommit.interval.ms = 50\n"
+
+struct producer {
+    struct rs_pipe *p;
+    struct rs_gen_event *ev;
+    size_t count;
+};
+
+static void *produce(void *arg)
+{
+    struct producer *pr = arg;
+    size_t chunk = pr->count / (PRODUCE_SECONDS * 10) + 1;
+
+    for (size_t i = 0; i < pr->count; i++) {
+        rs_pipe_produce(pr->p, pr->ev[i].kind, pr->ev[i].fields, NULL);
+        if (i % chunk == chunk - 1)
+            rs_test_sleep_ms(100);
+    }
+    rs_pipe_flush(pr->p);
+    return NULL;
+}
+
+/* Instance "a" commits rarely, so that when it is frozen it holds changes
+ * it has not flushed: after it thaws, its flush meets the new owner's
+ * epoch. */
+static pid_t start(const struct rs_pipe *p, const char *instance,
+                   char *log, size_t log_size)
+{
+    char extra[256];
+    const char *conf;
+
+    snprintf(extra, sizeof(extra), "%sinstance.id = %s\n%s", EXTRA, instance,
+             strcmp(instance, "a") == 0 ? "commit.interval.ms = 20000\n" : "");
+    conf = rs_pipe_config(p, extra);
+    snprintf(log, log_size, "/tmp/%s-%s.log", p->name, instance);
+    /* Each instance gets its own copy of the config file. */
+    {
+        char path[512];
+        char cmd[1200];
+
+        snprintf(path, sizeof(path), "/tmp/%s-%s.conf", p->name, instance);
+        snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", conf, path);
+        assert_int_equal(system(cmd), 0);
+        return rs_test_spawn_run(path, log);
+    }
+}
+
+static int log_contains(const char *log, const char *text)
+{
+    char *data = rs_test_read_file(log, NULL);
+    int found = strstr(data, text) != NULL;
+
+    free(data);
+    return found;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted "alert_id\tbytes-hex" lines of a pipeline's alerts topic. */
+static char **alert_lines(const struct rs_pipe *p, size_t *count)
+{
+    struct rs_record *r = NULL;
+    size_t n = rs_pipe_read(p, 4, (size_t)-1, 5000, &r);
+    char **lines = calloc(n ? n : 1, sizeof(*lines));
+
+    for (size_t i = 0; i < n; i++) {
+        char *json = rs_pipe_json(p, &r[i]);
+        char id[200];
+        size_t o;
+
+        assert_int_equal(rs_pipe_json_str(json, "alert_id", id, sizeof(id)),
+                         0);
+        lines[i] = malloc(strlen(id) + 2 + 2 * r[i].len + 1);
+        o = (size_t)sprintf(lines[i], "%s\t", id);
+        for (size_t j = 0; j < r[i].len; j++)
+            o += (size_t)sprintf(lines[i] + o, "%02x", r[i].value[j]);
+        free(json);
+    }
+    qsort(lines, n, sizeof(*lines), cmp_str);
+    rs_pipe_records_free(r, n);
+    *count = n;
+    return lines;
+}
+
+static void test_rebalance_two_instances_and_zombie(void **state)
+{
+    struct rs_pipe in, group, clean;
+    struct producer pr;
+    pthread_t thread;
+    char log1[512], log2[512];
+    pid_t a, b;
+    int status;
+    size_t n_group, n_clean, differing = 0;
+    char **l_group, **l_clean;
+
+    (void)state;
+    rs_pipe_init(&in, "rs-it-rebal", 4);
+    pr.p = &in;
+    pr.ev = rs_gen_stream(11, CUSTOMERS, DAYS, &pr.count);
+    rs_pipe_fork(&in, &group, "rs-it-rebal-g");
+    assert_int_equal(pthread_create(&thread, NULL, produce, &pr), 0);
+
+    a = start(&group, "a", log1, sizeof(log1));
+    b = start(&group, "b", log2, sizeof(log2));
+    rs_test_sleep_ms(5000);
+    /* b stops cleanly mid-stream ... */
+    status = rs_test_stop(b, SIGTERM, 30000);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    rs_test_sleep_ms(9000); /* a takes b's tasks after the session timeout */
+    /* ... and comes back. */
+    b = start(&group, "b", log2, sizeof(log2));
+    rs_test_sleep_ms(5000);
+    /* a freezes past its session timeout: b takes everything over. */
+    kill(a, SIGSTOP);
+    rs_test_sleep_ms(10000);
+    kill(a, SIGCONT);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    rs_pipe_wait_done(&group, 180000);
+    status = rs_test_stop(a, SIGTERM, 30000);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    status = rs_test_stop(b, SIGTERM, 30000);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* The zombie's flush was refused by the epoch b set. */
+    if (!log_contains(log1, "was taken over by another instance"))
+        fail_msg("no fenced flush in %s", log1);
+
+    rs_pipe_fork(&in, &clean, "rs-it-rebal-c");
+    rs_pipe_run_to_end(&clean, EXTRA, 180000);
+
+    for (int c = 0; c < CUSTOMERS; c++) {
+        char id[32];
+        char *x, *y;
+
+        snprintf(id, sizeof(id), "G11-C%05d", c);
+        x = rs_pipe_customer(&clean, id);
+        y = rs_pipe_customer(&group, id);
+        if (!x || !y || strcmp(x, y) != 0)
+            differing++;
+        free(x);
+        free(y);
+    }
+    assert_int_equal(differing, 0);
+
+    l_clean = alert_lines(&clean, &n_clean);
+    l_group = alert_lines(&group, &n_group);
+    print_message("events %zu, alerts %zu (one instance), %zu (two, with "
+                  "restarts and a zombie)\n",
+                  pr.count, n_clean, n_group);
+    assert_true(n_clean > 50);
+    for (size_t i = 1; i < n_group; i++)
+        if (strcmp(l_group[i - 1], l_group[i]) == 0)
+            fail_msg("duplicate alert: %.80s", l_group[i]);
+    assert_int_equal(n_group, n_clean);
+    for (size_t i = 0; i < n_clean; i++) {
+        if (strcmp(l_clean[i], l_group[i]) != 0)
+            fail_msg("alerts differ: %.80s vs %.80s", l_clean[i], l_group[i]);
+        free(l_clean[i]);
+        free(l_group[i]);
+    }
+    free(l_clean);
+    free(l_group);
+    free(pr.ev);
+    rs_pipe_release(&clean);
+    rs_pipe_release(&group);
+    rs_pipe_release(&in);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rebalance_two_instances_and_zombie),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
