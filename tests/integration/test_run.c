@@ -11,6 +11,7 @@
 
 #include "pipeline.h"
 #include "riskstream/avro_text.h"
+#include "riskstream/kafka.h"
 
 #define RUN_TIMEOUT_MS 60000
 
@@ -164,10 +165,85 @@ static void test_run_alerts_and_state(void **state)
     rs_pipe_release(&p);
 }
 
+/* Redis lost its writes (here: the task's state deleted) while Kafka kept
+ * the group's offsets: riskstream must refuse to continue, saying why. */
+static void test_run_refuses_when_redis_lost_state(void **state)
+{
+    struct rs_pipe p;
+    char log[256], cmd[512], *text;
+    pid_t pid;
+    int status;
+
+    (void)state;
+    rs_pipe_init(&p, "rs-it-lost", 1);
+    produce_scenario(&p);
+    rs_pipe_run_to_end(&p, NULL, RUN_TIMEOUT_MS);
+    snprintf(cmd, sizeof(cmd),
+             "redis-cli -h %s -p %d --scan --pattern '%s:*' | "
+             "xargs -r redis-cli -h %s -p %d del > /dev/null",
+             rs_test_redis_host(), rs_test_redis_port(), p.prefix,
+             rs_test_redis_host(), rs_test_redis_port());
+    assert_int_equal(system(cmd), 0);
+
+    snprintf(log, sizeof(log), "/tmp/%s-again.log", p.name);
+    pid = rs_test_spawn_run(rs_pipe_config(&p, NULL), log);
+    status = rs_test_stop(pid, 0, 60000);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    text = rs_test_read_file(log, NULL);
+    if (!strstr(text, "Redis holds no state, but the consumer group has "
+                      "committed offsets"))
+        fail_msg("no clear refusal in %s", log);
+    free(text);
+    rs_pipe_release(&p);
+}
+
+/* Input topics with different partition counts: riskstream refuses to
+ * start and names the topics and counts. */
+static void test_run_refuses_topics_not_copartitioned(void **state)
+{
+    struct rs_pipe p;
+    struct rs_config *conf = rs_config_new();
+    char errstr[512], log[256], topic[200], *text;
+    const char *t = topic;
+    rd_kafka_t *rk;
+    pid_t pid;
+    int status;
+
+    (void)state;
+    rs_pipe_init(&p, "rs-it-copart", 2);
+    /* A payments topic of 3 partitions instead of 2. */
+    snprintf(topic, sizeof(topic), "%s-payments3", p.name);
+    rs_config_set(conf, "kafka.bootstrap.servers", rs_test_kafka_brokers(),
+                  errstr, sizeof(errstr));
+    rk = rs_kafka_new(conf, RS_KAFKA_ROLE_PRODUCER, NULL, NULL, errstr,
+                      sizeof(errstr));
+    assert_int_equal(rs_kafka_topics_create(rk, &t, 1, 3, 30000, errstr,
+                                            sizeof(errstr)),
+                     0);
+    rd_kafka_destroy(rk);
+    rs_config_destroy(conf);
+    snprintf(p.topics[1], sizeof(p.topics[1]), "%s", topic);
+
+    snprintf(log, sizeof(log), "/tmp/%s.log", p.name);
+    pid = rs_test_spawn_run(rs_pipe_config(&p, NULL), log);
+    status = rs_test_stop(pid, 0, 60000);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    text = rs_test_read_file(log, NULL);
+    if (!strstr(text, "input topics are not co-partitioned") ||
+        !strstr(text, topic) || !strstr(text, "has 3"))
+        fail_msg("no clear refusal in %s", log);
+    free(text);
+    rs_pipe_release(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_alerts_and_state),
+        cmocka_unit_test(test_run_refuses_when_redis_lost_state),
+        cmocka_unit_test(test_run_refuses_topics_not_copartitioned),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
