@@ -19,14 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-static double tnow(void){struct timespec ts;clock_gettime(CLOCK_MONOTONIC,&ts);return ts.tv_sec+ts.tv_nsec/1e9;}
 
 #include "riskstream/alert.h"
 #include "riskstream/mem.h"
 #include "riskstream/redis.h"
 
-/* Timer updates go out as one ZADD/ZREM per run of this many customers. */
+/* Timer updates go out as ZADD and ZREM commands of this many customers. */
 #define ZSET_BATCH 512
 
 /* Outbox entry encoding (one list element per entry), big-endian:
@@ -68,6 +66,11 @@ struct redis_store {
     struct task_keys keys;
     struct zset_batch zset;
     struct rs_buf encoded; /* outbox entries of one flush, back to back */
+    /* Per flush: which entries are the last of their customer. */
+    uint8_t *last;
+    size_t last_cap;
+    size_t *slots; /* id table: entry index + 1, 0 empty */
+    size_t slot_cap;
 };
 
 /* Keys. */
@@ -620,8 +623,7 @@ static void zset_send(struct pipeline *p)
     z->count = 0;
 }
 
-/* Queues one timer update. Runs of the same kind share one command; a
- * change of kind sends the run first, so the order of updates is kept. */
+/* Queues one timer update; a run of the same kind shares one command. */
 static void zset_push(struct pipeline *p, const struct rs_flush_customer *c)
 {
     struct zset_batch *z = &p->rs->zset;
@@ -645,6 +647,69 @@ static void zset_push(struct pipeline *p, const struct rs_flush_customer *c)
         z->argvlen[2 + z->count] = id_len;
     }
     z->count++;
+}
+
+static uint64_t hash_id(const char *id)
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+    for (; *id; id++) {
+        h ^= (uint8_t)*id;
+        h *= 0x100000001b3ULL;
+    }
+    return h ^ (h >> 29);
+}
+
+/* Marks in rs->last the entries that hold their customer's final timer:
+ * the last entry of each id, as sequential ZADD/ZREM would leave it. With
+ * every customer once, removals and additions can then go out in large
+ * batches in any order. */
+static void mark_last(struct redis_store *rs, const struct rs_flush *f)
+{
+    size_t n = f->customer_count, need = 16, mask;
+
+    while (need < 2 * n)
+        need *= 2;
+    rs_grow((void **)&rs->last, &rs->last_cap, n ? n : 1, 1);
+    rs_grow((void **)&rs->slots, &rs->slot_cap, need, sizeof(*rs->slots));
+    memset(rs->slots, 0, need * sizeof(*rs->slots));
+    mask = need - 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = f->customers[i].id;
+        size_t j = (size_t)hash_id(id) & mask;
+
+        rs->last[i] = 1;
+        for (;; j = (j + 1) & mask) {
+            size_t *slot = &rs->slots[j];
+
+            if (!*slot) {
+                *slot = i + 1;
+                break;
+            }
+            if (strcmp(f->customers[*slot - 1].id, id) == 0) {
+                rs->last[*slot - 1] = 0;
+                *slot = i + 1;
+                break;
+            }
+        }
+    }
+}
+
+static void append_timers(struct pipeline *p, const struct rs_flush *f)
+{
+    struct redis_store *rs = p->rs;
+
+    mark_last(rs, f);
+    rs->zset.count = 0;
+    for (int add = 0; add < 2; add++) {
+        for (size_t i = 0; i < f->customer_count; i++) {
+            const struct rs_flush_customer *c = &f->customers[i];
+
+            if (rs->last[i] && (c->next_timer != RS_NO_TIMER) == add)
+                zset_push(p, c);
+        }
+    }
+    zset_send(p);
 }
 
 static void append_customer(struct pipeline *p,
@@ -871,26 +936,20 @@ static enum rs_store_result redis_flush(void *self, int task,
     ends = rs_calloc(f->outbox_count, sizeof(*ends));
     if (encode_outbox(rs, task, f, ends, errstr, errstr_size))
         goto out;
-    double t0 = tnow(), t1, t2, t3, t4;
     res = watch_epoch(rs, task, f->epoch, errstr, errstr_size);
-    t1 = tnow();
     if (res != RS_STORE_OK)
         goto out;
     res = RS_STORE_ERROR;
 
     memset(&p, 0, sizeof(p));
     p.rs = rs;
-    rs->zset.count = 0;
     pipe_append(&p, 1, multi, multi_len);
-    for (size_t i = 0; i < f->customer_count; i++) {
+    for (size_t i = 0; i < f->customer_count; i++)
         append_customer(&p, &f->customers[i]);
-        zset_push(&p, &f->customers[i]);
-    }
-    zset_send(&p);
+    append_timers(&p, f);
     append_meta(&p, f);
     append_outbox(&p, f, ends);
     pipe_append(&p, 1, exec, exec_len);
-    t2 = tnow();
     if (p.failed) {
         /* The connection is gone, and with it the WATCH and the MULTI. */
         snprintf(errstr, errstr_size, "task %d: flush failed: %s", task,
@@ -909,10 +968,7 @@ static enum rs_store_result redis_flush(void *self, int task,
         else if (!first[0])
             snprintf(first, sizeof(first), "%s", err);
     }
-    t3 = tnow();
     rep = rs_redis_get_reply(rs->redis, p.why, sizeof(p.why));
-    t4 = tnow();
-    fprintf(stderr, "watch %.1f append %.1f queued %.1f exec %.1f ms\n", (t1-t0)*1e3, (t2-t1)*1e3, (t3-t2)*1e3, (t4-t3)*1e3);
     if (!rep) {
         snprintf(errstr, errstr_size, "task %d: flush failed: %s", task,
                  first[0] ? first : p.why);
@@ -965,6 +1021,8 @@ static void redis_destroy(void *self)
     rs_buf_release(&rs->keys.outbox);
     rs_buf_release(&rs->keys.customer);
     rs_buf_release(&rs->encoded);
+    free(rs->last);
+    free(rs->slots);
     free(rs);
 }
 

@@ -45,5 +45,30 @@ rs tail --topic invoices --topic payments --topic bureau \
         cat
     fi
 echo
+echo "== running riskstream over them"
+log="$RS_RUN_DIR/riskstream-demo.log"
+rs run > "$log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true' EXIT
+echo "(log: $log)"
+echo
+echo "== the alerts riskstream made"
+rs tail --topic alerts --max 1 --idle-ms 20000 |
+    if command -v jq >/dev/null; then
+        jq -r '.value | "\(.event_time / 1000 | todate)  customer \(.customer_id): \(.level_before) -> \(.level_after) (score \(.score_before) -> \(.score_after))\n  why:  \(.reasons[0].message)\n  do:   \(.recommended_actions | map(.text) | join("\n        "))"'
+    else
+        cat
+    fi
+kill -TERM "$pid"
+wait "$pid" || { echo "riskstream exited with an error; see $log" >&2; exit 1; }
+trap - EXIT
+echo
+echo "== the customer's state in Redis"
+key=$(redis-cli -p "$RS_REDIS_PORT" --scan --pattern 'rs:{t*}:c:C002' | head -n 1)
+echo "HGETALL $key (without the packed state):"
+for field in level score open_amount overdue_amount days_beyond_terms last_event_time; do
+    printf '  %-18s %s\n' "$field" "$(redis-cli -p "$RS_REDIS_PORT" hget "$key" "$field")"
+done
+echo
 echo "Kafka is at $RS_KAFKA_BROKERS, Redis at $RS_REDIS_ADDR;"
 echo "stop them with deploy/local/kafka.sh stop; deploy/local/redis.sh stop"
