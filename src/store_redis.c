@@ -1035,6 +1035,35 @@ static const struct rs_store_ops redis_ops = {
     .destroy = redis_destroy,
 };
 
+/* A Redis that evicts keys would lose state silently: refuse it. Where
+ * CONFIG is disabled (managed services), say that it was not checked. */
+static int check_eviction(struct rs_redis *redis, const struct rs_config *conf,
+                          char *errstr, size_t errstr_size)
+{
+    char why[256];
+    redisReply *r = rs_redis_command(redis, why, sizeof(why),
+                                     "CONFIG GET maxmemory-policy");
+
+    if (!r) {
+        rs_log_warn("store", "cannot check maxmemory-policy of redis "
+                             "'%s:%lld' (%s); it must be noeviction",
+                    conf->redis_host, conf->redis_port, why);
+        return 0;
+    }
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[1]->type == REDIS_REPLY_STRING &&
+        strcmp(r->element[1]->str, "noeviction") != 0) {
+        snprintf(errstr, errstr_size,
+                 "redis '%s:%lld' has maxmemory-policy %s: it may evict "
+                 "riskstream's state without telling; set it to noeviction",
+                 conf->redis_host, conf->redis_port, r->element[1]->str);
+        freeReplyObject(r);
+        return -1;
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
 struct rs_store *rs_store_redis_new(const struct rs_config *conf,
                                     char *errstr, size_t errstr_size)
 {
@@ -1044,6 +1073,10 @@ struct rs_store *rs_store_redis_new(const struct rs_config *conf,
 
     if (!redis)
         return NULL;
+    if (check_eviction(redis, conf, errstr, errstr_size)) {
+        rs_redis_destroy(redis);
+        return NULL;
+    }
     rs = rs_calloc(1, sizeof(*rs));
     rs->redis = redis;
     rs->prefix = rs_strdup(conf->redis_prefix);
