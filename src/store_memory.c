@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "riskstream/mem.h"
+#include "riskstream/outbox.h"
 
 /* Task numbers are Kafka partition numbers; this bounds the task table. */
 #define MEM_TASKS_MAX (1 << 20)
@@ -318,19 +319,8 @@ static struct rs_outbox_entry *outbox_copy(const struct rs_outbox_entry *v,
 {
     struct rs_outbox_entry *c = rs_calloc(n, sizeof(*c));
 
-    for (size_t i = 0; i < n; i++) {
-        c[i].topic = v[i].topic;
-        if (v[i].key) {
-            c[i].key = rs_malloc(v[i].key_len);
-            if (v[i].key_len)
-                memcpy(c[i].key, v[i].key, v[i].key_len);
-            c[i].key_len = v[i].key_len;
-        }
-        c[i].value = rs_malloc(v[i].value_len);
-        if (v[i].value_len)
-            memcpy(c[i].value, v[i].value, v[i].value_len);
-        c[i].value_len = v[i].value_len;
-    }
+    for (size_t i = 0; i < n; i++)
+        rs_outbox_copy(&c[i], &v[i]);
     return c;
 }
 
@@ -436,8 +426,7 @@ static enum rs_store_result mem_flush(void *self, int task,
         return RS_STORE_FENCED;
     }
     for (size_t i = 0; i < f->outbox_count; i++) {
-        if (f->outbox[i].topic != RS_OUTBOX_ALERTS &&
-            f->outbox[i].topic != RS_OUTBOX_DEADLETTER) {
+        if (!rs_outbox_topic_valid(f->outbox[i].topic)) {
             snprintf(errstr, errstr_size,
                      "task %d: cannot flush: outbox record %zu: unknown topic",
                      task, i);

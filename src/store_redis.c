@@ -13,7 +13,6 @@
  * UNWATCH: a stale WATCH would fence the next flush of another task. */
 #include "riskstream/store.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,20 +20,13 @@
 #include <string.h>
 
 #include "riskstream/alert.h"
+#include "riskstream/format.h"
 #include "riskstream/mem.h"
+#include "riskstream/outbox.h"
 #include "riskstream/redis.h"
 
 /* Timer updates go out as ZADD and ZREM commands of this many customers. */
 #define ZSET_BATCH 512
-
-/* Outbox entry encoding (one list element per entry), big-endian:
- *   u8 format (1) | u8 topic | u32 key length (NO_KEY: NULL key) | key |
- *   u32 value length | value */
-#define OUTBOX_FORMAT 1
-#define OUTBOX_NO_KEY 0xffffffffu
-#define OUTBOX_HEADER 6 /* format, topic, key length */
-
-#define DAY_MS 86400000LL
 
 static const char *const meta_offset_fields[RS_EVENT_KINDS] = {"o0", "o1",
                                                                "o2", "o3"};
@@ -115,48 +107,13 @@ static int check_task(int task, const char *what, char *errstr,
     return -1;
 }
 
-/* Strict decimal int64; the whole string must be the number. */
-static int parse_i64(const char *s, size_t len, int64_t *out)
-{
-    char tmp[32], *end;
-    long long v;
-
-    if (len == 0 || len >= sizeof(tmp))
-        return -1;
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    errno = 0;
-    v = strtoll(tmp, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = (int64_t)v;
-    return 0;
-}
-
-static int parse_u64(const char *s, size_t len, uint64_t *out)
-{
-    char tmp[32], *end;
-    unsigned long long v;
-
-    if (len == 0 || len >= sizeof(tmp) || s[0] == '-')
-        return -1;
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    errno = 0;
-    v = strtoull(tmp, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = (uint64_t)v;
-    return 0;
-}
-
 /* A sorted-set score (a double in Redis) as milliseconds. */
 static int parse_score(const char *s, size_t len, int64_t *out)
 {
     char tmp[64], *end;
     double d;
 
-    if (parse_i64(s, len, out) == 0)
+    if (rs_format_parse_i64(s, len, out) == 0)
         return 0;
     if (len == 0 || len >= sizeof(tmp))
         return -1;
@@ -172,122 +129,6 @@ static int parse_score(const char *s, size_t len, int64_t *out)
     else
         *out = (int64_t)d;
     return 0;
-}
-
-/* Milliseconds since the epoch as ISO-8601 UTC with milliseconds, e.g.
- * 2026-11-23T19:40:01.123Z; years outside 0000-9999 as the plain number. */
-static void format_iso_ms(int64_t ms, char *out, size_t size)
-{
-    int64_t days = ms / DAY_MS;
-    int64_t rem = ms % DAY_MS;
-    int64_t z, era, y;
-    unsigned doe, yoe, doy, mp, d, m;
-
-    if (rem < 0) {
-        rem += DAY_MS;
-        days--;
-    }
-    /* Days to civil date (H. Hinnant's algorithm, proleptic Gregorian). */
-    z = days + 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = mp < 10 ? mp + 3 : mp - 9;
-    y = (int64_t)yoe + era * 400 + (m <= 2);
-    if (y < 0 || y > 9999) {
-        snprintf(out, size, "%" PRId64, ms);
-        return;
-    }
-    snprintf(out, size, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", (int)y, m, d,
-             (int)(rem / 3600000), (int)(rem / 60000 % 60),
-             (int)(rem / 1000 % 60), (int)(rem % 1000));
-}
-
-/* The outbox codec. */
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-           (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-/* Appends one encoded entry; NULL, or why the entry cannot be encoded. */
-static const char *outbox_encode(struct rs_buf *b,
-                                 const struct rs_outbox_entry *e)
-{
-    uint8_t h[OUTBOX_HEADER], vl[4];
-
-    if (e->topic != RS_OUTBOX_ALERTS && e->topic != RS_OUTBOX_DEADLETTER)
-        return "unknown topic";
-    if ((e->key && e->key_len >= OUTBOX_NO_KEY) ||
-        e->value_len >= OUTBOX_NO_KEY)
-        return "key or value of 4 GB or more";
-    h[0] = OUTBOX_FORMAT;
-    h[1] = (uint8_t)e->topic;
-    put_u32(h + 2, e->key ? (uint32_t)e->key_len : OUTBOX_NO_KEY);
-    put_u32(vl, (uint32_t)e->value_len);
-    rs_buf_append(b, h, sizeof(h));
-    if (e->key)
-        rs_buf_append(b, e->key, e->key_len);
-    rs_buf_append(b, vl, sizeof(vl));
-    rs_buf_append(b, e->value, e->value_len);
-    return NULL;
-}
-
-static uint8_t *copy_bytes(const uint8_t *p, size_t n)
-{
-    uint8_t *c = rs_malloc(n);
-
-    if (n)
-        memcpy(c, p, n);
-    return c;
-}
-
-/* Decodes one entry into e (which then owns copies); NULL, or why the
- * bytes are not an entry. */
-static const char *outbox_decode(const uint8_t *p, size_t n,
-                                 struct rs_outbox_entry *e)
-{
-    size_t pos = OUTBOX_HEADER;
-    uint32_t key_len, value_len;
-
-    memset(e, 0, sizeof(*e));
-    if (n < OUTBOX_HEADER)
-        return "shorter than its header";
-    if (p[0] != OUTBOX_FORMAT)
-        return "unknown format";
-    if (p[1] != RS_OUTBOX_ALERTS && p[1] != RS_OUTBOX_DEADLETTER)
-        return "unknown topic";
-    key_len = get_u32(p + 2);
-    if (key_len != OUTBOX_NO_KEY && key_len > n - pos)
-        return "key runs past the end";
-    if (key_len != OUTBOX_NO_KEY)
-        pos += key_len;
-    if (n - pos < 4)
-        return "value length missing";
-    value_len = get_u32(p + pos);
-    pos += 4;
-    if (value_len != n - pos)
-        return "value length does not match the entry's size";
-    e->topic = (enum rs_outbox_topic)p[1];
-    if (key_len != OUTBOX_NO_KEY) {
-        e->key = copy_bytes(p + OUTBOX_HEADER, key_len);
-        e->key_len = key_len;
-    }
-    e->value = copy_bytes(p + pos, value_len);
-    e->value_len = value_len;
-    return NULL;
 }
 
 /* open_task: bump the epoch, read meta and the outbox. */
@@ -314,7 +155,7 @@ static int meta_group(struct redis_store *rs, redisReply **v, int n,
         return -1;
     }
     for (int i = 0; present && i < n; i++) {
-        if (parse_i64(v[i]->str, v[i]->len, &out[i])) {
+        if (rs_format_parse_i64(v[i]->str, v[i]->len, &out[i])) {
             snprintf(errstr, errstr_size,
                      "task %d: meta '%s' is corrupt: a field holds '%.*s', "
                      "not a number",
@@ -373,9 +214,8 @@ static int parse_outbox(struct redis_store *rs, redisReply *list,
     for (size_t i = 0; i < list->elements; i++) {
         redisReply *el = list->element[i];
         const char *why = el->type == REDIS_REPLY_STRING
-                              ? outbox_decode((const uint8_t *)el->str,
-                                              el->len,
-                                              &meta->outbox[i])
+                              ? rs_outbox_decode((const uint8_t *)el->str,
+                                                 el->len, &meta->outbox[i])
                               : "not a string";
 
         if (why) {
@@ -735,7 +575,7 @@ static void append_customer(struct pipeline *p,
     snprintf(open, sizeof(open), "%" PRId64, sm->open_amount);
     snprintf(overdue, sizeof(overdue), "%" PRId64, sm->overdue_amount);
     snprintf(days, sizeof(days), "%.1f", sm->days_beyond_terms);
-    format_iso_ms(sm->last_event_time, last, sizeof(last));
+    rs_format_time_ms(last, sizeof(last), sm->last_event_time);
     if (!c->packed)
         argv[3] = "";
     for (int i = 0; i < 16; i++)
@@ -783,7 +623,8 @@ static void append_meta(struct pipeline *p, const struct rs_flush *f)
     }
 }
 
-/* DEL outbox, then RPUSH the entries encoded in rs->encoded at ends[]. */
+/* DEL outbox, then RPUSH the entries encoded (outbox.h) in rs->encoded at
+ * ends[]. */
 static void append_outbox(struct pipeline *p, const struct rs_flush *f,
                           const size_t *ends)
 {
@@ -865,7 +706,7 @@ static enum rs_store_result watch_epoch(struct redis_store *rs, int task,
         goto out;
     }
     if (rep[1]->type != REDIS_REPLY_STRING ||
-        parse_u64(rep[1]->str, rep[1]->len, &theirs)) {
+        rs_format_parse_u64(rep[1]->str, rep[1]->len, &theirs)) {
         snprintf(why, sizeof(why), "the epoch in '%s' is not a number",
                  (const char *)rs->keys.meta.data);
         goto fail;
@@ -904,7 +745,7 @@ static int encode_outbox(struct redis_store *rs, int task,
         return -1;
     }
     for (size_t i = 0; i < f->outbox_count; i++) {
-        const char *why = outbox_encode(&rs->encoded, &f->outbox[i]);
+        const char *why = rs_outbox_encode(&rs->encoded, &f->outbox[i]);
 
         if (why) {
             snprintf(errstr, errstr_size,

@@ -1,0 +1,41 @@
+/* The outbox entry's stored form: one struct rs_outbox_entry (store.h) as
+ * a versioned, self-delimiting byte string, one Redis list element each.
+ *
+ * Format, big-endian, version 1:
+ *   u8 format (1) | u8 topic | u32 key length | key | u32 value length | value
+ * A key length of 0xffffffff means a NULL key (no bytes follow for it),
+ * which is not the same as an empty key. The value length must reach
+ * exactly to the end of the entry. A reader refuses any other format byte,
+ * so a later layout must take a new number, never change this one.
+ *
+ * Ownership: rs_outbox_encode() only appends to the caller's buffer;
+ * rs_outbox_decode() and rs_outbox_copy() give the entry heap copies of
+ * key and value that the caller frees with free() (rs_store_meta_release()
+ * does so for a meta's outbox). */
+#ifndef RS_OUTBOX_H
+#define RS_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "riskstream/buf.h"
+#include "riskstream/store.h"
+
+/* 1 if topic is one of enum rs_outbox_topic, else 0. */
+int rs_outbox_topic_valid(int topic);
+
+/* Appends the encoding of e to b: NULL, or why e cannot be encoded (an
+ * unknown topic, a key or value of 4 GB or more), b then unchanged. */
+const char *rs_outbox_encode(struct rs_buf *b, const struct rs_outbox_entry *e);
+
+/* Decodes the n bytes at p, exactly one entry, into e: NULL, or why they
+ * are not an entry, e then zeroed and owning nothing. */
+const char *rs_outbox_decode(const uint8_t *p, size_t n,
+                             struct rs_outbox_entry *e);
+
+/* A deep copy of src into dst: NULL keys stay NULL; value is always
+ * allocated, even when empty. */
+void rs_outbox_copy(struct rs_outbox_entry *dst,
+                    const struct rs_outbox_entry *src);
+
+#endif

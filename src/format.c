@@ -1,0 +1,125 @@
+/* Numbers and times as text (see format.h).
+ *
+ * Both date forms come from one conversion of a day count to a civil date
+ * (H. Hinnant's days-to-civil algorithm), done in int64 so that a day count
+ * from any millisecond time, even INT64_MIN, cannot overflow. The parsers
+ * copy to a small NUL-terminated buffer for strtoll/strtoull: Redis replies
+ * and wire bytes are not NUL-terminated. */
+#include "riskstream/format.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS 86400000LL
+
+int rs_format_parse_i64(const char *s, size_t len, int64_t *out)
+{
+    char tmp[32], *end;
+    long long v;
+
+    if (len == 0 || len >= sizeof(tmp))
+        return -1;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    errno = 0;
+    v = strtoll(tmp, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+int rs_format_parse_u64(const char *s, size_t len, uint64_t *out)
+{
+    char tmp[32], *end;
+    unsigned long long v;
+
+    if (len == 0 || len >= sizeof(tmp) || s[0] == '-')
+        return -1;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    errno = 0;
+    v = strtoull(tmp, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* Days since 1970-01-01 to year, month (1-12) and day (1-31). Valid for
+ * |days| below about 2^62; callers pass at most INT64_MAX / DAY_MS. */
+static void civil_from_days(int64_t days, int64_t *year, int64_t *month,
+                            int64_t *day)
+{
+    /* Shift to 0000-03-01 so leap days end each 400-year era. */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;                            /* 0..146096 */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);     /* 0..365 */
+    int64_t mp = (5 * doy + 2) / 153;                          /* March = 0 */
+
+    *day = doy - (153 * mp + 2) / 5 + 1;
+    *month = mp < 10 ? mp + 3 : mp - 9;
+    *year = yoe + era * 400 + (*month <= 2);
+}
+
+/* Splits ms into whole days and the milliseconds into the day (0 to
+ * DAY_MS - 1), flooring for times before 1970. */
+static int64_t split_day(int64_t ms, int64_t *rem)
+{
+    int64_t days = ms / DAY_MS;
+
+    *rem = ms % DAY_MS;
+    if (*rem < 0) {
+        days--;
+        *rem += DAY_MS;
+    }
+    return days;
+}
+
+static void put_date(char *buf, size_t size, int64_t days)
+{
+    int64_t y, m, d;
+
+    civil_from_days(days, &y, &m, &d);
+    snprintf(buf, size, "%04lld-%02lld-%02lld", (long long)y, (long long)m,
+             (long long)d);
+}
+
+const char *rs_format_date(char *buf, size_t size, int32_t days)
+{
+    put_date(buf, size, days);
+    return buf;
+}
+
+const char *rs_format_time(char *buf, size_t size, int64_t ms)
+{
+    int64_t rem, days = split_day(ms, &rem);
+    char date[32];
+
+    put_date(date, sizeof(date), days);
+    snprintf(buf, size, "%sT%02lld:%02lld:%02lldZ", date,
+             (long long)(rem / 3600000), (long long)(rem / 60000 % 60),
+             (long long)(rem / 1000 % 60));
+    return buf;
+}
+
+const char *rs_format_time_ms(char *buf, size_t size, int64_t ms)
+{
+    int64_t rem, days = split_day(ms, &rem);
+    int64_t y, m, d;
+
+    civil_from_days(days, &y, &m, &d);
+    if (y < 0 || y > 9999) {
+        snprintf(buf, size, "%" PRId64, ms);
+        return buf;
+    }
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int)y, (int)m,
+             (int)d, (int)(rem / 3600000), (int)(rem / 60000 % 60),
+             (int)(rem / 1000 % 60), (int)(rem % 1000));
+    return buf;
+}

@@ -1,0 +1,112 @@
+/* The outbox entry's stored form (format in outbox.h).
+ *
+ * The Redis store writes the outbox as a list of these strings and reads
+ * it back on open_task; the memory store keeps entries as structs and only
+ * shares the copy. Decoding never trusts the bytes: the lengths must add
+ * up to the entry's size exactly before anything is copied, so a corrupt
+ * element is refused whole, with a reason, and allocates nothing. */
+#include "riskstream/outbox.h"
+
+#include <string.h>
+
+#include "riskstream/mem.h"
+
+#define OUTBOX_FORMAT 1
+#define OUTBOX_NO_KEY 0xffffffffu
+#define OUTBOX_HEADER 6 /* format, topic, key length */
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+           (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static uint8_t *copy_bytes(const uint8_t *p, size_t n)
+{
+    uint8_t *c = rs_malloc(n);
+
+    if (n)
+        memcpy(c, p, n);
+    return c;
+}
+
+int rs_outbox_topic_valid(int topic)
+{
+    return topic == RS_OUTBOX_ALERTS || topic == RS_OUTBOX_DEADLETTER;
+}
+
+const char *rs_outbox_encode(struct rs_buf *b, const struct rs_outbox_entry *e)
+{
+    uint8_t h[OUTBOX_HEADER], vl[4];
+
+    if (!rs_outbox_topic_valid(e->topic))
+        return "unknown topic";
+    if ((e->key && e->key_len >= OUTBOX_NO_KEY) ||
+        e->value_len >= OUTBOX_NO_KEY)
+        return "key or value of 4 GB or more";
+    h[0] = OUTBOX_FORMAT;
+    h[1] = (uint8_t)e->topic;
+    put_u32(h + 2, e->key ? (uint32_t)e->key_len : OUTBOX_NO_KEY);
+    put_u32(vl, (uint32_t)e->value_len);
+    rs_buf_append(b, h, sizeof(h));
+    if (e->key)
+        rs_buf_append(b, e->key, e->key_len);
+    rs_buf_append(b, vl, sizeof(vl));
+    rs_buf_append(b, e->value, e->value_len);
+    return NULL;
+}
+
+const char *rs_outbox_decode(const uint8_t *p, size_t n,
+                             struct rs_outbox_entry *e)
+{
+    size_t pos = OUTBOX_HEADER;
+    uint32_t key_len, value_len;
+
+    memset(e, 0, sizeof(*e));
+    if (n < OUTBOX_HEADER)
+        return "shorter than its header";
+    if (p[0] != OUTBOX_FORMAT)
+        return "unknown format";
+    if (!rs_outbox_topic_valid(p[1]))
+        return "unknown topic";
+    key_len = get_u32(p + 2);
+    if (key_len != OUTBOX_NO_KEY && key_len > n - pos)
+        return "key runs past the end";
+    if (key_len != OUTBOX_NO_KEY)
+        pos += key_len;
+    if (n - pos < 4)
+        return "value length missing";
+    value_len = get_u32(p + pos);
+    pos += 4;
+    if (value_len != n - pos)
+        return "value length does not match the entry's size";
+    e->topic = (enum rs_outbox_topic)p[1];
+    if (key_len != OUTBOX_NO_KEY) {
+        e->key = copy_bytes(p + OUTBOX_HEADER, key_len);
+        e->key_len = key_len;
+    }
+    e->value = copy_bytes(p + pos, value_len);
+    e->value_len = value_len;
+    return NULL;
+}
+
+void rs_outbox_copy(struct rs_outbox_entry *dst,
+                    const struct rs_outbox_entry *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->topic = src->topic;
+    if (src->key) {
+        dst->key = copy_bytes(src->key, src->key_len);
+        dst->key_len = src->key_len;
+    }
+    dst->value = copy_bytes(src->value, src->value_len);
+    dst->value_len = src->value_len;
+}
