@@ -23,10 +23,11 @@ cmake --build "$build" -j "$(nproc)"
 deploy/local/kafka.sh fresh
 deploy/local/redis.sh fresh
 
+settings=(--config deploy/local/riskstream.conf
+    --set "kafka.bootstrap.servers=$RS_KAFKA_BROKERS"
+    --set "redis.port=$RS_REDIS_PORT")
 rs() {
-    "$build/riskstream" "$1" --config deploy/local/riskstream.conf \
-        --set "kafka.bootstrap.servers=$RS_KAFKA_BROKERS" \
-        --set "redis.port=$RS_REDIS_PORT" "${@:2}"
+    "$build/riskstream" "$1" "${settings[@]}" "${@:2}"
 }
 
 echo
@@ -47,7 +48,7 @@ rs tail --topic invoices --topic payments --topic bureau \
 echo
 echo "== running riskstream over them"
 log="$RS_RUN_DIR/riskstream-demo.log"
-rs run > "$log" 2>&1 &
+"$build/riskstream" run "${settings[@]}" > "$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 echo "(log: $log)"
