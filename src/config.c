@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "riskstream/detector.h"
 #include "riskstream/mem.h"
+#include "riskstream/score.h"
 
 enum prop_type {
     PROP_STRING,
@@ -102,18 +104,19 @@ static const struct prop props[] = {
      {NULL},
      "Largest input value accepted; larger ones are dead letters with "
      "error class OVERSIZED."},
-    {"detector.overdue.grace.days", INT(overdue_grace_days), "7", 0, 3650,
-     {NULL},
-     "Days past the due date from which an open invoice with no full "
-     "payment is a risk (MEDIUM)."},
-    {"detector.overdue.high.days", INT(overdue_high_days), "30", 0, 3650,
-     {NULL},
-     "Days past the due date from which an unpaid invoice makes the risk "
-     "HIGH."},
-    {"detector.overdue.critical.days", INT(overdue_critical_days), "60", 0,
-     3650, {NULL},
-     "Days past the due date from which an unpaid invoice makes the risk "
-     "CRITICAL."},
+    {"score.level.medium", INT(score_level_medium), "25", 1, 100, {NULL},
+     "Score from which a customer is MEDIUM risk (default profile)."},
+    {"score.level.high", INT(score_level_high), "50", 1, 100, {NULL},
+     "Score from which a customer is HIGH risk (default profile)."},
+    {"score.level.critical", INT(score_level_critical), "75", 1, 100, {NULL},
+     "Score from which a customer is CRITICAL risk (default profile)."},
+    {"score.hysteresis", INT(score_hysteresis), "10", 0, 100, {NULL},
+     "Points the score must fall below a threshold before the level goes "
+     "down, so a score hovering at a threshold does not flap."},
+    {"score.suppress.days", INT(score_suppress_days), "14", 0, 3650, {NULL},
+     "Rising again to a level the customer was raised to less than this "
+     "many days ago makes no alert; it is counted in the next alert's "
+     "suppressed_count."},
 };
 
 #define NPROPS (sizeof(props) / sizeof(props[0]))
@@ -211,6 +214,7 @@ struct rs_config *rs_config_new(void)
     for (size_t i = 0; i < NPROPS; i++)
         if (prop_set(conf, &props[i], props[i].def, errstr, sizeof(errstr)))
             abort(); /* a bad default is a programming error */
+    rs_detector_params_defaults(&conf->detector_params);
     return conf;
 }
 
@@ -226,6 +230,11 @@ void rs_config_destroy(struct rs_config *conf)
         free(conf->kafka[i].value);
     }
     free(conf->kafka);
+    for (size_t i = 0; i < conf->segment_count; i++) {
+        free(conf->segment_settings[i].segment);
+        free(conf->segment_settings[i].key);
+    }
+    free(conf->segment_settings);
     free(conf);
 }
 
@@ -247,10 +256,92 @@ static int kafka_check(const char *key, const char *value, char *errstr,
     return rc;
 }
 
+/* segment.<segment>.level.<medium|high|critical> = 1..100, or
+ * segment.<segment>.weight.<detector> = 0..1000 (percent). */
+static int segment_set(struct rs_config *conf, const char *key,
+                       const char *value, char *errstr, size_t errstr_size)
+{
+    const char *name = key + 8, *sub = NULL, *p;
+    long long v, max = 100, min = 1;
+    char *end, *segment;
+    size_t distinct = 0;
+
+    for (p = name; (p = strchr(p, '.')); p++)
+        if (strncmp(p, ".level.", 7) == 0 || strncmp(p, ".weight.", 8) == 0)
+            sub = p;
+    if (!sub || sub == name) {
+        snprintf(errstr, errstr_size,
+                 "'%s': expected segment.<segment>.level.<medium|high|"
+                 "critical> or segment.<segment>.weight.<detector>",
+                 key);
+        return -1;
+    }
+    if (strncmp(sub, ".level.", 7) == 0) {
+        const char *l = sub + 7;
+
+        if (strcmp(l, "medium") && strcmp(l, "high") && strcmp(l, "critical")) {
+            snprintf(errstr, errstr_size,
+                     "'%s': the levels are medium, high and critical", key);
+            return -1;
+        }
+    } else if (!rs_detector_find(sub + 8)) {
+        snprintf(errstr, errstr_size, "'%s': no detector named '%s'", key,
+                 sub + 8);
+        return -1;
+    } else {
+        min = 0;
+        max = 1000;
+    }
+    errno = 0;
+    v = strtoll(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > max) {
+        snprintf(errstr, errstr_size, "'%s': '%s' is not a whole number from "
+                                      "%lld to %lld",
+                 key, value, min, max);
+        return -1;
+    }
+    segment = rs_strndup(name, (size_t)(sub - name));
+    for (size_t i = 0; i < conf->segment_count; i++) {
+        int seen = 0;
+
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(conf->segment_settings[j].segment,
+                          conf->segment_settings[i].segment) == 0;
+        distinct += !seen;
+    }
+    if (distinct >= RS_SEGMENTS_MAX) {
+        int known = 0;
+
+        for (size_t i = 0; i < conf->segment_count && !known; i++)
+            known = strcmp(conf->segment_settings[i].segment, segment) == 0;
+        if (!known) {
+            snprintf(errstr, errstr_size, "'%s': more than %d segments", key,
+                     RS_SEGMENTS_MAX);
+            free(segment);
+            return -1;
+        }
+    }
+    rs_grow((void **)&conf->segment_settings, &conf->segment_cap,
+            conf->segment_count + 1, sizeof(*conf->segment_settings));
+    conf->segment_settings[conf->segment_count].segment = segment;
+    conf->segment_settings[conf->segment_count].key = rs_strdup(sub + 1);
+    conf->segment_settings[conf->segment_count].value = v;
+    conf->segment_count++;
+    return 0;
+}
+
 int rs_config_set(struct rs_config *conf, const char *key, const char *value,
                   char *errstr, size_t errstr_size)
 {
     const struct prop *p;
+    int r;
+
+    r = rs_detector_params_set(&conf->detector_params, key, value, errstr,
+                               errstr_size);
+    if (r <= 0)
+        return r;
+    if (strncmp(key, "segment.", 8) == 0)
+        return segment_set(conf, key, value, errstr, errstr_size);
 
     if (strncmp(key, "kafka.", 6) == 0) {
         const char *k = key + 6;
@@ -421,4 +512,28 @@ void rs_config_write_doc(FILE *out)
     for (const struct rs_kafka_default *d = rs_kafka_defaults; d->key; d++)
         fprintf(out, "| %s | `%s` | `%s` | %s |\n", role_name(d->role), d->key,
                 d->value, d->why);
+    fputs("\n## Detector parameters (`detector.<detector>.<parameter>`)\n\n"
+          "Whole numbers; docs/detectors.md explains each detector.\n\n"
+          "| key | default | range | description |\n|---|---|---|---|\n",
+          out);
+    for (const struct rs_detector *const *d = rs_detectors; *d; d++)
+        for (int i = 0; (*d)->props && (*d)->props[i].name; i++)
+            fprintf(out, "| `detector.%s.%s` | `%lld` | %lld – %lld | %s |\n",
+                    (*d)->name, (*d)->props[i].name,
+                    (long long)(*d)->props[i].def,
+                    (long long)(*d)->props[i].min,
+                    (long long)(*d)->props[i].max, (*d)->props[i].desc);
+    fputs("\n## Segment profiles (`segment.<segment>.*`)\n\n"
+          "A customer's segment is the `segment` of its latest invoice. A "
+          "profile overrides the default thresholds and weights for the "
+          "customers of one segment; up to 64 segments.\n\n"
+          "| key | range | meaning |\n|---|---|---|\n"
+          "| `segment.<segment>.level.medium` | 1 – 100 | score from which the "
+          "segment's customers are MEDIUM (default `score.level.medium`) |\n"
+          "| `segment.<segment>.level.high` | 1 – 100 | the same for HIGH |\n"
+          "| `segment.<segment>.level.critical` | 1 – 100 | the same for "
+          "CRITICAL |\n"
+          "| `segment.<segment>.weight.<detector>` | 0 – 1000 | percent applied "
+          "to that detector's score contributions (default 100) |\n",
+          out);
 }

@@ -410,6 +410,31 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
     put_varint(out, c->score);
     put_varint(out, c->next_timer == RS_NO_TIMER ? -1 : c->next_timer);
     put_varint(out, c->evaluated_at);
+    for (int l = 0; l < 4; l++)
+        put_varint(out, c->raised_at[l]);
+    put_varint(out, c->suppressed);
+    {
+        uint32_t used = 0;
+
+        for (int d = 0; d < RS_DETECTORS_MAX; d++)
+            for (int i = 0; i < RS_DSTATE_SLOTS; i++)
+                if (c->dstate[d].v[i])
+                    used |= 1u << d;
+        put_varint(out, used);
+        for (int d = 0; d < RS_DETECTORS_MAX; d++) {
+            uint32_t slots = 0;
+
+            if (!(used & (1u << d)))
+                continue;
+            for (int i = 0; i < RS_DSTATE_SLOTS; i++)
+                if (c->dstate[d].v[i])
+                    slots |= 1u << i;
+            put_varint(out, slots);
+            for (int i = 0; i < RS_DSTATE_SLOTS; i++)
+                if (slots & (1u << i))
+                    put_varint(out, c->dstate[d].v[i]);
+        }
+    }
 }
 
 int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
@@ -494,6 +519,27 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     n = get_varint(&r);
     c->next_timer = n < 0 ? RS_NO_TIMER : n;
     c->evaluated_at = get_varint(&r);
+    for (int l = 0; l < 4; l++)
+        c->raised_at[l] = get_varint(&r);
+    c->suppressed = (int32_t)get_varint(&r);
+    {
+        int64_t used = get_varint(&r);
+
+        if (used < 0 || used > (int64_t)UINT32_MAX)
+            r.bad = 1;
+        for (int d = 0; d < RS_DETECTORS_MAX && !r.bad; d++) {
+            int64_t slots;
+
+            if (!(used & (1LL << d)))
+                continue;
+            slots = get_varint(&r);
+            if (slots < 0 || slots >= (1 << RS_DSTATE_SLOTS))
+                r.bad = 1;
+            for (int i = 0; i < RS_DSTATE_SLOTS && !r.bad; i++)
+                if (slots & (1 << i))
+                    c->dstate[d].v[i] = get_varint(&r);
+        }
+    }
     if (c->level < RS_LEVEL_LOW || c->level > RS_LEVEL_CRITICAL)
         r.bad = 1;
     if (r.bad || r.p != r.end) {

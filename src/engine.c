@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "riskstream/actions.h"
 #include "riskstream/cache.h"
 #include "riskstream/customer.h"
 #include "riskstream/encode.h"
@@ -52,14 +53,6 @@ struct trigger {
     const struct rs_event *ev; /* or NULL for a timer */
     int64_t at;
 };
-
-enum rs_level rs_level_of_score(int32_t score)
-{
-    return score >= 75   ? RS_LEVEL_CRITICAL
-           : score >= 50 ? RS_LEVEL_HIGH
-           : score >= 25 ? RS_LEVEL_MEDIUM
-                         : RS_LEVEL_LOW;
-}
 
 static void outbox_clear(struct outbox *o)
 {
@@ -176,46 +169,6 @@ static struct rs_customer *customer_get(struct rs_task *t, const char *id,
     return c;
 }
 
-static void set_actions(struct rs_alert *a)
-{
-    static const struct {
-        enum rs_level level;
-        const char *code, *text;
-    } table[] = {
-        {RS_LEVEL_LOW, "NORMAL_DUNNING",
-         "Back to the normal dunning track; keep the usual payment terms."},
-        {RS_LEVEL_MEDIUM, "FOLLOW_UP_EARLIER",
-         "Follow up earlier: call the customer about the open invoices "
-         "instead of waiting for the next reminder."},
-        {RS_LEVEL_MEDIUM, "INVOICE_IMMEDIATELY",
-         "Invoice new deliveries immediately and offer a payment link or "
-         "direct debit."},
-        {RS_LEVEL_HIGH, "STRICT_DUNNING",
-         "Move the customer to the stricter dunning track for high-risk "
-         "profiles."},
-        {RS_LEVEL_HIGH, "PREPAYMENT",
-         "Ask for (partial) prepayment or a deposit, or shorter payment "
-         "terms, before accepting new orders."},
-        {RS_LEVEL_CRITICAL, "BLOCK_DELIVERIES",
-         "Block deliveries while debts are open."},
-        {RS_LEVEL_CRITICAL, "COLLECTIONS_HANDOVER",
-         "Prepare the hand-over to a collection agency if no payment "
-         "arrives."},
-    };
-
-    a->action_count = 0;
-    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-        if (table[i].level != a->level_after ||
-            a->action_count == RS_ACTIONS_MAX)
-            continue;
-        snprintf(a->actions[a->action_count].code, RS_NAME_MAX, "%s",
-                 table[i].code);
-        snprintf(a->actions[a->action_count].text, RS_MESSAGE_MAX, "%s",
-                 table[i].text);
-        a->action_count++;
-    }
-}
-
 static void make_alert(struct rs_task *t, const struct rs_customer *c,
                        const struct trigger *tr, int64_t now,
                        enum rs_level after, int32_t score,
@@ -244,7 +197,8 @@ static void make_alert(struct rs_task *t, const struct rs_customer *c,
     }
     for (int i = 0; i < nf && i < RS_REASONS_MAX; i++)
         a->reasons[a->reason_count++] = f[i].reason;
-    set_actions(a);
+    rs_actions_choose(a, f, nf);
+    a->suppressed_count = c->suppressed;
     for (int k = 0; k < RS_EVENT_KINDS; k++) {
         int64_t off = t->offsets[k];
 
@@ -269,44 +223,64 @@ static void make_alert(struct rs_task *t, const struct rs_customer *c,
     free(a);
 }
 
-/* Runs the detectors on c at stream time now; alerts on a level change;
- * re-arms the customer's timer. */
+/* Orders findings by score, strongest first (ties: detector, code), so
+ * an alert's first reason is its main one. */
+static int cmp_finding(const void *x, const void *y)
+{
+    const struct rs_finding *a = x, *b = y;
+    int r;
+
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    r = strcmp(a->reason.detector, b->reason.detector);
+    return r ? r : strcmp(a->reason.code, b->reason.code);
+}
+
+/* Runs the detectors on c at stream time now; alerts on a level change
+ * (unless suppressed); re-arms the customer's timer. */
 static void evaluate(struct rs_task *t, struct rs_customer *c,
                      const struct trigger *tr, int64_t now)
 {
     struct rs_finding f[RS_FINDINGS_MAX];
+    const struct rs_segment_profile *prof =
+        rs_scoring_profile(&t->p->scoring, c->segment);
     int nf = 0;
-    int32_t score = 0, best = 0;
+    int32_t score;
     int64_t next = RS_NO_TIMER;
     enum rs_level level;
 
     for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
-        int n = (*d)->evaluate(&t->p->detectors, c, now, f + nf,
-                               RS_FINDINGS_MAX - nf);
-        int64_t at = (*d)->next_timer(&t->p->detectors, c, now);
+        const int64_t *p = t->p->detectors.v[(*d)->id];
+        const struct rs_dstate *s = &c->dstate[(*d)->id];
 
-        nf += n;
-        if (at < next)
-            next = at;
-    }
-    /* The strongest finding sets the base; each further one adds a quarter
-     * of its own score. */
-    for (int i = 0; i < nf; i++)
-        if (f[i].score > best)
-            best = f[i].score;
-    score = best;
-    for (int i = 0, skipped = 0; i < nf; i++) {
-        if (f[i].score == best && !skipped) {
-            skipped = 1;
-            continue;
+        nf += (*d)->evaluate(p, c, s, now, f + nf, RS_FINDINGS_MAX - nf);
+        if ((*d)->next_timer) {
+            int64_t at = (*d)->next_timer(p, c, s, now);
+
+            if (at < next)
+                next = at;
         }
-        score += f[i].score / 4;
     }
-    if (score > 100)
-        score = 100;
-    level = rs_level_of_score(score);
-    if ((int)level != c->level)
-        make_alert(t, c, tr, now, level, score, f, nf);
+    score = rs_score_combine(prof, f, nf);
+    qsort(f, (size_t)nf, sizeof(f[0]), cmp_finding);
+    level = rs_score_level(prof, t->p->scoring.hysteresis, score,
+                           (enum rs_level)c->level);
+    if ((int)level != c->level) {
+        int suppress = level > (enum rs_level)c->level &&
+                       c->raised_at[level] &&
+                       now - c->raised_at[level] <
+                           (int64_t)t->p->scoring.suppress_days * RS_DAY_MS;
+
+        if (level > (enum rs_level)c->level)
+            c->raised_at[level] = now;
+        if (suppress) {
+            c->suppressed++;
+            t->stats.suppressed++;
+        } else {
+            make_alert(t, c, tr, now, level, score, f, nf);
+            c->suppressed = 0;
+        }
+    }
     c->level = level;
     c->score = score;
     c->evaluated_at = now;
@@ -425,6 +399,10 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
         t->stats.late_applied++;
     }
     rs_customer_apply(c, ev);
+    for (const struct rs_detector *const *d = rs_detectors; *d; d++)
+        if ((*d)->observe)
+            (*d)->observe(t->p->detectors.v[(*d)->id], c,
+                          &c->dstate[(*d)->id], ev);
     t->stats.events++;
     evaluate(t, c, &tr, t->stream_time);
     return RS_APPLY_OK;

@@ -744,10 +744,8 @@ struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
 
     r->params.lateness_ms = conf->lateness_ms;
     r->params.cache_customers = (size_t)conf->cache_customers;
-    r->params.detectors.overdue_grace_days = (int32_t)conf->overdue_grace_days;
-    r->params.detectors.overdue_high_days = (int32_t)conf->overdue_high_days;
-    r->params.detectors.overdue_critical_days =
-        (int32_t)conf->overdue_critical_days;
+    r->params.detectors = conf->detector_params;
+    rs_scoring_build(conf, &r->params.scoring);
     r->params.alert_schema_id = alert->id;
     r->params.deadletter_schema_id = dead->id;
     for (int k = 0; k < RS_EVENT_KINDS; k++)

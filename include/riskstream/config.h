@@ -17,10 +17,17 @@
 #include <stdio.h>
 
 #include "riskstream/log.h"
+#include "riskstream/params.h"
 
 struct rs_kv {
     char *key;
     char *value;
+};
+
+struct rs_segment_setting {
+    char *segment;
+    char *key; /* "level.medium|high|critical" or "weight.<detector>" */
+    long long value;
 };
 
 struct rs_config {
@@ -55,10 +62,21 @@ struct rs_config {
     long long cache_customers;
     long long record_max_bytes;
 
-    /* Detectors. */
-    long long overdue_grace_days;
-    long long overdue_high_days;
-    long long overdue_critical_days;
+    /* Scoring. */
+    long long score_level_medium;
+    long long score_level_high;
+    long long score_level_critical;
+    long long score_hysteresis;
+    long long score_suppress_days;
+
+    /* Detectors: detector.<name>.<param>. */
+    struct rs_detector_params detector_params;
+
+    /* segment.<segment>.<key> = value, in the order set; score.c builds
+     * the segment profiles from them. */
+    struct rs_segment_setting *segment_settings;
+    size_t segment_count;
+    size_t segment_cap;
 
     /* kafka.* pass-through, in the order set; later settings win. */
     struct rs_kv *kafka;

@@ -23,6 +23,7 @@
 #include "riskstream/alert.h"
 #include "riskstream/buf.h"
 #include "riskstream/event.h"
+#include "riskstream/params.h"
 #include "riskstream/store.h"
 
 #define RS_CUSTOMER_OPEN_MAX 1024 /* open invoices kept per customer */
@@ -88,6 +89,11 @@ struct rs_customer {
     int32_t score;
     int64_t next_timer; /* RS_NO_TIMER: none */
     int64_t evaluated_at; /* stream time of the last evaluation */
+    int64_t raised_at[4]; /* when it last rose to each level (alerted or not) */
+    int32_t suppressed;   /* alerts suppressed since the last alert */
+
+    /* Each detector's own state, by detector id. */
+    struct rs_dstate dstate[RS_DETECTORS_MAX];
 };
 
 void rs_customer_init(struct rs_customer *c, const char *id);

@@ -1,56 +1,95 @@
 /* Detectors: pure functions of a customer's state at a stream time.
  *
- * A detector reads the aggregates of struct rs_customer (which the state
- * model keeps up to date) and returns findings: a reason with its numbers
- * and a score contribution. It also says when, without any new event, its
- * answer could next change (an invoice crossing a threshold of days past
- * due, a promised date passing): the engine turns that into an event-time
- * timer persisted with the customer, which is how silence is detected.
+ * A detector reads the shared aggregates of struct rs_customer (open
+ * invoices, settled invoices, communication rings, bureau score) and, if it
+ * needs more, its own eight state slots, which it updates in observe() for
+ * every event of the customer. evaluate() returns findings: a reason with
+ * its numbers, a score contribution and the actions it recommends.
+ * next_timer() says when, with no new event, the answer could next change
+ * (an invoice crossing a threshold, a promised date passing): the engine
+ * turns it into an event-time timer persisted with the customer, which is
+ * how silence is detected.
  *
- * Detectors are const structs of callbacks, one file each under
- * src/detectors/, listed in rs_detectors[]. */
+ * Each detector is a const struct in its own file under src/detectors/,
+ * listed in rs_detectors[] (src/detectors/registry.c). Its parameters are
+ * a table of props; their values arrive as the int64 array p, in the
+ * table's order, from the configuration keys detector.<name>.<prop>. */
 #ifndef RS_DETECTOR_H
 #define RS_DETECTOR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "riskstream/alert.h"
 #include "riskstream/customer.h"
+#include "riskstream/params.h"
 
 #define RS_FINDINGS_MAX RS_REASONS_MAX
+#define RS_FINDING_ACTIONS 3
 
 struct rs_finding {
-    int32_t score; /* contribution, 0..100 */
+    int32_t score; /* contribution before segment weights, 0..100 */
     struct rs_reason reason;
+    /* Action codes this finding recommends (see actions.h); NULL-padded. */
+    const char *actions[RS_FINDING_ACTIONS];
 };
 
-/* Parameters of every detector, from the configuration. */
-struct rs_detector_params {
-    int32_t overdue_grace_days;
-    int32_t overdue_high_days;
-    int32_t overdue_critical_days;
+struct rs_detector_prop {
+    const char *name; /* configuration key detector.<detector>.<name> */
+    int64_t def;
+    int64_t min;
+    int64_t max;
+    const char *desc;
 };
 
 struct rs_detector {
     const char *name;
-    /* Appends at most max findings for c at stream time now; returns how
-     * many it appended. */
-    int (*evaluate)(const struct rs_detector_params *p,
-                    const struct rs_customer *c, int64_t now,
+    int id; /* stable: the index of its state slots and parameters */
+    const char *signal; /* the DOMAIN.md signal(s) it answers, for docs */
+    const struct rs_detector_prop *props; /* ends with a NULL name */
+    /* Optional: called after the shared aggregates took the event. */
+    void (*observe)(const int64_t *p, const struct rs_customer *c,
+                    struct rs_dstate *s, const struct rs_event *ev);
+    /* Appends at most max findings; returns how many. */
+    int (*evaluate)(const int64_t *p, const struct rs_customer *c,
+                    const struct rs_dstate *s, int64_t now,
                     struct rs_finding *out, int max);
-    /* The next stream time after now at which evaluate could answer
-     * differently with no new event, or RS_NO_TIMER. */
-    int64_t (*next_timer)(const struct rs_detector_params *p,
-                          const struct rs_customer *c, int64_t now);
+    /* Optional: the next stream time after now at which evaluate could
+     * answer differently with no new event, or RS_NO_TIMER. */
+    int64_t (*next_timer)(const int64_t *p, const struct rs_customer *c,
+                          const struct rs_dstate *s, int64_t now);
 };
-
-extern const struct rs_detector rs_detector_overdue;
 
 /* NULL-terminated list of the detectors the engine runs. */
 extern const struct rs_detector *const rs_detectors[];
 
+/* The detector of that name, or NULL. */
+const struct rs_detector *rs_detector_find(const char *name);
+
+/* Fills params with every detector's defaults. */
+void rs_detector_params_defaults(struct rs_detector_params *params);
+
+/* Sets detector.<name>.<prop> = value. Returns 0, 1 when key is not a
+ * detector key at all, or -1 with errstr (unknown detector or prop, not a
+ * number, out of range). */
+int rs_detector_params_set(struct rs_detector_params *params, const char *key,
+                           const char *value, char *errstr,
+                           size_t errstr_size);
+
+/* Helpers shared by detectors. */
+
 /* "1,234.56 EUR" from minor units (two decimals). */
 void rs_format_amount(char *out, size_t size, int64_t minor,
                       const char *currency);
+
+/* Starts a finding: zeroes it and sets detector, code, score. */
+struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
+                                    const char *code, int32_t score);
+
+/* Appends an evidence event id (ignored when full or empty). */
+void rs_finding_evidence(struct rs_finding *f, const char *event_id);
+
+/* Adds a recommended action code (ignored when full). */
+void rs_finding_action(struct rs_finding *f, const char *code);
 
 #endif

@@ -22,12 +22,14 @@
 #include "riskstream/alert.h"
 #include "riskstream/detector.h"
 #include "riskstream/event.h"
+#include "riskstream/score.h"
 #include "riskstream/store.h"
 
 struct rs_engine_params {
     int64_t lateness_ms;
     size_t cache_customers;
     struct rs_detector_params detectors;
+    struct rs_scoring scoring;
     uint32_t alert_schema_id;
     uint32_t deadletter_schema_id;
     const char *topics[RS_EVENT_KINDS]; /* input topic names, for alerts */
@@ -46,6 +48,7 @@ enum rs_apply_result {
 struct rs_task_stats {
     uint64_t events;
     uint64_t alerts;
+    uint64_t suppressed;
     uint64_t timers_fired;
     uint64_t late_applied;
     uint64_t deadletters[RS_ERROR_CLASSES];
@@ -97,8 +100,5 @@ const struct rs_outbox_entry *rs_task_inflight(const struct rs_task *t,
 void rs_task_inflight_done(struct rs_task *t);
 
 const struct rs_task_stats *rs_task_stats(const struct rs_task *t);
-
-/* Level from a score: thresholds 25 / 50 / 75. */
-enum rs_level rs_level_of_score(int32_t score);
 
 #endif

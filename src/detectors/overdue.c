@@ -1,18 +1,33 @@
-/* Overdue invoices with no (full) payment, found by event-time timer.
+/* Overdue invoices with no (full) payment, and severe delinquency.
  *
- * Signal: late payment / silence after the due date (DOMAIN.md: "late
- * payments increasing", "insurer clocks"). An open, undisputed invoice
+ * Signal: late payments and silence after the due date (DOMAIN.md "late
+ * payments increasing"), and D&B's severe delinquency: at least a share of
+ * the amount owed more than 90 days past due. An open, undisputed invoice
  * counts once stream time is `grace` days past its due date; the score
- * steps up at `high` and `critical` days. Timers fire at each threshold so
+ * steps up at `high` and `critical` days. Timers fire at each threshold, so
  * the finding appears even if the customer sends nothing more. */
 #include <stdio.h>
 #include <string.h>
 
 #include "riskstream/detector.h"
 
-#define SCORE_OVERDUE 40
-#define SCORE_HIGH 60
-#define SCORE_CRITICAL 80
+enum { P_GRACE, P_HIGH, P_CRITICAL, P_SEVERE_DAYS, P_SEVERE_PCT };
+
+static const struct rs_detector_prop props[] = {
+    {"grace.days", 7, 0, 3650,
+     "Days past the due date from which an open invoice with no full "
+     "payment is a risk (score 40, MEDIUM)."},
+    {"high.days", 30, 0, 3650,
+     "Days past due from which the overdue invoice scores 60 (HIGH)."},
+    {"critical.days", 60, 0, 3650,
+     "Days past due from which the overdue invoice scores 80 (CRITICAL)."},
+    {"severe.days", 90, 1, 3650,
+     "Severe delinquency: days past due that count toward the share."},
+    {"severe.share.pct", 10, 1, 100,
+     "Severe delinquency: this percentage of the open amount (or more) is "
+     "over severe.days past due (score 90)."},
+    {NULL, 0, 0, 0, NULL},
+};
 
 static int32_t days_past_due(const struct rs_open_invoice *inv, int64_t now)
 {
@@ -24,23 +39,80 @@ static int counts(const struct rs_open_invoice *inv)
     return inv->open > 0 && !inv->disputed;
 }
 
-static int evaluate(const struct rs_detector_params *p,
-                    const struct rs_customer *c, int64_t now,
+static void add_evidence(struct rs_finding *f, const struct rs_customer *c,
+                         int64_t now, int32_t min_days)
+{
+    /* The counting invoices' events, oldest due first. */
+    for (int32_t d = INT32_MIN; f->reason.evidence_count < RS_EVIDENCE_MAX;) {
+        int32_t next = INT32_MAX;
+
+        for (uint32_t i = 0; i < c->open_count; i++) {
+            const struct rs_open_invoice *inv = &c->open[i];
+
+            if (counts(inv) && days_past_due(inv, now) >= min_days &&
+                inv->due_date > d && inv->due_date < next)
+                next = inv->due_date;
+        }
+        if (next == INT32_MAX)
+            break;
+        d = next;
+        for (uint32_t i = 0; i < c->open_count; i++)
+            if (counts(&c->open[i]) && c->open[i].due_date == d)
+                rs_finding_evidence(f, c->open[i].event_id);
+    }
+}
+
+static int severe(const int64_t *p, const struct rs_customer *c, int64_t now,
+                  struct rs_finding *f)
+{
+    int64_t owed = 0, severe_amount = 0;
+    char a[64], b[64];
+
+    for (uint32_t i = 0; i < c->open_count; i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+
+        if (inv->disputed || inv->open <= 0)
+            continue;
+        owed += inv->open;
+        if (days_past_due(inv, now) > p[P_SEVERE_DAYS])
+            severe_amount += inv->open;
+    }
+    if (owed == 0 || severe_amount * 100 < owed * p[P_SEVERE_PCT])
+        return 0;
+    rs_finding_start(f, "overdue", "SEVERE_DELINQUENCY", 90);
+    rs_format_amount(a, sizeof(a), severe_amount, c->currency);
+    rs_format_amount(b, sizeof(b), owed, c->currency);
+    snprintf(f->reason.message, sizeof(f->reason.message),
+             "severe delinquency: %s of the %s owed (%d%%) is more than %d "
+             "days past due (threshold %d%%)",
+             a, b, (int)(severe_amount * 100 / owed), (int)p[P_SEVERE_DAYS],
+             (int)p[P_SEVERE_PCT]);
+    f->reason.value = (double)severe_amount * 100.0 / (double)owed;
+    f->reason.threshold = (double)p[P_SEVERE_PCT];
+    add_evidence(f, c, now, (int32_t)p[P_SEVERE_DAYS] + 1);
+    rs_finding_action(f, "COLLECTIONS_HANDOVER");
+    rs_finding_action(f, "BLOCK_DELIVERIES");
+    return 1;
+}
+
+static int evaluate(const int64_t *p, const struct rs_customer *c,
+                    const struct rs_dstate *s, int64_t now,
                     struct rs_finding *out, int max)
 {
     const struct rs_open_invoice *worst = NULL;
     int64_t total = 0;
-    int n = 0;
+    int n = 0, nf = 0;
     struct rs_finding *f;
     char amount[64], worst_amount[64];
     int32_t days;
 
+    (void)s;
     if (max < 1)
         return 0;
     for (uint32_t i = 0; i < c->open_count; i++) {
         const struct rs_open_invoice *inv = &c->open[i];
 
-        if (!counts(inv) || days_past_due(inv, now) < p->overdue_grace_days)
+        if (!counts(inv) || days_past_due(inv, now) < p[P_GRACE])
             continue;
         n++;
         total += inv->open;
@@ -52,16 +124,13 @@ static int evaluate(const struct rs_detector_params *p,
     if (!worst)
         return 0;
     days = days_past_due(worst, now);
-    f = &out[0];
-    memset(f, 0, sizeof(*f));
-    f->score = days >= p->overdue_critical_days ? SCORE_CRITICAL
-               : days >= p->overdue_high_days   ? SCORE_HIGH
-                                                : SCORE_OVERDUE;
-    snprintf(f->reason.detector, sizeof(f->reason.detector), "overdue");
-    snprintf(f->reason.code, sizeof(f->reason.code), "%s",
-             days >= p->overdue_critical_days ? "OVERDUE_CRITICAL"
-             : days >= p->overdue_high_days   ? "OVERDUE_HIGH"
-                                              : "OVERDUE_NO_PAYMENT");
+    f = rs_finding_start(&out[nf++], "overdue",
+                         days >= p[P_CRITICAL] ? "OVERDUE_CRITICAL"
+                         : days >= p[P_HIGH]   ? "OVERDUE_HIGH"
+                                               : "OVERDUE_NO_PAYMENT",
+                         days >= p[P_CRITICAL] ? 80
+                         : days >= p[P_HIGH]   ? 60
+                                               : 40);
     rs_format_amount(amount, sizeof(amount), total, c->currency);
     rs_format_amount(worst_amount, sizeof(worst_amount), worst->open,
                      c->currency);
@@ -69,61 +138,41 @@ static int evaluate(const struct rs_detector_params *p,
         snprintf(f->reason.message, sizeof(f->reason.message),
                  "invoice %s has %s open %d days after its due date, with "
                  "no full payment (flagged from %d days)",
-                 worst->invoice_id, worst_amount, days,
-                 p->overdue_grace_days);
+                 worst->invoice_id, worst_amount, days, (int)p[P_GRACE]);
     else
         snprintf(f->reason.message, sizeof(f->reason.message),
                  "%d invoices with %s open are at least %d days past due; "
                  "the oldest, %s, is %d days past due (flagged from %d days)",
-                 n, amount, p->overdue_grace_days, worst->invoice_id, days,
-                 p->overdue_grace_days);
+                 n, amount, (int)p[P_GRACE], worst->invoice_id, days,
+                 (int)p[P_GRACE]);
     f->reason.value = days;
-    f->reason.threshold = p->overdue_grace_days;
-    /* Evidence: the overdue invoices' events, oldest due first. */
-    for (int32_t d = INT32_MIN; f->reason.evidence_count < RS_EVIDENCE_MAX;) {
-        const struct rs_open_invoice *next = NULL;
-
-        for (uint32_t i = 0; i < c->open_count; i++) {
-            const struct rs_open_invoice *inv = &c->open[i];
-
-            if (!counts(inv) ||
-                days_past_due(inv, now) < p->overdue_grace_days ||
-                inv->due_date <= d)
-                continue;
-            if (!next || inv->due_date < next->due_date)
-                next = inv;
-        }
-        if (!next)
-            break;
-        d = next->due_date;
-        for (uint32_t i = 0; i < c->open_count &&
-                             f->reason.evidence_count < RS_EVIDENCE_MAX;
-             i++) {
-            const struct rs_open_invoice *inv = &c->open[i];
-
-            if (counts(inv) && inv->due_date == d &&
-                days_past_due(inv, now) >= p->overdue_grace_days)
-                snprintf(f->reason.evidence[f->reason.evidence_count++],
-                         RS_ID_MAX, "%s", inv->event_id);
-        }
-    }
-    return 1;
+    f->reason.threshold = (double)p[P_GRACE];
+    add_evidence(f, c, now, (int32_t)p[P_GRACE]);
+    rs_finding_action(f, "FOLLOW_UP_EARLIER");
+    if (days >= p[P_HIGH])
+        rs_finding_action(f, "STRICT_DUNNING");
+    if (days >= p[P_CRITICAL])
+        rs_finding_action(f, "BLOCK_DELIVERIES");
+    if (nf < max && severe(p, c, now, &out[nf]))
+        nf++;
+    return nf;
 }
 
-static int64_t next_timer(const struct rs_detector_params *p,
-                          const struct rs_customer *c, int64_t now)
+static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
+                          const struct rs_dstate *s, int64_t now)
 {
-    const int32_t steps[] = {p->overdue_grace_days, p->overdue_high_days,
-                             p->overdue_critical_days};
+    const int64_t steps[] = {p[P_GRACE], p[P_HIGH], p[P_CRITICAL],
+                             p[P_SEVERE_DAYS] + 1};
     int64_t next = RS_NO_TIMER;
 
+    (void)s;
     for (uint32_t i = 0; i < c->open_count; i++) {
         const struct rs_open_invoice *inv = &c->open[i];
 
         if (!counts(inv))
             continue;
-        for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
-            int64_t at = ((int64_t)inv->due_date + steps[s]) * RS_DAY_MS;
+        for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+            int64_t at = ((int64_t)inv->due_date + steps[k]) * RS_DAY_MS;
 
             if (at > now && at < next)
                 next = at;
@@ -134,6 +183,10 @@ static int64_t next_timer(const struct rs_detector_params *p,
 
 const struct rs_detector rs_detector_overdue = {
     .name = "overdue",
+    .id = 0,
+    .signal = "Late payments increasing; silence after the due date; "
+              "severe delinquency (D&B)",
+    .props = props,
     .evaluate = evaluate,
     .next_timer = next_timer,
 };

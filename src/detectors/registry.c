@@ -1,13 +1,94 @@
-/* The detectors the engine runs, and helpers they share. */
+/* The detectors the engine runs, their parameters, and helpers they share.
+ *
+ * To add a detector: write src/detectors/<name>.c defining
+ * `const struct rs_detector rs_detector_<name>` with an unused id, declare
+ * it below and list it in rs_detectors[] before the end marker. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "riskstream/detector.h"
 
+extern const struct rs_detector rs_detector_overdue;
+extern const struct rs_detector rs_detector_insurer;
+/* detector declarations: end */
+
 const struct rs_detector *const rs_detectors[] = {
     &rs_detector_overdue,
+    &rs_detector_insurer,
+    /* detector list: end */
     NULL,
 };
+
+const struct rs_detector *rs_detector_find(const char *name)
+{
+    for (const struct rs_detector *const *d = rs_detectors; *d; d++)
+        if (strcmp((*d)->name, name) == 0)
+            return *d;
+    return NULL;
+}
+
+void rs_detector_params_defaults(struct rs_detector_params *params)
+{
+    memset(params, 0, sizeof(*params));
+    for (const struct rs_detector *const *d = rs_detectors; *d; d++)
+        for (int i = 0; (*d)->props && (*d)->props[i].name; i++)
+            params->v[(*d)->id][i] = (*d)->props[i].def;
+}
+
+int rs_detector_params_set(struct rs_detector_params *params, const char *key,
+                           const char *value, char *errstr,
+                           size_t errstr_size)
+{
+    char name[64];
+    const char *rest, *dot;
+    const struct rs_detector *d;
+    char *end;
+    long long v;
+
+    if (strncmp(key, "detector.", 9) != 0)
+        return 1;
+    rest = key + 9;
+    dot = strchr(rest, '.');
+    if (!dot || (size_t)(dot - rest) >= sizeof(name)) {
+        snprintf(errstr, errstr_size,
+                 "'%s': expected detector.<detector>.<parameter>", key);
+        return -1;
+    }
+    memcpy(name, rest, (size_t)(dot - rest));
+    name[dot - rest] = '\0';
+    d = rs_detector_find(name);
+    if (!d) {
+        snprintf(errstr, errstr_size, "'%s': no detector named '%s'", key,
+                 name);
+        return -1;
+    }
+    for (int i = 0; d->props && d->props[i].name; i++) {
+        if (strcmp(d->props[i].name, dot + 1) != 0)
+            continue;
+        errno = 0;
+        v = strtoll(value, &end, 10);
+        if (errno || end == value || *end) {
+            snprintf(errstr, errstr_size, "'%s': '%s' is not a whole number",
+                     key, value);
+            return -1;
+        }
+        if (v < d->props[i].min || v > d->props[i].max) {
+            snprintf(errstr, errstr_size,
+                     "'%s': %lld is out of range (%" PRId64 " to %" PRId64
+                     ")",
+                     key, v, d->props[i].min, d->props[i].max);
+            return -1;
+        }
+        params->v[d->id][i] = v;
+        return 0;
+    }
+    snprintf(errstr, errstr_size, "'%s': detector '%s' has no parameter '%s'",
+             key, name, dot + 1);
+    return -1;
+}
 
 void rs_format_amount(char *out, size_t size, int64_t minor,
                       const char *currency)
@@ -26,4 +107,38 @@ void rs_format_amount(char *out, size_t size, int64_t minor,
     grouped[g] = '\0';
     snprintf(out, size, "%s%s.%02u%s%s", minor < 0 ? "-" : "", grouped,
              (unsigned)(v % 100), *currency ? " " : "", currency);
+}
+
+struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
+                                    const char *code, int32_t score)
+{
+    memset(f, 0, sizeof(*f));
+    f->score = score;
+    snprintf(f->reason.detector, sizeof(f->reason.detector), "%s", detector);
+    snprintf(f->reason.code, sizeof(f->reason.code), "%s", code);
+    return f;
+}
+
+void rs_finding_evidence(struct rs_finding *f, const char *event_id)
+{
+    if (!event_id || !*event_id ||
+        f->reason.evidence_count >= RS_EVIDENCE_MAX)
+        return;
+    for (int i = 0; i < f->reason.evidence_count; i++)
+        if (strcmp(f->reason.evidence[i], event_id) == 0)
+            return;
+    snprintf(f->reason.evidence[f->reason.evidence_count++], RS_ID_MAX, "%s",
+             event_id);
+}
+
+void rs_finding_action(struct rs_finding *f, const char *code)
+{
+    for (int i = 0; i < RS_FINDING_ACTIONS; i++) {
+        if (!f->actions[i]) {
+            f->actions[i] = code;
+            return;
+        }
+        if (strcmp(f->actions[i], code) == 0)
+            return;
+    }
 }
