@@ -223,6 +223,35 @@ static void make_alert(struct rs_task *t, const struct rs_customer *c,
     free(a);
 }
 
+static int cmp_finding(const void *x, const void *y);
+
+/* Runs every detector on c at now: findings (weighted, sorted) and the
+ * next timer. */
+static int find(struct rs_task *t, const struct rs_customer *c, int64_t now,
+                struct rs_finding *f, int max, int32_t *score, int64_t *next)
+{
+    const struct rs_segment_profile *prof =
+        rs_scoring_profile(&t->p->scoring, c->segment);
+    int nf = 0;
+
+    *next = RS_NO_TIMER;
+    for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
+        const int64_t *p = t->p->detectors.v[(*d)->id];
+        const struct rs_dstate *s = &c->dstate[(*d)->id];
+
+        nf += (*d)->evaluate(p, c, s, now, f + nf, max - nf);
+        if ((*d)->next_timer) {
+            int64_t at = (*d)->next_timer(p, c, s, now);
+
+            if (at < *next)
+                *next = at;
+        }
+    }
+    *score = rs_score_combine(prof, f, nf);
+    qsort(f, (size_t)nf, sizeof(f[0]), cmp_finding);
+    return nf;
+}
+
 /* Orders findings by score, strongest first (ties: detector, code), so
  * an alert's first reason is its main one. */
 static int cmp_finding(const void *x, const void *y)
@@ -244,25 +273,11 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
     struct rs_finding f[RS_FINDINGS_MAX];
     const struct rs_segment_profile *prof =
         rs_scoring_profile(&t->p->scoring, c->segment);
-    int nf = 0;
     int32_t score;
-    int64_t next = RS_NO_TIMER;
+    int64_t next;
+    int nf = find(t, c, now, f, RS_FINDINGS_MAX, &score, &next);
     enum rs_level level;
 
-    for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
-        const int64_t *p = t->p->detectors.v[(*d)->id];
-        const struct rs_dstate *s = &c->dstate[(*d)->id];
-
-        nf += (*d)->evaluate(p, c, s, now, f + nf, RS_FINDINGS_MAX - nf);
-        if ((*d)->next_timer) {
-            int64_t at = (*d)->next_timer(p, c, s, now);
-
-            if (at < next)
-                next = at;
-        }
-    }
-    score = rs_score_combine(prof, f, nf);
-    qsort(f, (size_t)nf, sizeof(f[0]), cmp_finding);
     level = rs_score_level(prof, t->p->scoring.hysteresis, score,
                            (enum rs_level)c->level);
     if ((int)level != c->level) {
@@ -496,4 +511,50 @@ const struct rs_outbox_entry *rs_task_inflight(const struct rs_task *t,
 void rs_task_inflight_done(struct rs_task *t)
 {
     outbox_clear(&t->inflight);
+}
+
+int rs_task_advance(struct rs_task *t, int64_t upto, char *errstr,
+                    size_t errstr_size)
+{
+    if (fire_timers(t, upto, errstr, errstr_size))
+        return -1;
+    if (upto > t->stream_time)
+        t->stream_time = upto;
+    return 0;
+}
+
+int rs_task_findings(struct rs_task *t, const char *customer,
+                     struct rs_finding *out, int max, int32_t *score)
+{
+    char errstr[256];
+    struct rs_customer *c = rs_cache_get(&t->cache, customer);
+    int64_t next;
+    int found;
+
+    if (!c) {
+        rs_buf_reset(&t->scratch);
+        found = rs_store_load(t->store, t->id, customer, &t->scratch, errstr,
+                              sizeof(errstr));
+        if (found <= 0)
+            return -1;
+        c = customer_get(t, customer, errstr, sizeof(errstr));
+        if (!c)
+            return -1;
+    }
+    return find(t, c, t->stream_time, out, max, score, &next);
+}
+
+const struct rs_customer *rs_task_customer(struct rs_task *t,
+                                           const char *customer)
+{
+    char errstr[256];
+    struct rs_customer *c = rs_cache_get(&t->cache, customer);
+
+    if (c)
+        return c;
+    rs_buf_reset(&t->scratch);
+    if (rs_store_load(t->store, t->id, customer, &t->scratch, errstr,
+                      sizeof(errstr)) <= 0)
+        return NULL;
+    return customer_get(t, customer, errstr, sizeof(errstr));
 }

@@ -70,6 +70,24 @@ int64_t rs_task_stream_time(const struct rs_task *t);
 enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
                                    char *errstr, size_t errstr_size);
 
+/* Advances stream time to upto with no event, firing the timers due by
+ * then (backtests at the end of their data; tests). Returns 0 or -1 with
+ * errstr when the store failed. */
+int rs_task_advance(struct rs_task *t, int64_t upto, char *errstr,
+                    size_t errstr_size);
+
+/* What the detectors find for a customer at the task's stream time, after
+ * segment weights, strongest first, without changing anything. Returns the
+ * number of findings (and the combined score in *score), or -1 when the
+ * customer is unknown or the store failed. */
+int rs_task_findings(struct rs_task *t, const char *customer,
+                     struct rs_finding *out, int max, int32_t *score);
+
+/* The customer's state, or NULL when unknown (valid until the next call
+ * into the task). */
+const struct rs_customer *rs_task_customer(struct rs_task *t,
+                                           const char *customer);
+
 /* Queues a dead letter (encoded now, so dl's bytes may go afterwards). */
 void rs_task_deadletter(struct rs_task *t, const struct rs_deadletter *dl);
 
