@@ -2,12 +2,14 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "riskstream/config.h"
 #include "riskstream/log.h"
+#include "riskstream/mem.h"
 #include "riskstream/registry.h"
 #include "riskstream/runner.h"
 #include "riskstream/tools.h"
@@ -37,7 +39,8 @@ static const char usage[] =
     "  -n, --max N           stop after N records (default: no limit)\n"
     "  -i, --idle-ms MS      stop when nothing came for MS (default 3000)\n"
     "\n"
-    "exit status: 0 ok, 1 failure, 2 usage error.\n";
+    "run stops cleanly on SIGTERM or SIGINT and reloads its configuration\n"
+    "on SIGHUP. exit status: 0 ok, 1 failure, 2 usage error.\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
                                                                ...)
@@ -55,6 +58,11 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
 /* Options common to the commands, parsed into a config. */
 struct cli {
     struct rs_config *conf;
+    /* The sources of conf, in order, for a reload: ("config", path) or
+     * ("set", "key=value"). */
+    const char *source_kind[64];
+    const char *source[64];
+    size_t source_count;
     const char *topics[16];
     size_t topic_count;
     long max;
@@ -81,6 +89,10 @@ static int parse_command_options(int argc, char **argv, struct cli *cli)
 
         switch (c) {
         case 'c':
+            if (cli->source_count < 64) {
+                cli->source_kind[cli->source_count] = "config";
+                cli->source[cli->source_count++] = optarg;
+            }
             if (rs_config_load_file(cli->conf, optarg, errstr,
                                     sizeof(errstr))) {
                 fprintf(stderr, "riskstream: %s\n", errstr);
@@ -91,6 +103,10 @@ static int parse_command_options(int argc, char **argv, struct cli *cli)
             eq = strchr(optarg, '=');
             if (!eq)
                 return usage_error("--set wants KEY=VALUE, got '%s'", optarg);
+            if (cli->source_count < 64) {
+                cli->source_kind[cli->source_count] = "set";
+                cli->source[cli->source_count++] = rs_strdup(optarg);
+            }
             *eq = '\0';
             if (rs_config_set(cli->conf, optarg, eq + 1, errstr,
                               sizeof(errstr))) {
@@ -127,11 +143,43 @@ static int parse_command_options(int argc, char **argv, struct cli *cli)
 }
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        reload_requested = 1;
+    else
+        stop_requested = 1;
+}
+
+/* Reads the configuration again from the same file(s) and --set options. */
+static struct rs_config *reload_config(void *opaque, char *errstr,
+                                       size_t errstr_size)
+{
+    const struct cli *cli = opaque;
+    struct rs_config *conf = rs_config_new();
+
+    for (size_t i = 0; i < cli->source_count; i++) {
+        int rc;
+
+        if (strcmp(cli->source_kind[i], "config") == 0) {
+            rc = rs_config_load_file(conf, cli->source[i], errstr,
+                                     errstr_size);
+        } else {
+            char *kv = rs_strdup(cli->source[i]);
+            char *eq = strchr(kv, '=');
+
+            *eq = '\0';
+            rc = rs_config_set(conf, kv, eq + 1, errstr, errstr_size);
+            free(kv);
+        }
+        if (rc) {
+            rs_config_destroy(conf);
+            return NULL;
+        }
+    }
+    return conf;
 }
 
 static int run_daemon(struct cli *cli)
@@ -146,12 +194,18 @@ static int run_daemon(struct cli *cli)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     r = rs_runner_new(cli->conf, errstr, sizeof(errstr));
     if (!r) {
         fprintf(stderr, "riskstream run: %s\n", errstr);
         return 1;
     }
-    rc = rs_runner_run(r, &stop_requested, errstr, sizeof(errstr));
+    {
+        struct rs_runner_signals sig = {&stop_requested, &reload_requested,
+                                        reload_config, cli};
+
+        rc = rs_runner_run(r, &sig, errstr, sizeof(errstr));
+    }
     if (rc)
         fprintf(stderr, "riskstream run: %s\n", errstr);
     rs_runner_destroy(r);
@@ -256,5 +310,8 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = run_command(cmd, &cli);
     rs_config_destroy(cli.conf);
+    for (size_t i = 0; i < cli.source_count; i++)
+        if (strcmp(cli.source_kind[i], "set") == 0)
+            free((char *)(uintptr_t)cli.source[i]);
     return rc;
 }

@@ -28,6 +28,7 @@
 #include "riskstream/mem.h"
 #include "riskstream/order.h"
 #include "riskstream/registry.h"
+#include "riskstream/score.h"
 #include "riskstream/store.h"
 
 #define TXN_ATTEMPTS 3
@@ -60,6 +61,7 @@ struct rs_runner {
     char fatal_msg[1024];
     int64_t last_commit;
     int64_t last_stats;
+    int64_t commit_interval_ms; /* reloadable */
     uint64_t records;
     uint64_t deadletters[RS_ERROR_CLASSES];
     uint64_t alerts_committed;
@@ -746,6 +748,7 @@ struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
     r->params.cache_customers = (size_t)conf->cache_customers;
     r->params.detectors = conf->detector_params;
     rs_scoring_build(conf, &r->params.scoring);
+    r->commit_interval_ms = conf->commit_interval_ms;
     r->params.alert_schema_id = alert->id;
     r->params.deadletter_schema_id = dead->id;
     for (int k = 0; k < RS_EVENT_KINDS; k++)
@@ -785,9 +788,78 @@ fail:
     return NULL;
 }
 
-int rs_runner_run(struct rs_runner *r, volatile sig_atomic_t *stop,
+/* Keys whose change needs a restart: connections, topics, identity, the
+ * shape of the state. */
+static void report_unreloadable(const struct rs_config *old,
+                                const struct rs_config *now)
+{
+    static const struct {
+        const char *key;
+        size_t offset;
+    } strs[] = {
+        {"app.id", offsetof(struct rs_config, app_id)},
+        {"instance.id", offsetof(struct rs_config, instance_id)},
+        {"topic.invoices", offsetof(struct rs_config, topic_invoices)},
+        {"topic.payments", offsetof(struct rs_config, topic_payments)},
+        {"topic.bureau", offsetof(struct rs_config, topic_bureau)},
+        {"topic.communications",
+         offsetof(struct rs_config, topic_communications)},
+        {"topic.alerts", offsetof(struct rs_config, topic_alerts)},
+        {"topic.deadletter", offsetof(struct rs_config, topic_deadletter)},
+        {"schema.dir", offsetof(struct rs_config, schema_dir)},
+        {"redis.host", offsetof(struct rs_config, redis_host)},
+        {"redis.prefix", offsetof(struct rs_config, redis_prefix)},
+    };
+
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        const char *a = *(char *const *)(const void *)((const char *)old +
+                                                       strs[i].offset);
+        const char *b = *(char *const *)(const void *)((const char *)now +
+                                                       strs[i].offset);
+
+        if (strcmp(a, b) != 0)
+            rs_log_warn("runner", "reload: '%s' changed from '%s' to '%s'; "
+                                  "that needs a restart, keeping '%s'",
+                        strs[i].key, a, b, a);
+    }
+    if (old->redis_port != now->redis_port ||
+        old->record_max_bytes != now->record_max_bytes ||
+        old->cache_customers != now->cache_customers ||
+        old->order_queue_records != now->order_queue_records ||
+        old->order_max_wait_ms != now->order_max_wait_ms ||
+        old->kafka_count != now->kafka_count)
+        rs_log_warn("runner", "reload: redis.port, record.max.bytes, "
+                              "cache.customers, order.* or kafka.* changed; "
+                              "those need a restart and keep their values");
+}
+
+static void reload(struct rs_runner *r, const struct rs_runner_signals *sig)
+{
+    char why[1024];
+    struct rs_config *now = sig->load(sig->opaque, why, sizeof(why));
+
+    if (!now) {
+        rs_log_error("runner", "reload refused, keeping the running "
+                               "configuration: %s",
+                     why);
+        return;
+    }
+    report_unreloadable(r->conf, now);
+    r->params.detectors = now->detector_params;
+    rs_scoring_build(now, &r->params.scoring);
+    r->params.lateness_ms = now->lateness_ms;
+    r->commit_interval_ms = now->commit_interval_ms;
+    rs_log_threshold = (enum rs_log_level)now->log_level;
+    rs_log_info("runner", "configuration reloaded: detector parameters, "
+                          "segment profiles and scoring apply from each "
+                          "customer's next evaluation");
+    rs_config_destroy(now);
+}
+
+int rs_runner_run(struct rs_runner *r, const struct rs_runner_signals *sig,
                   char *errstr, size_t errstr_size)
 {
+    volatile sig_atomic_t *stop = sig->stop;
     rd_kafka_topic_partition_list_t *sub =
         rd_kafka_topic_partition_list_new(RS_EVENT_KINDS);
     rd_kafka_resp_err_t err;
@@ -808,6 +880,11 @@ int rs_runner_run(struct rs_runner *r, volatile sig_atomic_t *stop,
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, 5);
         int64_t now;
 
+        if (sig->reload && *sig->reload) {
+            *sig->reload = 0;
+            if (sig->load)
+                reload(r, sig);
+        }
         for (int n = 0; m && n < 10000; n++) {
             if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -828,7 +905,7 @@ int rs_runner_run(struct rs_runner *r, volatile sig_atomic_t *stop,
         process(r);
         now = now_ms();
         if (!r->fatal &&
-            now - r->last_commit >= r->conf->commit_interval_ms &&
+            now - r->last_commit >= r->commit_interval_ms &&
             commit_all(r, errstr, errstr_size)) {
             set_fatal(r, "%s", errstr);
             break;

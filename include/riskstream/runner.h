@@ -22,10 +22,27 @@ struct rs_runner;
 struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
                                 size_t errstr_size);
 
-/* Runs until *stop becomes non-zero (a signal handler sets it) or a fatal
- * error. Returns 0 after a clean shutdown (everything flushed and
- * committed, group left), -1 with errstr otherwise. */
-int rs_runner_run(struct rs_runner *r, volatile sig_atomic_t *stop,
+/* Builds a fresh configuration from the same sources as the first (for a
+ * reload); returns NULL with errstr when the sources are now invalid. */
+typedef struct rs_config *(*rs_config_loader)(void *opaque, char *errstr,
+                                              size_t errstr_size);
+
+/* What the process's signal handlers set. */
+struct rs_runner_signals {
+    volatile sig_atomic_t *stop;   /* SIGTERM, SIGINT: finish and exit */
+    volatile sig_atomic_t *reload; /* SIGHUP: reload the configuration */
+    rs_config_loader load;         /* how to reload it */
+    void *opaque;
+};
+
+/* Runs until *stop becomes non-zero or a fatal error. On *reload it reads
+ * the configuration again and applies what can change while running
+ * (detector parameters, segment profiles, score.*, log.level,
+ * commit.interval.ms, lateness.ms); other changed keys are reported as
+ * needing a restart and keep their values; state is untouched. Returns 0
+ * after a clean shutdown (everything flushed and committed), -1 with errstr
+ * otherwise. */
+int rs_runner_run(struct rs_runner *r, const struct rs_runner_signals *sig,
                   char *errstr, size_t errstr_size);
 
 void rs_runner_destroy(struct rs_runner *r);
