@@ -47,6 +47,7 @@ static void settle(struct rs_customer *c, const struct rs_open_invoice *inv,
     s->paid_date = paid_date;
     s->amount = inv->amount;
     c->settled_head = (c->settled_head + 1) % RS_CUSTOMER_PAID_RING;
+    c->settled_total++;
     if (c->settled_count < RS_CUSTOMER_PAID_RING)
         c->settled_count++;
 }
@@ -373,6 +374,7 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
     }
     put_varint(out, c->settled_head);
     put_varint(out, c->settled_count);
+    put_varint(out, c->settled_total);
     for (uint32_t i = 0; i < c->settled_count; i++) {
         put_varint(out, c->settled[i].due_date);
         put_varint(out, c->settled[i].paid_date);
@@ -480,6 +482,7 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     }
     c->settled_head = (uint32_t)get_varint(&r);
     c->settled_count = (uint32_t)get_varint(&r);
+    c->settled_total = (uint32_t)get_varint(&r);
     if (c->settled_count > RS_CUSTOMER_PAID_RING ||
         c->settled_head >= RS_CUSTOMER_PAID_RING)
         r.bad = 1;

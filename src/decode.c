@@ -832,6 +832,14 @@ enum rs_decode_result rs_decode(struct rs_decoder *d,
     if (bad_id("event_id", out->event_id, why, why_size) ||
         bad_id("customer_id", out->customer_id, why, why_size))
         return poison(error_class, RS_ERROR_VALIDATION);
+    if (strncmp(out->customer_id, RS_RESERVED_ID_PREFIX,
+                strlen(RS_RESERVED_ID_PREFIX)) == 0) {
+        say(why, why_size, "customer_id '%s' starts with '%s', which "
+                           "riskstream reserves for its own records",
+            quote(q, sizeof(q), out->customer_id, strlen(out->customer_id)),
+            RS_RESERVED_ID_PREFIX);
+        return poison(error_class, RS_ERROR_VALIDATION);
+    }
     if (!key) {
         say(why, why_size, "no key; the key must be the customer_id '%s'",
             quote(q, sizeof(q), out->customer_id, strlen(out->customer_id)));

@@ -14,6 +14,7 @@
 
 #include "riskstream/actions.h"
 #include "riskstream/cache.h"
+#include "riskstream/cluster.h"
 #include "riskstream/customer.h"
 #include "riskstream/encode.h"
 #include "riskstream/log.h"
@@ -169,6 +170,50 @@ static struct rs_customer *customer_get(struct rs_task *t, const char *id,
     return c;
 }
 
+/* The reserved record of a segment's health (see the cluster detector);
+ * NULL if it does not exist and create is 0, or on a store error. */
+static struct rs_customer *segment_record(struct rs_task *t,
+                                          const char *segment, int create)
+{
+    char id[RS_ID_MAX], errstr[256];
+    struct rs_customer *seg;
+    int found;
+
+    snprintf(id, sizeof(id), "%s%s", RS_SEGMENT_ID_PREFIX, segment);
+    seg = rs_cache_get(&t->cache, id);
+    if (seg || create)
+        return seg ? seg : customer_get(t, id, errstr, sizeof(errstr));
+    rs_buf_reset(&t->scratch);
+    found = rs_store_load(t->store, t->id, id, &t->scratch, errstr,
+                          sizeof(errstr));
+    return found > 0 ? customer_get(t, id, errstr, sizeof(errstr)) : NULL;
+}
+
+/* Feeds the invoices c settled since settled_before into its segment. */
+static void count_settlements(struct rs_task *t, struct rs_customer *c,
+                              uint32_t settled_before)
+{
+    uint32_t n = c->settled_total - settled_before;
+    struct rs_customer *seg;
+
+    if (n > c->settled_count)
+        n = c->settled_count;
+    rs_cache_mark_dirty(&t->cache, c); /* keeps c from being evicted */
+    seg = segment_record(t, c->segment, 1);
+    if (!seg)
+        return;
+    for (uint32_t i = n; i > 0; i--) {
+        const struct rs_settled *st =
+            &c->settled[(c->settled_head + RS_CUSTOMER_PAID_RING - i) %
+                        RS_CUSTOMER_PAID_RING];
+
+        rs_cluster_count(t->p->detectors.v[RS_CLUSTER_DETECTOR_ID],
+                         &seg->dstate[RS_CLUSTER_DETECTOR_ID], st->paid_date,
+                         st->paid_date - st->due_date);
+    }
+    rs_cache_mark_dirty(&t->cache, seg);
+}
+
 static void make_alert(struct rs_task *t, const struct rs_customer *c,
                        const struct trigger *tr, int64_t now,
                        enum rs_level after, int32_t score,
@@ -275,7 +320,17 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
         rs_scoring_profile(&t->p->scoring, c->segment);
     int32_t score;
     int64_t next;
-    int nf = find(t, c, now, f, RS_FINDINGS_MAX, &score, &next);
+    int nf;
+
+    rs_cache_mark_dirty(&t->cache, c); /* keeps c from being evicted */
+    if (c->segment[0]) {
+        const struct rs_customer *seg = segment_record(t, c->segment, 0);
+
+        if (seg)
+            rs_cluster_publish(&seg->dstate[RS_CLUSTER_DETECTOR_ID],
+                               &c->dstate[RS_CLUSTER_DETECTOR_ID]);
+    }
+    nf = find(t, c, now, f, RS_FINDINGS_MAX, &score, &next);
     enum rs_level level;
 
     level = rs_score_level(prof, t->p->scoring.hysteresis, score,
@@ -386,6 +441,7 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
 {
     struct rs_customer *c;
     struct trigger tr = {ev, ev->event_time};
+    uint32_t settled_before;
     int late = t->stream_time != INT64_MIN &&
                ev->event_time < t->stream_time - t->p->lateness_ms;
 
@@ -413,7 +469,10 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
         c->late_events++;
         t->stats.late_applied++;
     }
+    settled_before = c->settled_total;
     rs_customer_apply(c, ev);
+    if (c->segment[0] && c->settled_total != settled_before)
+        count_settlements(t, c, settled_before);
     for (const struct rs_detector *const *d = rs_detectors; *d; d++)
         if ((*d)->observe)
             (*d)->observe(t->p->detectors.v[(*d)->id], c,

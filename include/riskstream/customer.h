@@ -69,6 +69,7 @@ struct rs_customer {
     struct rs_settled settled[RS_CUSTOMER_PAID_RING];
     uint32_t settled_head;
     uint32_t settled_count;
+    uint32_t settled_total; /* invoices ever settled */
 
     struct rs_comm_stat comm[RS_COMM_TYPES];
 

@@ -20,6 +20,10 @@
 #define RS_TEXT_MAX 128
 #define RS_CURRENCY_MAX 4
 
+/* Customer ids starting with this are riskstream's own records (segment
+ * health, see the cluster detector); input using them is refused. */
+#define RS_RESERVED_ID_PREFIX "~rs:"
+
 enum rs_event_kind {
     RS_EVENT_INVOICE = 0,
     RS_EVENT_PAYMENT = 1,

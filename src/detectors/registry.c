@@ -13,11 +13,13 @@
 
 extern const struct rs_detector rs_detector_overdue;
 extern const struct rs_detector rs_detector_insurer;
+extern const struct rs_detector rs_detector_cluster;
 /* detector declarations: end */
 
 const struct rs_detector *const rs_detectors[] = {
     &rs_detector_overdue,
     &rs_detector_insurer,
+    &rs_detector_cluster,
     /* detector list: end */
     NULL,
 };

@@ -1,0 +1,152 @@
+/* Risk clusters: a segment whose customers pay late more and more often
+ * gives its customers a soft reason; other segments are untouched; input
+ * cannot forge the reserved segment records. */
+#include "support.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "riskstream/avro_text.h"
+#include "scenario.h"
+
+#define CONFIG                                                                 \
+    "detector.cluster.window.days = 30\n"                                      \
+    "detector.cluster.min.invoices = 20\n"                                     \
+    "detector.cluster.min.windows = 2\n"
+
+struct ev {
+    int64_t day;
+    int kind;
+    char fields[400];
+};
+
+static int cmp_ev(const void *a, const void *b)
+{
+    const struct ev *x = a, *y = b;
+
+    if (x->day != y->day)
+        return x->day < y->day ? -1 : 1;
+    return x->kind - y->kind;
+}
+
+static void date(char *out, size_t size, int64_t day)
+{
+    /* 2026-01-01 is day 20454; step through a fixed table of months. */
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int64_t d = day - 20454;
+    int y = 2026, m = 0;
+
+    while (d >= mdays[m]) {
+        d -= mdays[m];
+        if (++m == 12) {
+            m = 0;
+            y++;
+        }
+    }
+    snprintf(out, size, "%04d-%02d-%02d", y, m + 1, (int)d + 1);
+}
+
+/* Windows 1-3: 20 invoices each, 2 late; windows 4-5: 20 each, 12 late.
+ * Settlements land on day 30k+5 of window k. */
+static size_t segment_history(struct ev *v, const char *segment)
+{
+    size_t n = 0;
+
+    for (int k = 1; k <= 5; k++) {
+        for (int i = 0; i < 20; i++) {
+            int late = k <= 3 ? i < 2 : i < 12;
+            int64_t pay = 20514 + 30 * k + 5;
+            int64_t due = late ? pay - 10 : pay + 5;
+            char c[32], d1[16], d2[16], d3[16];
+
+            snprintf(c, sizeof(c), "%s-%d-%d", segment, k, i);
+            date(d1, sizeof(d1), due - 30);
+            date(d2, sizeof(d2), due);
+            date(d3, sizeof(d3), pay);
+            v[n].day = due - 30;
+            v[n].kind = RS_EVENT_INVOICE;
+            snprintf(v[n++].fields, sizeof(v[0].fields),
+                     "event_id=i-%s event_time=%sT09:00:00Z customer_id=%s "
+                     "type=ISSUED invoice_id=I-%s amount=10000 currency=EUR "
+                     "issue_date=%s due_date=%s payment_terms_days=30 "
+                     "segment=%s",
+                     c, d1, c, c, d1, d2, segment);
+            v[n].day = pay;
+            v[n].kind = RS_EVENT_PAYMENT;
+            snprintf(v[n++].fields, sizeof(v[0].fields),
+                     "event_id=p-%s event_time=%sT10:00:00Z customer_id=%s "
+                     "type=FULL payment_id=P-%s amount=10000 currency=EUR "
+                     "payment_date=%s invoice_id=I-%s",
+                     c, d3, c, c, d3, c);
+        }
+    }
+    return n;
+}
+
+static void test_det_cluster_deteriorating_segment(void **state)
+{
+    struct rs_scn *s = rs_scn_new(CONFIG);
+    struct ev *v = calloc(400, sizeof(*v));
+    size_t n = segment_history(v, "retail");
+    struct rs_finding f;
+
+    (void)state;
+    qsort(v, n, sizeof(*v), cmp_ev);
+    for (size_t i = 0; i < n; i++)
+        rs_scn_event(s, (enum rs_event_kind)v[i].kind, v[i].fields);
+    /* A customer of the segment, and one of another segment. */
+    rs_scn_event(s, RS_EVENT_INVOICE,
+                 "event_id=x1 event_time=2026-09-01T09:00:00Z customer_id=X "
+                 "type=ISSUED invoice_id=IX amount=5000 currency=EUR "
+                 "issue_date=2026-09-01 due_date=2026-10-01 "
+                 "payment_terms_days=30 segment=retail");
+    rs_scn_event(s, RS_EVENT_INVOICE,
+                 "event_id=y1 event_time=2026-09-01T09:00:00Z customer_id=Y "
+                 "type=ISSUED invoice_id=IY amount=5000 currency=EUR "
+                 "issue_date=2026-09-01 due_date=2026-10-01 "
+                 "payment_terms_days=30 segment=food");
+    assert_true(rs_scn_finding(s, "X", "RISK_CLUSTER_DETERIORATING", &f));
+    /* Recent: windows 4 and 5, 24 late of 40 = 60 %; baseline: windows
+     * 1-3 at 10 %. */
+    assert_true(f.reason.value > 59.9 && f.reason.value < 60.1);
+    assert_true(f.reason.baseline > 9.9 && f.reason.baseline < 10.1);
+    assert_non_null(strstr(f.reason.message, "segment 'retail'"));
+    assert_non_null(strstr(f.reason.message, "not a verdict"));
+    assert_string_equal(f.actions[0], "STAY_IN_CONTACT");
+    assert_int_equal(f.score, 25);
+    assert_false(rs_scn_finding(s, "Y", "RISK_CLUSTER_DETERIORATING", &f));
+    free(v);
+    rs_scn_destroy(s);
+}
+
+static void test_det_cluster_steady_segment_is_quiet(void **state)
+{
+    struct rs_scn *s = rs_scn_new(CONFIG "detector.cluster.rise.points = 60\n");
+    struct ev *v = calloc(400, sizeof(*v));
+    size_t n = segment_history(v, "retail");
+    struct rs_finding f;
+
+    (void)state;
+    qsort(v, n, sizeof(*v), cmp_ev);
+    for (size_t i = 0; i < n; i++)
+        rs_scn_event(s, (enum rs_event_kind)v[i].kind, v[i].fields);
+    rs_scn_event(s, RS_EVENT_INVOICE,
+                 "event_id=x1 event_time=2026-09-01T09:00:00Z customer_id=X "
+                 "type=ISSUED invoice_id=IX amount=5000 currency=EUR "
+                 "issue_date=2026-09-01 due_date=2026-10-01 "
+                 "payment_terms_days=30 segment=retail");
+    /* A 50-point rise is below the 60 points asked for. */
+    assert_false(rs_scn_finding(s, "X", "RISK_CLUSTER_DETERIORATING", &f));
+    free(v);
+    rs_scn_destroy(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_det_cluster_deteriorating_segment),
+        cmocka_unit_test(test_det_cluster_steady_segment_is_quiet),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
