@@ -20,29 +20,6 @@
 #define PRODUCE_SECONDS 25
 #define EXTRA "order.max.wait.ms = 3000\ncommit.interval.ms = 50\n"
 
-struct producer {
-    struct rs_pipe *p;
-    struct rs_gen_event *ev;
-    size_t count;
-    volatile int done;
-};
-
-/* Produces the stream paced over PRODUCE_SECONDS, in event-time order. */
-static void *produce(void *arg)
-{
-    struct producer *pr = arg;
-    size_t chunk = pr->count / (PRODUCE_SECONDS * 10) + 1;
-
-    for (size_t i = 0; i < pr->count; i++) {
-        rs_pipe_produce(pr->p, pr->ev[i].kind, pr->ev[i].fields, NULL);
-        if (i % chunk == chunk - 1)
-            rs_test_sleep_ms(100);
-    }
-    rs_pipe_flush(pr->p);
-    pr->done = 1;
-    return NULL;
-}
-
 struct alert_ref {
     char id[200];
     size_t index;
@@ -76,7 +53,7 @@ static struct alert_ref *index_alerts(const struct rs_pipe *p,
 static void test_crash_kill9_exactly_once(void **state)
 {
     struct rs_pipe in, crashed, clean;
-    struct producer pr;
+    struct rs_gen_producer pr;
     pthread_t thread;
     struct rs_record *a_clean = NULL, *a_crash = NULL;
     struct alert_ref *ref_clean, *ref_crash;
@@ -89,16 +66,16 @@ static void test_crash_kill9_exactly_once(void **state)
 
     (void)state;
     rs_pipe_init(&in, "rs-it-crash", 2);
-    pr.p = &in;
+    pr.pipe = &in;
+    pr.seconds = PRODUCE_SECONDS;
     pr.ev = rs_gen_stream(7, CUSTOMERS, DAYS, &pr.count);
-    pr.done = 0;
     assert_true(pr.count >= 100000);
 
     /* The interrupted run, while the input is produced. */
     rs_pipe_fork(&in, &crashed, "rs-it-crash-k");
     conf = rs_pipe_config(&crashed, EXTRA);
     snprintf(log, sizeof(log), "/tmp/%s.log", crashed.name);
-    assert_int_equal(pthread_create(&thread, NULL, produce, &pr), 0);
+    assert_int_equal(pthread_create(&thread, NULL, rs_gen_produce_paced, &pr), 0);
     pid = rs_test_spawn_run(conf, log);
     for (int k = 0; k < KILLS; k++) {
         rs_test_sleep_ms(400 + (int)(rand_r(&seed) % 1100));
@@ -161,7 +138,7 @@ static void test_crash_kill9_exactly_once(void **state)
     free(ref_crash);
     rs_pipe_records_free(a_clean, n_clean);
     rs_pipe_records_free(a_crash, n_crash);
-    free(pr.ev);
+    free((void *)(uintptr_t)pr.ev);
     rs_pipe_release(&clean);
     rs_pipe_release(&crashed);
     rs_pipe_release(&in);

@@ -19,26 +19,6 @@
 #define PRODUCE_SECONDS 30
 #define EXTRA "order.max.wait.ms = 3000\ncommit.interval.ms = 50\n"
 
-struct producer {
-    struct rs_pipe *p;
-    struct rs_gen_event *ev;
-    size_t count;
-};
-
-static void *produce(void *arg)
-{
-    struct producer *pr = arg;
-    size_t chunk = pr->count / (PRODUCE_SECONDS * 10) + 1;
-
-    for (size_t i = 0; i < pr->count; i++) {
-        rs_pipe_produce(pr->p, pr->ev[i].kind, pr->ev[i].fields, NULL);
-        if (i % chunk == chunk - 1)
-            rs_test_sleep_ms(100);
-    }
-    rs_pipe_flush(pr->p);
-    return NULL;
-}
-
 /* Instance "a" commits rarely, so that when it is frozen it holds changes
  * it has not flushed: after it thaws, its flush meets the new owner's
  * epoch. */
@@ -107,7 +87,7 @@ static char **alert_lines(const struct rs_pipe *p, size_t *count)
 static void test_rebalance_two_instances_and_zombie(void **state)
 {
     struct rs_pipe in, group, clean;
-    struct producer pr;
+    struct rs_gen_producer pr;
     pthread_t thread;
     char log1[512], log2[512];
     pid_t a, b;
@@ -117,10 +97,11 @@ static void test_rebalance_two_instances_and_zombie(void **state)
 
     (void)state;
     rs_pipe_init(&in, "rs-it-rebal", 4);
-    pr.p = &in;
+    pr.pipe = &in;
+    pr.seconds = PRODUCE_SECONDS;
     pr.ev = rs_gen_stream(11, CUSTOMERS, DAYS, &pr.count);
     rs_pipe_fork(&in, &group, "rs-it-rebal-g");
-    assert_int_equal(pthread_create(&thread, NULL, produce, &pr), 0);
+    assert_int_equal(pthread_create(&thread, NULL, rs_gen_produce_paced, &pr), 0);
 
     a = start(&group, "a", log1, sizeof(log1));
     b = start(&group, "b", log2, sizeof(log2));
@@ -182,7 +163,7 @@ static void test_rebalance_two_instances_and_zombie(void **state)
     }
     free(l_clean);
     free(l_group);
-    free(pr.ev);
+    free((void *)(uintptr_t)pr.ev);
     rs_pipe_release(&clean);
     rs_pipe_release(&group);
     rs_pipe_release(&in);

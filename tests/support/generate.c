@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline.h"
 #include "riskstream/mem.h"
+#include "support.h"
 
 #define DAY_MS 86400000LL
 #define START_DAY 20089 /* 2025-01-01 */
@@ -181,4 +183,18 @@ struct rs_gen_event *rs_gen_stream(uint64_t seed, int customers, int days,
     qsort(g.v, g.count, sizeof(*g.v), cmp_event);
     *count = g.count;
     return g.v;
+}
+
+void *rs_gen_produce_paced(void *arg)
+{
+    struct rs_gen_producer *pr = arg;
+    size_t chunk = pr->count / ((size_t)pr->seconds * 10) + 1;
+
+    for (size_t i = 0; i < pr->count; i++) {
+        rs_pipe_produce(pr->pipe, pr->ev[i].kind, pr->ev[i].fields, NULL);
+        if (i % chunk == chunk - 1)
+            rs_test_sleep_ms(100);
+    }
+    rs_pipe_flush(pr->pipe);
+    return NULL;
 }

@@ -23,4 +23,19 @@ struct rs_gen_event {
 struct rs_gen_event *rs_gen_stream(uint64_t seed, int customers, int days,
                                    size_t *count);
 
+struct rs_pipe;
+
+/* Produces a generated stream to a pipeline's input topics in event-time
+ * order, spread evenly over about `seconds` (run it in a thread while
+ * riskstream consumes). */
+struct rs_gen_producer {
+    struct rs_pipe *pipe;
+    const struct rs_gen_event *ev;
+    size_t count;
+    int seconds;
+};
+
+/* A pthread start routine: arg is a struct rs_gen_producer. */
+void *rs_gen_produce_paced(void *arg);
+
 #endif
