@@ -1,0 +1,109 @@
+/* One scenario per signal family through the real daemon (Kafka + Redis):
+ * each family's customer gets an alert naming that family's reason.
+ *
+ * The table lists, per family, a customer, the events that should raise
+ * its risk, and the reason code its last alert must carry. A final event
+ * of another customer moves stream time past every timer. */
+#include "support.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+struct family {
+    const char *name;
+    const char *customer;
+    const char *code; /* expected among the last alert's reasons */
+    struct {
+        enum rs_event_kind kind;
+        const char *fields;
+    } events[8];
+};
+
+#define INV(c, id, amount, issue, due)                                         \
+    {RS_EVENT_INVOICE, "event_id=" c "-" id " event_time=" issue               \
+                       "T09:00:00Z customer_id=" c " type=ISSUED invoice_id=" \
+                       c "-" id " amount=" amount " currency=EUR issue_date=" \
+                       issue " due_date=" due " payment_terms_days=30"}
+
+/* Events are produced in table order, on one partition: keep event times
+ * rising down the table. */
+static const struct family families[] = {
+    {"severe delinquency", "F-SEVERE", "SEVERE_DELINQUENCY",
+     {INV("F-SEVERE", "1", "50000", "2025-10-01", "2025-10-31"),
+      INV("F-SEVERE", "2", "90000", "2026-01-02", "2026-02-01")}},
+    {"overdue", "F-OVERDUE", "OVERDUE_HIGH",
+     {INV("F-OVERDUE", "1", "120000", "2026-01-05", "2026-02-04")}},
+    {"insurer clocks", "F-INSURED", "INSURER_REPORT_OVERDUE",
+     {INV("F-INSURED", "1", "70000", "2026-01-10", "2026-02-09")}},
+};
+
+#define CLOCK                                                                  \
+    "event_id=clock event_time=2026-04-12T00:00:00Z customer_id=F-CLOCK "      \
+    "type=INBOUND_REPLY channel=EMAIL"
+
+static void test_families_each_alert_names_its_reason(void **state)
+{
+    struct rs_pipe p;
+    struct rs_record *alerts = NULL;
+    size_t n;
+
+    (void)state;
+    rs_pipe_init(&p, "rs-it-fam", 1);
+    for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
+        for (size_t e = 0; e < 8 && families[f].events[e].fields; e++)
+            rs_pipe_produce(&p, families[f].events[e].kind,
+                            families[f].events[e].fields, NULL);
+    /* One clock event per partition moves each task's stream time. */
+    rs_pipe_produce(&p, RS_EVENT_COMM, CLOCK, "F-CLOCK");
+    rs_pipe_produce(&p, RS_EVENT_COMM,
+                    "event_id=clock2 event_time=2026-04-12T00:00:00Z "
+                    "customer_id=F-CLOCK2 type=INBOUND_REPLY channel=EMAIL",
+                    NULL);
+    rs_pipe_produce(&p, RS_EVENT_COMM,
+                    "event_id=clock3 event_time=2026-04-12T00:00:00Z "
+                    "customer_id=F-CLOCK3 type=INBOUND_REPLY channel=EMAIL",
+                    NULL);
+    rs_pipe_flush(&p);
+    /* Overdue stops at HIGH here, so that severe delinquency is what makes
+     * a customer CRITICAL. */
+    rs_pipe_run_to_end(&p,
+                       "detector.insurer.enabled = 1\n"
+                       "detector.overdue.critical.days = 3650\n",
+                       60000);
+    n = rs_pipe_read(&p, 4, (size_t)-1, 3000, &alerts);
+    for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+        char *last = NULL;
+
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(alerts[i].key, families[f].customer) != 0)
+                continue;
+            free(last);
+            last = rs_pipe_json(&p, &alerts[i]);
+        }
+        if (!last)
+            fail_msg("family %s: no alert for %s", families[f].name,
+                     families[f].customer);
+        {
+            char want[128];
+
+            snprintf(want, sizeof(want), "\"code\": \"%s\"", families[f].code);
+            if (!strstr(last, want))
+                fail_msg("family %s: the last alert does not name %s: %s",
+                         families[f].name, families[f].code, last);
+        }
+        free(last);
+    }
+    rs_pipe_records_free(alerts, n);
+    rs_pipe_release(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_families_each_alert_names_its_reason),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
