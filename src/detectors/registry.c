@@ -14,12 +14,50 @@
 extern const struct rs_detector rs_detector_overdue;
 extern const struct rs_detector rs_detector_insurer;
 extern const struct rs_detector rs_detector_cluster;
+extern const struct rs_detector rs_detector_late_trend;
+extern const struct rs_detector rs_detector_pattern_shift;
+extern const struct rs_detector rs_detector_partials;
+extern const struct rs_detector rs_detector_bureau_score;
+extern const struct rs_detector rs_detector_inquiries;
+extern const struct rs_detector rs_detector_filings;
+extern const struct rs_detector rs_detector_management;
+extern const struct rs_detector rs_detector_financing;
+extern const struct rs_detector rs_detector_ownership;
+extern const struct rs_detector rs_detector_reputation;
+extern const struct rs_detector rs_detector_insurer_limit;
+extern const struct rs_detector rs_detector_buyer_failure;
+extern const struct rs_detector rs_detector_extensions;
+extern const struct rs_detector rs_detector_excuses;
+extern const struct rs_detector rs_detector_promises;
+extern const struct rs_detector rs_detector_disputes;
+extern const struct rs_detector rs_detector_silence;
+extern const struct rs_detector rs_detector_dunning;
+extern const struct rs_detector rs_detector_terms_pressure;
 /* detector declarations: end */
 
 const struct rs_detector *const rs_detectors[] = {
     &rs_detector_overdue,
     &rs_detector_insurer,
     &rs_detector_cluster,
+    &rs_detector_late_trend,
+    &rs_detector_pattern_shift,
+    &rs_detector_partials,
+    &rs_detector_bureau_score,
+    &rs_detector_inquiries,
+    &rs_detector_filings,
+    &rs_detector_management,
+    &rs_detector_financing,
+    &rs_detector_ownership,
+    &rs_detector_reputation,
+    &rs_detector_insurer_limit,
+    &rs_detector_buyer_failure,
+    &rs_detector_extensions,
+    &rs_detector_excuses,
+    &rs_detector_promises,
+    &rs_detector_disputes,
+    &rs_detector_silence,
+    &rs_detector_dunning,
+    &rs_detector_terms_pressure,
     /* detector list: end */
     NULL,
 };

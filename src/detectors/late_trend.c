@@ -1,0 +1,355 @@
+/* Late-payment trend: recent days beyond terms against the customer's own.
+ *
+ * Signal: "late payments increasing" (DOMAIN.md, seeds 000 §2 and 001 #1),
+ * measured as the amount-weighted payment delay: Σ amount·days beyond terms
+ * / Σ amount over the last window.days. Settled invoices paid in the window
+ * count with their days beyond terms (paid − due, 0 when paid on time or
+ * early); open, undisputed invoices past their due date count with stream
+ * time as their payment date and their open amount, so a customer who stops
+ * paying altogether does not look good. Disputed open amounts are left out.
+ *
+ * The baseline is the customer's own: an amount-weighted exponential
+ * average of the days beyond terms of the invoices settled BEFORE the
+ * window. A settled invoice enters the baseline only once its payment date
+ * has left the window, so the trend does not pull its own baseline along;
+ * the settled ring (16 invoices) is drained into the baseline early when it
+ * holds more than 8 invoices not yet fed, so none is lost. The feeding is a
+ * function of the ring and the day, so evaluate() and next_timer() apply it
+ * to a copy of the slots at the day they look at: the answer does not
+ * depend on whether an event happened to arrive in between.
+ *
+ * Slots:
+ *   0 baseline days beyond terms x 1000 (amount-weighted, exponential)
+ *   1 baseline weight: decayed amount in minor units
+ *   2 settled invoices fed into the baseline
+ *   3 cursor: the settled_total index of the next settled invoice to feed
+ *   4 settled invoices that left the ring before they could be fed */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "riskstream/detector.h"
+
+enum {
+    P_WINDOW,
+    P_MARGIN,
+    P_STRONG_MARGIN,
+    P_MIN_DAYS,
+    P_MIN_HISTORY,
+    P_ALPHA,
+    P_SCORE,
+    P_STRONG_SCORE,
+};
+
+enum { S_BASE, S_WEIGHT, S_FED, S_CURSOR, S_LOST };
+
+#define RING RS_CUSTOMER_PAID_RING
+#define HORIZON_DAYS 3650 /* timers are not looked for further ahead */
+#define BREAKS_MAX 64     /* breakpoints examined per next_timer call */
+
+static const struct rs_detector_prop props[] = {
+    {"window.days", 90, 7, 730,
+     "Recent window: invoices paid in the last window.days days, and open "
+     "invoices past due now, make the recent payment delay."},
+    {"margin.days", 10, 1, 365,
+     "The recent delay must be at least this many days above the "
+     "customer's own baseline (score `score`)."},
+    {"strong.margin.days", 30, 1, 3650,
+     "At this many days above the baseline the finding is strong (score "
+     "`strong.score`)."},
+    {"min.days", 10, 0, 3650,
+     "Minimum absolute recent delay (days beyond terms) for a finding, "
+     "whatever the baseline."},
+    {"min.history", 4, 1, 1000,
+     "Settled invoices (paid before the window) the baseline must rest on; "
+     "with fewer there is no finding."},
+    {"alpha.pct", 20, 1, 100,
+     "Exponential weight of each invoice entering the baseline: the "
+     "weight of the older history shrinks by this percentage per invoice."},
+    {"score", 30, 0, 100, "Score contribution of LATE_PAYMENT_TREND."},
+    {"strong.score", 45, 0, 100,
+     "Score contribution of LATE_PAYMENT_TREND_STRONG."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* The k-th invoice ever settled (0-based), if the ring still holds it. */
+static const struct rs_settled *settled_at(const struct rs_customer *c,
+                                           int64_t k)
+{
+    int64_t back = (int64_t)c->settled_total - k;
+
+    if (back < 1 || back > (int64_t)c->settled_count)
+        return NULL;
+    return &c->settled[(c->settled_head + RING - (uint32_t)back) % RING];
+}
+
+static int32_t days_beyond(const struct rs_settled *e)
+{
+    return e->paid_date > e->due_date ? e->paid_date - e->due_date : 0;
+}
+
+/* Feeds the settled invoices whose payment left the window at day (or
+ * that the ring is about to lose) into the baseline, in settling order. */
+static void feed(const int64_t *p, const struct rs_customer *c,
+                 struct rs_dstate *s, int32_t day)
+{
+    int64_t total = c->settled_total;
+    int64_t oldest = total - c->settled_count;
+    int64_t *v = s->v;
+
+    if (v[S_CURSOR] < oldest) {
+        v[S_LOST] += oldest - v[S_CURSOR];
+        v[S_CURSOR] = oldest;
+    }
+    if (v[S_CURSOR] > total)
+        v[S_CURSOR] = total; /* cannot happen; keeps a bad state harmless */
+    while (v[S_CURSOR] < total) {
+        const struct rs_settled *e = settled_at(c, v[S_CURSOR]);
+        int in_window = e->paid_date > day - p[P_WINDOW];
+
+        if (in_window && total - v[S_CURSOR] <= RING / 2)
+            break;
+        if (e->amount > 0) {
+            double a = (double)e->amount;
+            double x = (double)days_beyond(e) * 1000.0;
+            double w = (double)v[S_WEIGHT] * (double)(100 - p[P_ALPHA]) /
+                           100.0 +
+                       a;
+            double mean = v[S_FED] ? (double)v[S_BASE] +
+                                         (x - (double)v[S_BASE]) * a / w
+                                   : x;
+
+            v[S_BASE] = (int64_t)(mean + 0.5);
+            v[S_WEIGHT] = (int64_t)(w + 0.5);
+            v[S_FED]++;
+        }
+        v[S_CURSOR]++;
+    }
+}
+
+static void observe(const int64_t *p, const struct rs_customer *c,
+                    struct rs_dstate *s, const struct rs_event *ev)
+{
+    (void)ev;
+    feed(p, c, s, rs_day_of(c->last_event_time));
+}
+
+/* The recent, amount-weighted delay at a day. */
+struct recent {
+    double sum;    /* Σ amount · days beyond terms */
+    double weight; /* Σ amount */
+    int paid;      /* settled invoices in the window */
+    int open;      /* open invoices past due */
+    int64_t open_amount;
+};
+
+static void recent_at(const int64_t *p, const struct rs_customer *c,
+                      int32_t day, struct recent *r)
+{
+    memset(r, 0, sizeof(*r));
+    for (uint32_t i = 0; i < c->settled_count; i++) {
+        const struct rs_settled *e = &c->settled[i];
+
+        if (e->amount <= 0 || e->paid_date <= day - p[P_WINDOW])
+            continue;
+        r->sum += (double)e->amount * days_beyond(e);
+        r->weight += (double)e->amount;
+        r->paid++;
+    }
+    for (uint32_t i = 0; i < c->open_count; i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+
+        if (inv->open <= 0 || inv->disputed || inv->due_date >= day)
+            continue;
+        r->sum += (double)inv->open * (day - inv->due_date);
+        r->weight += (double)inv->open;
+        r->open++;
+        r->open_amount += inv->open;
+    }
+}
+
+/* Everything evaluate() decides at a day. */
+struct judgement {
+    int state; /* 0 nothing, 1 trend, 2 strong */
+    double value, baseline, threshold, strong_threshold;
+    struct recent r;
+};
+
+static int judge(const int64_t *p, const struct rs_customer *c,
+                 const struct rs_dstate *s, int32_t day, struct judgement *j)
+{
+    struct rs_dstate tmp = *s;
+    double floor_days = (double)p[P_MIN_DAYS];
+
+    memset(j, 0, sizeof(*j));
+    feed(p, c, &tmp, day);
+    if (tmp.v[S_FED] < p[P_MIN_HISTORY])
+        return 0;
+    recent_at(p, c, day, &j->r);
+    if (j->r.weight <= 0)
+        return 0;
+    j->value = j->r.sum / j->r.weight;
+    j->baseline = (double)tmp.v[S_BASE] / 1000.0;
+    j->threshold = j->baseline + (double)p[P_MARGIN];
+    if (j->threshold < floor_days)
+        j->threshold = floor_days;
+    j->strong_threshold = j->baseline + (double)p[P_STRONG_MARGIN];
+    if (j->strong_threshold < j->threshold)
+        j->strong_threshold = j->threshold;
+    j->state = j->value >= j->strong_threshold ? 2
+               : j->value >= j->threshold      ? 1
+                                               : 0;
+    return j->state;
+}
+
+/* The counting open invoices' events, oldest due first. */
+static void add_evidence(struct rs_finding *f, const struct rs_customer *c,
+                         int32_t day)
+{
+    for (int32_t d = INT32_MIN; f->reason.evidence_count < RS_EVIDENCE_MAX;) {
+        int32_t next = INT32_MAX;
+
+        for (uint32_t i = 0; i < c->open_count; i++) {
+            const struct rs_open_invoice *inv = &c->open[i];
+
+            if (inv->open > 0 && !inv->disputed && inv->due_date < day &&
+                inv->due_date > d && inv->due_date < next)
+                next = inv->due_date;
+        }
+        if (next == INT32_MAX)
+            break;
+        d = next;
+        for (uint32_t i = 0; i < c->open_count; i++)
+            if (c->open[i].open > 0 && !c->open[i].disputed &&
+                c->open[i].due_date == d)
+                rs_finding_evidence(f, c->open[i].event_id);
+    }
+}
+
+static int evaluate(const int64_t *p, const struct rs_customer *c,
+                    const struct rs_dstate *s, int64_t now,
+                    struct rs_finding *out, int max)
+{
+    int32_t day = rs_day_of(now);
+    struct judgement j;
+    struct rs_finding *f;
+    char unpaid[160] = "";
+
+    if (max < 1 || !judge(p, c, s, day, &j))
+        return 0;
+    f = rs_finding_start(out, "late_trend",
+                         j.state == 2 ? "LATE_PAYMENT_TREND_STRONG"
+                                      : "LATE_PAYMENT_TREND",
+                         (int32_t)(j.state == 2 ? p[P_STRONG_SCORE]
+                                                : p[P_SCORE]));
+    if (j.r.open) {
+        char amount[64];
+
+        rs_format_amount(amount, sizeof(amount), j.r.open_amount,
+                         c->currency);
+        snprintf(unpaid, sizeof(unpaid),
+                 " and %d unpaid past due (%s, counted as paid today)",
+                 j.r.open, amount);
+    }
+    snprintf(f->reason.message, sizeof(f->reason.message),
+             "payments are getting later: %.1f days beyond terms on average "
+             "over the last %d days (%d invoice%s paid%s), against %.1f days "
+             "before; flagged from %.1f days, strong from %.1f",
+             j.value, (int)p[P_WINDOW], j.r.paid, j.r.paid == 1 ? "" : "s",
+             unpaid, j.baseline, j.threshold, j.strong_threshold);
+    f->reason.value = j.value;
+    f->reason.has_baseline = 1;
+    f->reason.baseline = j.baseline;
+    f->reason.threshold = j.threshold;
+    f->reason.has_window_days = 1;
+    f->reason.window_days = (int32_t)p[P_WINDOW];
+    add_evidence(f, c, day);
+    rs_finding_action(f, "FOLLOW_UP_EARLIER");
+    rs_finding_action(f, "SHORTER_TERMS");
+    if (j.state == 2)
+        rs_finding_action(f, "STRICT_DUNNING");
+    return 1;
+}
+
+static int cmp_day(const void *x, const void *y)
+{
+    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+
+    return a < b ? -1 : a > b;
+}
+
+static int state_at(const int64_t *p, const struct rs_customer *c,
+                    const struct rs_dstate *s, int32_t day)
+{
+    struct judgement j;
+
+    return judge(p, c, s, day, &j);
+}
+
+/* Between two breakpoints (an invoice falling due, a payment leaving the
+ * window and entering the baseline) the baseline and the set of counted
+ * invoices are fixed and the recent delay can only grow (open invoices get
+ * later each day), so the state changes at a breakpoint or once inside a
+ * stretch, found by bisection. */
+static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
+                          const struct rs_dstate *s, int64_t now)
+{
+    int32_t today = rs_day_of(now);
+    int32_t end = today + HORIZON_DAYS;
+    int32_t breaks[RING + RS_CUSTOMER_OPEN_MAX + 1];
+    size_t n = 0, used = 0;
+    int cur = state_at(p, c, s, today);
+    int32_t lo = today + 1;
+
+    for (uint32_t i = 0; i < c->settled_count; i++) {
+        int32_t out = c->settled[i].paid_date + (int32_t)p[P_WINDOW];
+
+        if (out > today && out < end)
+            breaks[n++] = out;
+    }
+    for (uint32_t i = 0; i < c->open_count; i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+
+        if (inv->open > 0 && !inv->disputed && inv->due_date + 1 > today &&
+            inv->due_date + 1 < end)
+            breaks[n++] = inv->due_date + 1;
+    }
+    breaks[n++] = end;
+    qsort(breaks, n, sizeof(breaks[0]), cmp_day);
+    for (size_t i = 0; i < n; i++) {
+        int32_t hi = breaks[i]; /* the stretch is [lo, hi) */
+
+        if (hi <= lo)
+            continue;
+        if (++used > BREAKS_MAX)
+            return (int64_t)lo * RS_DAY_MS; /* look further then */
+        if (state_at(p, c, s, lo) != cur)
+            return (int64_t)lo * RS_DAY_MS;
+        if (hi - 1 > lo && state_at(p, c, s, hi - 1) != cur) {
+            int32_t a = lo, b = hi - 1; /* state(a) == cur != state(b) */
+
+            while (b - a > 1) {
+                int32_t m = a + (b - a) / 2;
+
+                if (state_at(p, c, s, m) != cur)
+                    b = m;
+                else
+                    a = m;
+            }
+            return (int64_t)b * RS_DAY_MS;
+        }
+        lo = hi;
+    }
+    return RS_NO_TIMER;
+}
+
+const struct rs_detector rs_detector_late_trend = {
+    .name = "late_trend",
+    .id = 2,
+    .signal = "Late payments increasing: amount-weighted days beyond terms "
+              "against the customer's own baseline",
+    .props = props,
+    .observe = observe,
+    .evaluate = evaluate,
+    .next_timer = next_timer,
+};
