@@ -33,6 +33,8 @@ extern const struct rs_detector rs_detector_disputes;
 extern const struct rs_detector rs_detector_silence;
 extern const struct rs_detector rs_detector_dunning;
 extern const struct rs_detector rs_detector_terms_pressure;
+extern const struct rs_detector rs_detector_exposure;
+extern const struct rs_detector rs_detector_ordering;
 /* detector declarations: end */
 
 const struct rs_detector *const rs_detectors[] = {
@@ -58,6 +60,8 @@ const struct rs_detector *const rs_detectors[] = {
     &rs_detector_silence,
     &rs_detector_dunning,
     &rs_detector_terms_pressure,
+    &rs_detector_exposure,
+    &rs_detector_ordering,
     /* detector list: end */
     NULL,
 };

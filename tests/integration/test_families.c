@@ -2,7 +2,7 @@
  * each family's customer gets an alert naming that family's reason.
  *
  * The table lists, per family, a customer, the events that should raise
- * its risk, and the reason code its last alert must carry. A final event
+ * its risk, and the reason code one of its alerts must carry. A final event
  * of another customer moves stream time past every timer. */
 #include "support.h"
 
@@ -37,6 +37,40 @@ static const struct family families[] = {
      {INV("F-OVERDUE", "1", "120000", "2026-01-05", "2026-02-04")}},
     {"insurer clocks", "F-INSURED", "INSURER_REPORT_OVERDUE",
      {INV("F-INSURED", "1", "70000", "2026-01-10", "2026-02-09")}},
+    {"broken promise", "F-PROMISE", "PROMISE_BROKEN",
+     {INV("F-PROMISE", "1", "80000", "2026-01-12", "2026-02-11"),
+      {RS_EVENT_COMM,
+       "event_id=F-PROMISE-2 event_time=2026-02-12T10:00:00Z "
+       "customer_id=F-PROMISE type=PROMISE_TO_PAY invoice_id=F-PROMISE-1 "
+       "promised_date=2026-02-16 promised_amount=80000 currency=EUR "
+       "channel=PHONE"}}},
+    {"extension requests", "F-EXTEND", "EXTENSION_REQUESTS_REPEATED",
+     {INV("F-EXTEND", "1", "30000", "2026-01-14", "2026-02-13"),
+      {RS_EVENT_COMM,
+       "event_id=F-EXTEND-2 event_time=2026-02-10T10:00:00Z "
+       "customer_id=F-EXTEND type=EXTENSION_REQUEST invoice_id=F-EXTEND-1 "
+       "requested_days=30"},
+      {RS_EVENT_COMM,
+       "event_id=F-EXTEND-3 event_time=2026-02-20T10:00:00Z "
+       "customer_id=F-EXTEND type=EXTENSION_REQUEST invoice_id=F-EXTEND-1 "
+       "requested_days=30"}}},
+    {"exposure over the credit limit", "F-LIMIT", "EXPOSURE_OVER_LIMIT",
+     {{RS_EVENT_BUREAU,
+       "event_id=F-LIMIT-0 event_time=2026-01-02T06:00:00Z "
+       "customer_id=F-LIMIT type=CREDIT_LIMIT_DECISION source=insurer "
+       "limit_action=GRANTED limit_amount=100000 limit_currency=EUR"},
+      INV("F-LIMIT", "1", "60000", "2026-02-01", "2026-03-03"),
+      INV("F-LIMIT", "2", "60000", "2026-02-02", "2026-03-04")}},
+    {"bankruptcy", "F-BANKRUPT", "BANKRUPTCY_FILING",
+     {{RS_EVENT_BUREAU,
+       "event_id=F-BANKRUPT-1 event_time=2026-02-21T06:00:00Z "
+       "customer_id=F-BANKRUPT type=BANKRUPTCY_FILING source=bureau "
+       "filing_kind=insolvency"}}},
+    {"score drop", "F-SCORE", "BUREAU_SCORE_DROP",
+     {{RS_EVENT_BUREAU,
+       "event_id=F-SCORE-1 event_time=2026-02-22T06:00:00Z "
+       "customer_id=F-SCORE type=SCORE_UPDATE source=bureau old_score=85 "
+       "new_score=60 score_max=100"}}},
 };
 
 #define CLOCK                                                                  \
@@ -74,26 +108,26 @@ static void test_families_each_alert_names_its_reason(void **state)
                        60000);
     n = rs_pipe_read(&p, 4, (size_t)-1, 3000, &alerts);
     for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
-        char *last = NULL;
+        char want[128];
+        int alerted = 0, named = 0;
 
+        snprintf(want, sizeof(want), "\"code\": \"%s\"", families[f].code);
         for (size_t i = 0; i < n; i++) {
+            char *json;
+
             if (strcmp(alerts[i].key, families[f].customer) != 0)
                 continue;
-            free(last);
-            last = rs_pipe_json(&p, &alerts[i]);
+            alerted++;
+            json = rs_pipe_json(&p, &alerts[i]);
+            named |= strstr(json, want) != NULL;
+            free(json);
         }
-        if (!last)
+        if (!alerted)
             fail_msg("family %s: no alert for %s", families[f].name,
                      families[f].customer);
-        {
-            char want[128];
-
-            snprintf(want, sizeof(want), "\"code\": \"%s\"", families[f].code);
-            if (!strstr(last, want))
-                fail_msg("family %s: the last alert does not name %s: %s",
-                         families[f].name, families[f].code, last);
-        }
-        free(last);
+        if (!named)
+            fail_msg("family %s: no alert of %s names %s", families[f].name,
+                     families[f].customer, families[f].code);
     }
     rs_pipe_records_free(alerts, n);
     rs_pipe_release(&p);

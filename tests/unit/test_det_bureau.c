@@ -602,7 +602,7 @@ static void test_det_reputation_message_and_expiry(void **state)
 
 static void test_det_insurer_limit_reduced_then_increased(void **state)
 {
-    struct rs_scn *s = rs_scn_new(NULL);
+    struct rs_scn *s = rs_scn_new("detector.exposure.large.pct = 1000");
     struct rs_finding f;
 
     (void)state;

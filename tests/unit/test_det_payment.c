@@ -15,7 +15,8 @@
  * own levels and timers. */
 #define QUIET                                                                  \
     "detector.overdue.grace.days = 3650\n"                                     \
-    "detector.overdue.severe.days = 3650\n"
+    "detector.overdue.severe.days = 3650\n"                                    \
+    "detector.ordering.warmup.periods = 100\n"
 /* Only late_trend / only pattern_shift of the payment detectors. */
 #define LT_ONLY QUIET "detector.pattern_shift.warmup.invoices = 100\n"
 #define PS_ONLY QUIET "detector.late_trend.min.history = 1000\n"
