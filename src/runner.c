@@ -43,6 +43,15 @@ struct slot {
     struct rs_order order;
     int paused[RS_EVENT_KINDS];
     int64_t committed[RS_EVENT_KINDS]; /* offsets of the last transaction */
+    /* Records that arrived while a partition's queue was full: after the
+     * pause, librdkafka still hands out what it had prefetched. They wait
+     * here, in offset order, and move into the queue as it drains; no seek,
+     * so nothing can be skipped or read twice. Bounded by librdkafka's
+     * prefetch queue. */
+    rd_kafka_message_t **spill[RS_EVENT_KINDS];
+    size_t spill_head[RS_EVENT_KINDS];
+    size_t spill_count[RS_EVENT_KINDS];
+    size_t spill_cap[RS_EVENT_KINDS];
 };
 
 struct rs_runner {
@@ -112,6 +121,11 @@ static void slot_destroy(struct slot *s)
 {
     if (!s)
         return;
+    for (int k = 0; k < RS_EVENT_KINDS; k++) {
+        for (size_t i = s->spill_head[k]; i < s->spill_count[k]; i++)
+            rd_kafka_message_destroy(s->spill[k][i]);
+        free(s->spill[k]);
+    }
     for (int k = 0; k < RS_EVENT_KINDS; k++) {
         enum rs_event_kind kind = (enum rs_event_kind)k;
 
@@ -477,9 +491,13 @@ static int assign_tasks(struct rs_runner *r,
                 continue;
             int k = kind_of(r, parts->elems[i].topic);
 
-            parts->elems[i].offset = meta.has_offsets
-                                         ? meta.offsets[k]
-                                         : RD_KAFKA_OFFSET_BEGINNING;
+            /* RS_NO_OFFSET (-1) is librdkafka's OFFSET_END: a topic of
+             * the task that had nothing applied yet starts at its
+             * beginning, never at its end. */
+            parts->elems[i].offset =
+                meta.has_offsets && meta.offsets[k] != RS_NO_OFFSET
+                    ? meta.offsets[k]
+                    : RD_KAFKA_OFFSET_BEGINNING;
         }
         rs_log_info("runner", "task %d assigned (epoch %" PRIu64
                               ", stream time %" PRId64 ")",
@@ -557,6 +575,36 @@ static void pause_partition(struct rs_runner *r, struct slot *s, int k,
     s->paused[k] = pause;
 }
 
+/* Decodes a message into a free queue slot of its partition. */
+static void enqueue(struct rs_runner *r, struct slot *s, int k,
+                    struct rs_order_item *it, rd_kafka_message_t *m)
+{
+    rs_order_caught_up(&s->order, (enum rs_event_kind)k, 0, 0);
+    memset(it, 0, offsetof(struct rs_order_item, ev));
+    it->msg = m;
+    if (rs_decode(r->dec, (enum rs_event_kind)k, m->key,
+                  m->key ? m->key_len : 0, m->payload, m->len, &it->ev,
+                  &it->error_class, it->why,
+                  sizeof(it->why)) != RS_DECODE_OK)
+        it->poison = 1;
+    it->ev.partition = m->partition;
+    it->ev.offset = m->offset;
+    rs_order_commit(&s->order, (enum rs_event_kind)k);
+    r->records++;
+}
+
+/* Moves spilled records into the queue while it has room. */
+static void unspill(struct rs_runner *r, struct slot *s, int k)
+{
+    struct rs_order_item *it;
+
+    while (s->spill_head[k] < s->spill_count[k] &&
+           (it = rs_order_slot(&s->order, (enum rs_event_kind)k)))
+        enqueue(r, s, k, it, s->spill[k][s->spill_head[k]++]);
+    if (s->spill_head[k] == s->spill_count[k])
+        s->spill_head[k] = s->spill_count[k] = 0;
+}
+
 /* Takes one consumed message into its task's orderer. */
 static void take_message(struct rs_runner *r, rd_kafka_message_t *m)
 {
@@ -572,37 +620,25 @@ static void take_message(struct rs_runner *r, rd_kafka_message_t *m)
         return;
     }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        /* Everything up to the end is in the queue now. */
-        rs_order_caught_up(&s->order, (enum rs_event_kind)k, 1, now_ms());
+        /* Everything up to the end is in the queue (or spilled) now. */
+        if (s->spill_count[k] == 0)
+            rs_order_caught_up(&s->order, (enum rs_event_kind)k, 1,
+                               now_ms());
         rd_kafka_message_destroy(m);
         return;
     }
-    it = rs_order_slot(&s->order, (enum rs_event_kind)k);
+    it = s->spill_count[k] ? NULL
+                           : rs_order_slot(&s->order, (enum rs_event_kind)k);
     if (!it) {
-        /* Full: fetch this record again after the queue drained. */
-        rd_kafka_topic_partition_list_t *l =
-            rd_kafka_topic_partition_list_new(1);
-
-        rd_kafka_topic_partition_list_add(l, r->topics[k], m->partition)
-            ->offset = m->offset;
+        rs_grow((void **)&s->spill[k], &s->spill_cap[k],
+                s->spill_count[k] + 1, sizeof(*s->spill[k]));
+        s->spill[k][s->spill_count[k]++] = m;
+        rs_order_caught_up(&s->order, (enum rs_event_kind)k, 0, 0);
         if (!s->paused[k])
             pause_partition(r, s, k, m->partition, 1);
-        rd_kafka_seek_partitions(r->consumer, l, 5000);
-        rd_kafka_topic_partition_list_destroy(l);
-        rd_kafka_message_destroy(m);
         return;
     }
-    rs_order_caught_up(&s->order, (enum rs_event_kind)k, 0, 0);
-    memset(it, 0, offsetof(struct rs_order_item, ev));
-    it->msg = m;
-    if (rs_decode(r->dec, (enum rs_event_kind)k, m->key, m->key ? m->key_len : 0,
-                  m->payload, m->len, &it->ev, &it->error_class, it->why,
-                  sizeof(it->why)) != RS_DECODE_OK)
-        it->poison = 1;
-    it->ev.partition = m->partition;
-    it->ev.offset = m->offset;
-    rs_order_commit(&s->order, (enum rs_event_kind)k);
-    r->records++;
+    enqueue(r, s, k, it, m);
     if (rs_order_count(&s->order, (enum rs_event_kind)k) ==
             (size_t)r->conf->order_queue_records &&
         !s->paused[k])
@@ -642,7 +678,9 @@ static void process(struct rs_runner *r)
             rs_task_done(s->task, k, it->ev.offset);
             rd_kafka_message_destroy(m);
             rs_order_pop(&s->order, k);
-            if (s->paused[k] &&
+            if (s->spill_count[k])
+                unspill(r, s, (int)k);
+            if (s->paused[k] && s->spill_count[k] == 0 &&
                 rs_order_count(&s->order, k) <
                     (size_t)r->conf->order_queue_records / 2)
                 pause_partition(r, s, (int)k, p, 0);

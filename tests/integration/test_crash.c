@@ -18,7 +18,11 @@
 #define DAYS 365
 #define KILLS 20
 #define PRODUCE_SECONDS 25
-#define EXTRA "order.max.wait.ms = 3000\ncommit.interval.ms = 50\n"
+/* A smaller orderer queue than the default makes full queues (pause, seek
+ * back) more frequent. */
+#define EXTRA                                                                  \
+    "order.max.wait.ms = 3000\ncommit.interval.ms = 50\n"                    \
+    "order.queue.records = 500\n"
 
 struct alert_ref {
     char id[200];

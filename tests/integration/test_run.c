@@ -201,6 +201,39 @@ static void test_run_refuses_when_redis_lost_state(void **state)
     rs_pipe_release(&p);
 }
 
+/* Regression: a task flushed before any record of one of its topics was
+ * applied stores no offset for that topic; on restart that topic must be
+ * read from its beginning (the bug was librdkafka's OFFSET_END, -1, which
+ * skipped every record produced before the restart). */
+static void test_run_restart_reads_topic_never_applied(void **state)
+{
+    struct rs_pipe p;
+    char *hash;
+
+    (void)state;
+    rs_pipe_init(&p, "rs-it-noofs", 1);
+    rs_pipe_produce(&p, RS_EVENT_INVOICE,
+                    "event_id=n-1 event_time=2026-01-05T09:00:00Z "
+                    "customer_id=C-N type=ISSUED invoice_id=I-N amount=70000 "
+                    "currency=EUR issue_date=2026-01-05 due_date=2026-02-04 "
+                    "payment_terms_days=30",
+                    NULL);
+    rs_pipe_flush(&p);
+    rs_pipe_run_to_end(&p, NULL, RUN_TIMEOUT_MS); /* no payment applied */
+    rs_pipe_produce(&p, RS_EVENT_PAYMENT,
+                    "event_id=n-2 event_time=2026-02-01T10:00:00Z "
+                    "customer_id=C-N type=FULL payment_id=P-N amount=70000 "
+                    "currency=EUR payment_date=2026-02-01 invoice_id=I-N",
+                    NULL);
+    rs_pipe_flush(&p);
+    rs_pipe_run_to_end(&p, NULL, RUN_TIMEOUT_MS);
+    hash = rs_pipe_customer(&p, "C-N");
+    assert_non_null(hash);
+    assert_non_null(strstr(hash, "open_amount=0\n"));
+    free(hash);
+    rs_pipe_release(&p);
+}
+
 /* Input topics with different partition counts: riskstream refuses to
  * start and names the topics and counts. */
 static void test_run_refuses_topics_not_copartitioned(void **state)
@@ -247,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_run_alerts_and_state),
         cmocka_unit_test(test_run_refuses_when_redis_lost_state),
         cmocka_unit_test(test_run_refuses_topics_not_copartitioned),
+        cmocka_unit_test(test_run_restart_reads_topic_never_applied),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
