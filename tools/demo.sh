@@ -54,7 +54,7 @@ trap 'kill "$pid" 2>/dev/null || true' EXIT
 echo "(log: $log)"
 echo
 echo "== the alerts riskstream made"
-rs tail --topic alerts --max 1 --idle-ms 20000 |
+rs tail --topic alerts --idle-ms 10000 |
     if command -v jq >/dev/null; then
         jq -r '.value | "\(.event_time / 1000 | todate)  customer \(.customer_id): \(.level_before) -> \(.level_after) (score \(.score_before) -> \(.score_after))\n  why:  \(.reasons[0].message)\n  do:   \(.recommended_actions | map(.text) | join("\n        "))"'
     else
