@@ -18,7 +18,7 @@ struct family {
     struct {
         enum rs_event_kind kind;
         const char *fields;
-    } events[8];
+    } events[16];
 };
 
 #define INV(c, id, amount, issue, due)                                         \
@@ -27,8 +27,14 @@ struct family {
                        c "-" id " amount=" amount " currency=EUR issue_date=" \
                        issue " due_date=" due " payment_terms_days=30"}
 
-/* Events are produced in table order, on one partition: keep event times
- * rising down the table. */
+#define PAY(c, id, amount, date)                                               \
+    {RS_EVENT_PAYMENT, "event_id=" c "-p" id " event_time=" date               \
+                       "T10:00:00Z customer_id=" c " type=FULL payment_id="   \
+                       c "-p" id " amount=" amount " currency=EUR "           \
+                       "payment_date=" date " invoice_id=" c "-" id}
+
+/* All events are produced on one partition in event-time order (the test
+ * sorts them), so each topic is read in time order. */
 static const struct family families[] = {
     {"severe delinquency", "F-SEVERE", "SEVERE_DELINQUENCY",
      {INV("F-SEVERE", "1", "50000", "2025-10-01", "2025-10-31"),
@@ -61,6 +67,63 @@ static const struct family families[] = {
        "limit_action=GRANTED limit_amount=100000 limit_currency=EUR"},
       INV("F-LIMIT", "1", "60000", "2026-02-01", "2026-03-03"),
       INV("F-LIMIT", "2", "60000", "2026-02-02", "2026-03-04")}},
+    {"silence", "F-SILENT", "SILENCE_NO_RESPONSE",
+     {INV("F-SILENT", "1", "40000", "2026-01-21", "2026-02-20"),
+      {RS_EVENT_COMM,
+       "event_id=F-SILENT-2 event_time=2026-02-05T08:00:00Z "
+       "customer_id=F-SILENT type=REMINDER invoice_id=F-SILENT-1 "
+       "dunning_level=1 channel=EMAIL"}}},
+    {"dispute that drags on", "F-DISPUTE", "DISPUTE_OPEN_LONG",
+     {INV("F-DISPUTE", "1", "40000", "2026-01-03", "2026-02-02"),
+      {RS_EVENT_COMM,
+       "event_id=F-DISPUTE-2 event_time=2026-01-20T08:00:00Z "
+       "customer_id=F-DISPUTE type=DISPUTE_OPENED invoice_id=F-DISPUTE-1 "
+       "dispute_id=D-1 channel=EMAIL"}}},
+    {"ordering stopped", "F-ORDERS", "ORDERING_STOPPED",
+     {INV("F-ORDERS", "1", "300000", "2025-07-03", "2025-08-02"),
+      PAY("F-ORDERS", "1", "300000", "2025-08-01"),
+      INV("F-ORDERS", "2", "300000", "2025-08-03", "2025-09-02"),
+      PAY("F-ORDERS", "2", "300000", "2025-09-01"),
+      INV("F-ORDERS", "3", "300000", "2025-09-03", "2025-10-03"),
+      PAY("F-ORDERS", "3", "300000", "2025-10-01"),
+      INV("F-ORDERS", "4", "300000", "2025-10-03", "2025-11-02"),
+      PAY("F-ORDERS", "4", "300000", "2025-11-01"),
+      INV("F-ORDERS", "5", "300000", "2025-11-03", "2025-12-03"),
+      PAY("F-ORDERS", "5", "300000", "2025-12-01"),
+      INV("F-ORDERS", "6", "300000", "2025-12-03", "2026-01-02"),
+      PAY("F-ORDERS", "6", "300000", "2026-01-01")}},
+    {"late-payment trend", "F-TREND", "LATE_PAYMENT_TREND",
+     {INV("F-TREND", "1", "50000", "2025-06-05", "2025-07-05"),
+      PAY("F-TREND", "1", "50000", "2025-07-04"),
+      INV("F-TREND", "2", "50000", "2025-07-05", "2025-08-04"),
+      PAY("F-TREND", "2", "50000", "2025-08-03"),
+      INV("F-TREND", "3", "50000", "2025-08-05", "2025-09-04"),
+      PAY("F-TREND", "3", "50000", "2025-09-03"),
+      INV("F-TREND", "4", "50000", "2025-09-05", "2025-10-05"),
+      PAY("F-TREND", "4", "50000", "2025-10-04"),
+      INV("F-TREND", "5", "50000", "2025-10-05", "2025-11-04"),
+      PAY("F-TREND", "5", "50000", "2025-11-03"),
+      INV("F-TREND", "6", "50000", "2025-12-20", "2026-01-19"),
+      PAY("F-TREND", "6", "50000", "2026-02-18"),
+      INV("F-TREND", "7", "50000", "2026-01-10", "2026-02-09"),
+      PAY("F-TREND", "7", "50000", "2026-03-11")}},
+    {"payment-pattern change", "F-SHIFT", "PAYMENT_PATTERN_SHIFT",
+     {INV("F-SHIFT", "1", "50000", "2025-06-01", "2025-07-01"),
+      PAY("F-SHIFT", "1", "50000", "2025-06-21"),
+      INV("F-SHIFT", "2", "50000", "2025-07-01", "2025-07-31"),
+      PAY("F-SHIFT", "2", "50000", "2025-07-21"),
+      INV("F-SHIFT", "3", "50000", "2025-08-01", "2025-08-31"),
+      PAY("F-SHIFT", "3", "50000", "2025-08-21"),
+      INV("F-SHIFT", "4", "50000", "2025-09-01", "2025-10-01"),
+      PAY("F-SHIFT", "4", "50000", "2025-09-21"),
+      INV("F-SHIFT", "5", "50000", "2025-10-01", "2025-10-31"),
+      PAY("F-SHIFT", "5", "50000", "2025-10-21"),
+      INV("F-SHIFT", "6", "50000", "2025-11-01", "2025-12-01"),
+      PAY("F-SHIFT", "6", "50000", "2025-12-01"),
+      INV("F-SHIFT", "7", "50000", "2025-12-01", "2025-12-31"),
+      PAY("F-SHIFT", "7", "50000", "2025-12-31"),
+      INV("F-SHIFT", "8", "50000", "2026-01-01", "2026-01-31"),
+      PAY("F-SHIFT", "8", "50000", "2026-01-31")}},
     {"bankruptcy", "F-BANKRUPT", "BANKRUPTCY_FILING",
      {{RS_EVENT_BUREAU,
        "event_id=F-BANKRUPT-1 event_time=2026-02-21T06:00:00Z "
@@ -77,18 +140,45 @@ static const struct family families[] = {
     "event_id=clock event_time=2026-04-12T00:00:00Z customer_id=F-CLOCK "      \
     "type=INBOUND_REPLY channel=EMAIL"
 
+struct ordered {
+    enum rs_event_kind kind;
+    const char *fields;
+    size_t seq;
+};
+
+/* By event_time (the text after "event_time="), then table order. */
+static int cmp_time(const void *a, const void *b)
+{
+    const struct ordered *x = a, *y = b;
+    int r = strncmp(strstr(x->fields, "event_time=") + 11,
+                    strstr(y->fields, "event_time=") + 11, 20);
+
+    if (r)
+        return r;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 static void test_families_each_alert_names_its_reason(void **state)
 {
     struct rs_pipe p;
+    struct ordered order[128];
+    size_t count = 0;
     struct rs_record *alerts = NULL;
     size_t n;
 
     (void)state;
     rs_pipe_init(&p, "rs-it-fam", 1);
     for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
-        for (size_t e = 0; e < 8 && families[f].events[e].fields; e++)
-            rs_pipe_produce(&p, families[f].events[e].kind,
-                            families[f].events[e].fields, NULL);
+        for (size_t e = 0; e < 16 && families[f].events[e].fields; e++) {
+            assert_true(count < sizeof(order) / sizeof(order[0]));
+            order[count].kind = families[f].events[e].kind;
+            order[count].fields = families[f].events[e].fields;
+            order[count].seq = count;
+            count++;
+        }
+    qsort(order, count, sizeof(order[0]), cmp_time);
+    for (size_t i = 0; i < count; i++)
+        rs_pipe_produce(&p, order[i].kind, order[i].fields, NULL);
     /* One clock event per partition moves each task's stream time. */
     rs_pipe_produce(&p, RS_EVENT_COMM, CLOCK, "F-CLOCK");
     rs_pipe_produce(&p, RS_EVENT_COMM,
