@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pipeline.h"
+#include "riskstream/format.h"
 
 struct family {
     const char *name;
@@ -223,10 +224,84 @@ static void test_families_each_alert_names_its_reason(void **state)
     rs_pipe_release(&p);
 }
 
+/* Risk clusters through the daemon: a segment whose customers pay late
+ * more and more often gives a customer of that segment the reason. The
+ * segment's history: three 30-day windows with 2 of 20 invoices paid late,
+ * then two with 12 of 20; then a customer of the segment gets an overdue
+ * invoice, and its alert carries the cluster reason too. */
+static void test_families_risk_cluster(void **state)
+{
+    struct rs_pipe p;
+    struct rs_record *alerts = NULL;
+    char f[512];
+    size_t n;
+    int named = 0;
+
+    (void)state;
+    rs_pipe_init(&p, "rs-it-clus", 1);
+    /* 2026-03-01 is day 20513; window k settles on day 20514 + 30k + 5. */
+    for (int k = 1; k <= 5; k++) {
+        for (int i = 0; i < 20; i++) {
+            int late = k <= 3 ? i < 2 : i < 12;
+            int64_t pay = 20514 + 30 * k + 5;
+            int64_t due = late ? pay - 10 : pay + 5;
+            char d1[16], d2[16], d3[16], c[32];
+
+            snprintf(c, sizeof(c), "S-%d-%d", k, i);
+            rs_format_date(d1, sizeof(d1), (int32_t)(due - 30));
+            rs_format_date(d2, sizeof(d2), (int32_t)due);
+            rs_format_date(d3, sizeof(d3), (int32_t)pay);
+            snprintf(f, sizeof(f),
+                     "event_id=i-%s event_time=%sT09:00:00Z customer_id=%s "
+                     "type=ISSUED invoice_id=I-%s amount=10000 currency=EUR "
+                     "issue_date=%s due_date=%s payment_terms_days=30 "
+                     "segment=retail",
+                     c, d1, c, c, d1, d2);
+            rs_pipe_produce(&p, RS_EVENT_INVOICE, f, NULL);
+            snprintf(f, sizeof(f),
+                     "event_id=p-%s event_time=%sT10:00:00Z customer_id=%s "
+                     "type=FULL payment_id=P-%s amount=10000 currency=EUR "
+                     "payment_date=%s invoice_id=I-%s",
+                     c, d3, c, c, d3, c);
+            rs_pipe_produce(&p, RS_EVENT_PAYMENT, f, NULL);
+        }
+    }
+    rs_pipe_produce(&p, RS_EVENT_INVOICE,
+                    "event_id=x1 event_time=2026-09-01T09:00:00Z "
+                    "customer_id=F-CLUSTER type=ISSUED invoice_id=IX "
+                    "amount=5000 currency=EUR issue_date=2026-09-01 "
+                    "due_date=2026-10-01 payment_terms_days=30 segment=retail",
+                    NULL);
+    rs_pipe_produce(&p, RS_EVENT_COMM,
+                    "event_id=x2 event_time=2026-10-20T09:00:00Z "
+                    "customer_id=F-CLUSTER type=INBOUND_REPLY channel=EMAIL",
+                    NULL);
+    rs_pipe_flush(&p);
+    rs_pipe_run_to_end(&p,
+                       "detector.cluster.window.days = 30\n"
+                       "detector.cluster.min.invoices = 20\n",
+                       60000);
+    n = rs_pipe_read(&p, 4, (size_t)-1, 3000, &alerts);
+    for (size_t i = 0; i < n; i++) {
+        char *json;
+
+        if (strcmp(alerts[i].key, "F-CLUSTER") != 0)
+            continue;
+        json = rs_pipe_json(&p, &alerts[i]);
+        named |= strstr(json, "\"code\": \"RISK_CLUSTER_DETERIORATING\"") !=
+                 NULL;
+        free(json);
+    }
+    assert_true(named);
+    rs_pipe_records_free(alerts, n);
+    rs_pipe_release(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_families_each_alert_names_its_reason),
+        cmocka_unit_test(test_families_risk_cluster),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
