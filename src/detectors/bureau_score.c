@@ -43,7 +43,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bureau.h"
+#include "entries.h"
 #include "riskstream/detector.h"
 
 enum {
@@ -132,7 +132,7 @@ static void observe_score(const int64_t *p, struct rs_dstate *s,
     int32_t max = (ev->has & RS_BUR_HAS_SCORE_MAX) ? b->score_max : 100;
     int64_t *v = s->v, t = ev->event_time, cur, prev = 0;
     int64_t keep = p[P_KEEP] * RS_DAY_MS;
-    uint32_t h = rs_bureau_hash(b->source);
+    uint32_t h = rs_entry_hash(b->source);
 
     if (!(ev->has & RS_BUR_HAS_NEW_SCORE) || max <= 0)
         return;
@@ -374,7 +374,7 @@ static int score_finding(const int64_t *p, const struct rs_dstate *s,
     if (!into && from - to < p[P_DROP] * 10)
         return 0;
     describe_scores(scores, sizeof(scores), v[S_FROM], v[S_TO]);
-    rs_bureau_date(date, sizeof(date), v[S_DROP_TIME]);
+    rs_entry_date(date, sizeof(date), v[S_DROP_TIME]);
     points(drop, sizeof(drop), from - to);
     if (into) {
         rs_finding_start(f, "bureau_score", "BUREAU_SCORE_INTO_BAND",
@@ -422,7 +422,7 @@ static int rating_finding(const int64_t *p, const struct rs_dstate *s,
         return 0;
     unpack_rating(a, from);
     unpack_rating(b, last);
-    rs_bureau_date(date, sizeof(date), v[S_RATING_TIME]);
+    rs_entry_date(date, sizeof(date), v[S_RATING_TIME]);
     rs_finding_start(f, "bureau_score", "BUREAU_RATING_DOWNGRADE",
                      (int32_t)p[P_SCORE]);
     if (kind == RATING_LETTER)

@@ -20,7 +20,7 @@
  * first report lacked it (within keep.days of the first). */
 #include <stdio.h>
 
-#include "bureau.h"
+#include "entries.h"
 #include "riskstream/detector.h"
 
 enum {
@@ -68,13 +68,13 @@ static void observe(const int64_t *p, const struct rs_customer *c,
         ev->type != RS_BUREAU_MAJOR_BUYER_FAILURE)
         return;
     if ((ev->has & RS_BUR_HAS_BUYER_NAME) && b->buyer_name[0])
-        name = rs_bureau_hash(b->buyer_name) & 0xfffffu;
+        name = rs_entry_hash(b->buyer_name) & 0xfffffu;
     if (ev->has & RS_BUR_HAS_BUYER_SHARE)
         share = (uint32_t)(b->buyer_share * 1000.0 + 0.5);
     for (int i = 0; name && i < SLOTS; i++) {
-        uint32_t pl = rs_bureau_entry_payload(s->v[i]);
+        uint32_t pl = rs_entry_payload(s->v[i]);
 
-        if (!rs_bureau_in_window(s->v[i], ev->event_time,
+        if (!rs_entry_in_window(s->v[i], ev->event_time,
                                  p[P_KEEP] * RS_DAY_MS) ||
             pl >> NAME_SHIFT != name)
             continue;
@@ -82,8 +82,8 @@ static void observe(const int64_t *p, const struct rs_customer *c,
             s->v[i] = (s->v[i] & ~(int64_t)SHARE_MASK) | share;
         return; /* the same buyer again */
     }
-    rs_bureau_insert(s->v, SLOTS,
-                     rs_bureau_entry(ev->event_time,
+    rs_entry_insert(s->v, SLOTS,
+                     rs_entry_make(ev->event_time,
                                      name << NAME_SHIFT | share));
 }
 
@@ -102,13 +102,13 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     for (int i = 0; i < SLOTS; i++) {
         uint32_t sh;
 
-        if (!rs_bureau_in_window(s->v[i], now, keep))
+        if (!rs_entry_in_window(s->v[i], now, keep))
             continue;
-        sh = rs_bureau_entry_payload(s->v[i]) & SHARE_MASK;
+        sh = rs_entry_payload(s->v[i]) & SHARE_MASK;
         if (sh != SHARE_UNKNOWN && (int64_t)sh * 100 < p[P_MIN_SHARE] * 1000)
             continue; /* not a major buyer */
         if (!n)
-            newest = rs_bureau_entry_time(s->v[i]);
+            newest = rs_entry_time(s->v[i]);
         n++;
         if (sh == SHARE_UNKNOWN)
             unknown++;
@@ -127,7 +127,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         score = p[P_MAX_SCORE];
     f = rs_finding_start(out, "buyer_failure", "MAJOR_BUYER_FAILURE",
                          (int32_t)score);
-    rs_bureau_date(date, sizeof(date), newest);
+    rs_entry_date(date, sizeof(date), newest);
     if (n == 1 && unknown)
         snprintf(share, sizeof(share),
                  "its share of the customer's revenue is not known");
@@ -168,7 +168,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
     (void)c;
-    return rs_bureau_next_expiry(s->v, SLOTS, now, p[P_KEEP] * RS_DAY_MS);
+    return rs_entry_next_expiry(s->v, SLOTS, now, p[P_KEEP] * RS_DAY_MS);
 }
 
 const struct rs_detector rs_detector_buyer_failure = {

@@ -17,6 +17,8 @@
 
 #include "riskstream/detector.h"
 
+#include "entries.h"
+
 enum { P_WINDOW, P_MIN_WEIGHT, P_HIGH_WEIGHT, P_CASH_WEIGHT };
 
 #define SLOTS 8
@@ -45,11 +47,6 @@ static const char *const names[CATEGORIES] = {
     [RS_EXCUSE_DISPUTE_PRETEXT] = "dispute as pretext",
     [RS_EXCUSE_OTHER] = "other",
 };
-
-static int64_t entry_time(int64_t e)
-{
-    return ((e >> 32) - 1) * MINUTE_MS;
-}
 
 static void observe(const int64_t *p, const struct rs_customer *c,
                     struct rs_dstate *s, const struct rs_event *ev)
@@ -97,8 +94,8 @@ static int64_t tally(const int64_t *p, const struct rs_dstate *s, int64_t now,
         int64_t e = s->v[i];
         int cat;
 
-        if (!e || entry_time(e) > now ||
-            now - entry_time(e) >= p[P_WINDOW] * RS_DAY_MS)
+        if (!e || rs_entry_time(e) > now ||
+            now - rs_entry_time(e) >= p[P_WINDOW] * RS_DAY_MS)
             continue;
         cat = (int)(e & 0xff);
         if (cat >= CATEGORIES)
@@ -163,19 +160,8 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
-    int64_t next = RS_NO_TIMER;
-
     (void)c;
-    for (int i = 0; i < SLOTS; i++) {
-        int64_t at;
-
-        if (!s->v[i])
-            continue;
-        at = entry_time(s->v[i]) + p[P_WINDOW] * RS_DAY_MS;
-        if (at > now && at < next)
-            next = at;
-    }
-    return next;
+    return rs_entry_next_expiry(s->v, SLOTS, now, p[P_WINDOW] * RS_DAY_MS);
 }
 
 const struct rs_detector rs_detector_excuses = {

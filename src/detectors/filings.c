@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bureau.h"
+#include "entries.h"
 #include "riskstream/detector.h"
 
 enum {
@@ -118,7 +118,7 @@ static int filing_kind(const struct rs_event *ev)
 
 static const char *kind_name(int64_t e)
 {
-    uint32_t k = rs_bureau_entry_payload(e);
+    uint32_t k = rs_entry_payload(e);
 
     return k < KINDS ? kind_names[k] : kind_names[KIND_OTHER];
 }
@@ -132,12 +132,12 @@ static void observe(const int64_t *p, const struct rs_customer *c,
     (void)c;
     if (ev->kind != RS_EVENT_BUREAU)
         return;
-    e = rs_bureau_entry(ev->event_time, (uint32_t)filing_kind(ev));
+    e = rs_entry_make(ev->event_time, (uint32_t)filing_kind(ev));
     if (ev->type == RS_BUREAU_BANKRUPTCY_FILING) {
         if (e > s->v[S_BANKRUPTCY])
             s->v[S_BANKRUPTCY] = e;
     } else if (ev->type == RS_BUREAU_LEGAL_FILING) {
-        rs_bureau_insert(s->v + S_LEGAL, LEGAL_SLOTS, e);
+        rs_entry_insert(s->v + S_LEGAL, LEGAL_SLOTS, e);
     }
 }
 
@@ -153,13 +153,13 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 
     (void)c;
     if (nf < max &&
-        rs_bureau_in_window(e, now, p[P_BANKRUPTCY_KEEP] * RS_DAY_MS)) {
+        rs_entry_in_window(e, now, p[P_BANKRUPTCY_KEEP] * RS_DAY_MS)) {
         f = rs_finding_start(&out[nf++], "filings", "BANKRUPTCY_FILING",
                              (int32_t)p[P_BANKRUPTCY_SCORE]);
         snprintf(f->reason.message, sizeof(f->reason.message),
                  "bankruptcy filing reported on %s (%s): expect open "
                  "invoices not to be paid in full; kept for %d days",
-                 rs_bureau_date(date, sizeof(date), rs_bureau_entry_time(e)),
+                 rs_entry_date(date, sizeof(date), rs_entry_time(e)),
                  kind_name(e), (int)p[P_BANKRUPTCY_KEEP]);
         f->reason.value = 1;
         f->reason.threshold = 1;
@@ -169,7 +169,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         rs_finding_action(f, "COLLECTIONS_HANDOVER");
     }
     for (int i = 0; i < LEGAL_SLOTS; i++)
-        n += rs_bureau_in_window(s->v[S_LEGAL + i], now, legal_keep);
+        n += rs_entry_in_window(s->v[S_LEGAL + i], now, legal_keep);
     if (nf < max && n > 0) {
         int repeated = n >= p[P_REPEAT_COUNT];
 
@@ -179,7 +179,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                                       : "LEGAL_FILING",
                              (int32_t)(repeated ? p[P_REPEAT_SCORE]
                                                 : p[P_LEGAL_SCORE]));
-        rs_bureau_date(date, sizeof(date), rs_bureau_entry_time(e));
+        rs_entry_date(date, sizeof(date), rs_entry_time(e));
         if (n == 1)
             snprintf(f->reason.message, sizeof(f->reason.message),
                      "legal filing against the customer on %s (%s); "
@@ -205,9 +205,9 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
-    int64_t a = rs_bureau_next_expiry(s->v + S_BANKRUPTCY, 1, now,
+    int64_t a = rs_entry_next_expiry(s->v + S_BANKRUPTCY, 1, now,
                                       p[P_BANKRUPTCY_KEEP] * RS_DAY_MS);
-    int64_t b = rs_bureau_next_expiry(s->v + S_LEGAL, LEGAL_SLOTS, now,
+    int64_t b = rs_entry_next_expiry(s->v + S_LEGAL, LEGAL_SLOTS, now,
                                       p[P_LEGAL_KEEP] * RS_DAY_MS);
 
     (void)c;

@@ -14,7 +14,7 @@
  * bank change. An identical entry is a duplicate, counted once. */
 #include <stdio.h>
 
-#include "bureau.h"
+#include "entries.h"
 #include "riskstream/detector.h"
 
 enum { P_WINDOW, P_FINANCING_SCORE, P_BANK_SCORE, P_REPEAT, P_REPEAT_SCORE };
@@ -54,7 +54,7 @@ static void observe(const int64_t *p, const struct rs_customer *c,
         kind = KIND_BANK;
     else
         return;
-    rs_bureau_insert(s->v, SLOTS, rs_bureau_entry(ev->event_time, kind));
+    rs_entry_insert(s->v, SLOTS, rs_entry_make(ev->event_time, kind));
 }
 
 static int evaluate(const int64_t *p, const struct rs_customer *c,
@@ -70,18 +70,18 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     if (max < 1)
         return 0;
     for (int i = 0; i < SLOTS; i++) {
-        if (!rs_bureau_in_window(s->v[i], now, window))
+        if (!rs_entry_in_window(s->v[i], now, window))
             continue;
         if (!n) {
-            newest = rs_bureau_entry_time(s->v[i]);
-            newest_kind = (int)rs_bureau_entry_payload(s->v[i]);
+            newest = rs_entry_time(s->v[i]);
+            newest_kind = (int)rs_entry_payload(s->v[i]);
         }
         n++;
-        banks += rs_bureau_entry_payload(s->v[i]) == KIND_BANK;
+        banks += rs_entry_payload(s->v[i]) == KIND_BANK;
     }
     if (n == 0)
         return 0;
-    rs_bureau_date(date, sizeof(date), newest);
+    rs_entry_date(date, sizeof(date), newest);
     if (n >= p[P_REPEAT]) {
         f = rs_finding_start(out, "financing", "FINANCING_CHANGES_REPEATED",
                              (int32_t)p[P_REPEAT_SCORE]);
@@ -121,7 +121,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
     (void)c;
-    return rs_bureau_next_expiry(s->v, SLOTS, now, p[P_WINDOW] * RS_DAY_MS);
+    return rs_entry_next_expiry(s->v, SLOTS, now, p[P_WINDOW] * RS_DAY_MS);
 }
 
 const struct rs_detector rs_detector_financing = {

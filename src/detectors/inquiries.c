@@ -14,7 +14,7 @@
  * counted once. */
 #include <stdio.h>
 
-#include "bureau.h"
+#include "entries.h"
 #include "riskstream/detector.h"
 
 enum { P_WINDOW, P_MIN, P_SCORE, P_HIGH, P_HIGH_SCORE };
@@ -45,8 +45,8 @@ static void observe(const int64_t *p, const struct rs_customer *c,
     if (ev->kind != RS_EVENT_BUREAU || ev->type != RS_BUREAU_CREDIT_INQUIRY)
         return;
     if ((ev->has & RS_BUR_HAS_INQUIRER) && ev->u.bur.inquirer[0])
-        who = rs_bureau_hash(ev->u.bur.inquirer);
-    rs_bureau_insert(s->v, SLOTS, rs_bureau_entry(ev->event_time, who));
+        who = rs_entry_hash(ev->u.bur.inquirer);
+    rs_entry_insert(s->v, SLOTS, rs_entry_make(ev->event_time, who));
 }
 
 static int evaluate(const int64_t *p, const struct rs_customer *c,
@@ -66,15 +66,15 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         uint32_t h;
         int seen = 0;
 
-        if (!rs_bureau_in_window(s->v[i], now, window))
+        if (!rs_entry_in_window(s->v[i], now, window))
             continue;
         if (!n)
-            newest = rs_bureau_entry_time(s->v[i]);
+            newest = rs_entry_time(s->v[i]);
         n++;
-        h = rs_bureau_entry_payload(s->v[i]);
+        h = rs_entry_payload(s->v[i]);
         for (int k = 0; k < i && h; k++)
-            if (rs_bureau_in_window(s->v[k], now, window) &&
-                rs_bureau_entry_payload(s->v[k]) == h)
+            if (rs_entry_in_window(s->v[k], now, window) &&
+                rs_entry_payload(s->v[k]) == h)
                 seen = 1;
         if (h && !seen)
             named++;
@@ -95,7 +95,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
              "(%s), the latest on %s: lenders or suppliers are checking it "
              "repeatedly (flagged from %d)",
              n, (int)p[P_WINDOW], who,
-             rs_bureau_date(date, sizeof(date), newest), (int)p[P_MIN]);
+             rs_entry_date(date, sizeof(date), newest), (int)p[P_MIN]);
     f->reason.value = n;
     f->reason.threshold = (double)(high ? p[P_HIGH] : p[P_MIN]);
     f->reason.has_window_days = 1;
@@ -109,7 +109,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
     (void)c;
-    return rs_bureau_next_expiry(s->v, SLOTS, now, p[P_WINDOW] * RS_DAY_MS);
+    return rs_entry_next_expiry(s->v, SLOTS, now, p[P_WINDOW] * RS_DAY_MS);
 }
 
 const struct rs_detector rs_detector_inquiries = {

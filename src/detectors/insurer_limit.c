@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bureau.h"
+#include "entries.h"
 #include "riskstream/detector.h"
 
 enum { P_KEEP, P_REDUCED_SCORE, P_WITHDRAWN_SCORE };
@@ -72,7 +72,7 @@ static void observe(const int64_t *p, const struct rs_customer *c,
         !(ev->has & RS_BUR_HAS_LIMIT_ACTION) ||
         b->limit_action == RS_LIMIT_UNKNOWN)
         return;
-    e = rs_bureau_entry(ev->event_time, (uint32_t)b->limit_action);
+    e = rs_entry_make(ev->event_time, (uint32_t)b->limit_action);
     if (v[S_DECISION] && e <= v[S_DECISION])
         return; /* older than the decision in force, or the same again */
     if (ev->has & RS_BUR_HAS_LIMIT_AMOUNT)
@@ -91,7 +91,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     int64_t e = v[S_DECISION];
     int64_t ccy = v[S_CURRENCIES] & 0xffffffffLL;
     int64_t prev_ccy = v[S_CURRENCIES] >> 32;
-    uint32_t action = rs_bureau_entry_payload(e);
+    uint32_t action = rs_entry_payload(e);
     int withdrawn = action == RS_LIMIT_WITHDRAWN;
     char currency[RS_CURRENCY_MAX], date[32], limit[64], before[96];
     char exposure[160];
@@ -99,14 +99,14 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     int64_t open = 0;
 
     if (max < 1 || (action != RS_LIMIT_REDUCED && !withdrawn) ||
-        !rs_bureau_in_window(e, now, p[P_KEEP] * RS_DAY_MS))
+        !rs_entry_in_window(e, now, p[P_KEEP] * RS_DAY_MS))
         return 0;
     f = rs_finding_start(out, "insurer_limit",
                          withdrawn ? "CREDIT_LIMIT_WITHDRAWN"
                                    : "CREDIT_LIMIT_REDUCED",
                          (int32_t)(withdrawn ? p[P_WITHDRAWN_SCORE]
                                              : p[P_REDUCED_SCORE]));
-    rs_bureau_date(date, sizeof(date), rs_bureau_entry_time(e));
+    rs_entry_date(date, sizeof(date), rs_entry_time(e));
     unpack_currency(currency, ccy);
     rs_format_amount(limit, sizeof(limit), ccy ? v[S_LIMIT] : 0, currency);
     before[0] = '\0';
@@ -161,12 +161,12 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
-    uint32_t action = rs_bureau_entry_payload(s->v[S_DECISION]);
+    uint32_t action = rs_entry_payload(s->v[S_DECISION]);
 
     (void)c;
     if (action != RS_LIMIT_REDUCED && action != RS_LIMIT_WITHDRAWN)
         return RS_NO_TIMER;
-    return rs_bureau_next_expiry(s->v + S_DECISION, 1, now,
+    return rs_entry_next_expiry(s->v + S_DECISION, 1, now,
                                  p[P_KEEP] * RS_DAY_MS);
 }
 

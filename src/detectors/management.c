@@ -14,7 +14,7 @@
  * entry is a duplicate, counted once. */
 #include <stdio.h>
 
-#include "bureau.h"
+#include "entries.h"
 #include "riskstream/detector.h"
 
 enum {
@@ -61,7 +61,7 @@ static void observe(const int64_t *p, const struct rs_customer *c,
     if (ev->kind != RS_EVENT_BUREAU || ev->type != RS_BUREAU_MANAGEMENT_CHANGE)
         return;
     interim = (ev->has & RS_BUR_HAS_INTERIM) && ev->u.bur.interim;
-    rs_bureau_insert(s->v, SLOTS, rs_bureau_entry(ev->event_time, interim));
+    rs_entry_insert(s->v, SLOTS, rs_entry_make(ev->event_time, interim));
 }
 
 static int evaluate(const int64_t *p, const struct rs_customer *c,
@@ -80,14 +80,14 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     if (max < 1)
         return 0;
     for (int i = 0; i < SLOTS; i++) {
-        if (!rs_bureau_in_window(s->v[i], now, window))
+        if (!rs_entry_in_window(s->v[i], now, window))
             continue;
         if (!n) {
-            newest = rs_bureau_entry_time(s->v[i]);
-            newest_interim = (int)rs_bureau_entry_payload(s->v[i]);
+            newest = rs_entry_time(s->v[i]);
+            newest_interim = (int)rs_entry_payload(s->v[i]);
         }
         n++;
-        interims += (int)rs_bureau_entry_payload(s->v[i]);
+        interims += (int)rs_entry_payload(s->v[i]);
     }
     if (n == 0)
         return 0;
@@ -111,7 +111,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         threshold = (double)p[P_INTERIMS];
     }
     f = rs_finding_start(out, "management", code, score);
-    rs_bureau_date(date, sizeof(date), newest);
+    rs_entry_date(date, sizeof(date), newest);
     if (n == 1)
         snprintf(f->reason.message, sizeof(f->reason.message),
                  "management change on %s%s (frequent from %d changes in %d "
@@ -139,7 +139,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
     (void)c;
-    return rs_bureau_next_expiry(s->v, SLOTS, now, p[P_WINDOW] * RS_DAY_MS);
+    return rs_entry_next_expiry(s->v, SLOTS, now, p[P_WINDOW] * RS_DAY_MS);
 }
 
 const struct rs_detector rs_detector_management = {

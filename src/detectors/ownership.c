@@ -22,7 +22,7 @@
  *     1) << 32 | 0 new parent, 1 no parent any more, 2 first link seen */
 #include <stdio.h>
 
-#include "bureau.h"
+#include "entries.h"
 #include "riskstream/detector.h"
 
 enum { P_WINDOW, P_SCORE, P_REPEAT, P_REPEAT_SCORE, P_FIRST };
@@ -60,12 +60,12 @@ static void observe(const int64_t *p, const struct rs_customer *c,
     (void)c;
     if (ev->kind != RS_EVENT_BUREAU || ev->type != RS_BUREAU_OWNERSHIP_LINK)
         return;
-    e = rs_bureau_entry(ev->event_time, 0);
+    e = rs_entry_make(ev->event_time, 0);
     if (v[S_LATEST] && e < v[S_LATEST])
         return; /* older than the link in force */
     if ((ev->has & RS_BUR_HAS_PARENT_CUSTOMER_ID) &&
         ev->u.bur.parent_customer_id[0])
-        parent = rs_bureau_hash(ev->u.bur.parent_customer_id);
+        parent = rs_entry_hash(ev->u.bur.parent_customer_id);
     if (!v[S_LATEST])
         change = CHANGE_FIRST;
     else if (parent == v[S_PARENT])
@@ -77,14 +77,14 @@ static void observe(const int64_t *p, const struct rs_customer *c,
     v[S_LATEST] = e;
     v[S_PARENT] = parent;
     if (change != UINT32_MAX)
-        rs_bureau_insert(v + S_CHANGES, CHANGE_SLOTS,
-                         rs_bureau_entry(ev->event_time, change));
+        rs_entry_insert(v + S_CHANGES, CHANGE_SLOTS,
+                         rs_entry_make(ev->event_time, change));
 }
 
 static int counted(const int64_t *p, int64_t e, int64_t now)
 {
-    return rs_bureau_in_window(e, now, p[P_WINDOW] * RS_DAY_MS) &&
-           (p[P_FIRST] || rs_bureau_entry_payload(e) != CHANGE_FIRST);
+    return rs_entry_in_window(e, now, p[P_WINDOW] * RS_DAY_MS) &&
+           (p[P_FIRST] || rs_entry_payload(e) != CHANGE_FIRST);
 }
 
 static int evaluate(const int64_t *p, const struct rs_customer *c,
@@ -115,7 +115,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                                   : "OWNERSHIP_CHANGE",
                          (int32_t)(repeated ? p[P_REPEAT_SCORE]
                                             : p[P_SCORE]));
-    switch (rs_bureau_entry_payload(newest)) {
+    switch (rs_entry_payload(newest)) {
     case CHANGE_NO_PARENT:
         what = "the customer left its corporate group (no parent company "
                "any more)";
@@ -127,7 +127,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         what = "the customer has a new parent company";
         break;
     }
-    rs_bureau_date(date, sizeof(date), rs_bureau_entry_time(newest));
+    rs_entry_date(date, sizeof(date), rs_entry_time(newest));
     if (n == 1)
         snprintf(f->reason.message, sizeof(f->reason.message),
                  "ownership change on %s: %s (counts for %d days; repeated "
@@ -152,7 +152,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
     (void)c;
-    return rs_bureau_next_expiry(s->v + S_CHANGES, CHANGE_SLOTS, now,
+    return rs_entry_next_expiry(s->v + S_CHANGES, CHANGE_SLOTS, now,
                                  p[P_WINDOW] * RS_DAY_MS);
 }
 

@@ -14,7 +14,7 @@
  * graded). An identical entry is a duplicate, counted once. */
 #include <stdio.h>
 
-#include "bureau.h"
+#include "entries.h"
 #include "riskstream/detector.h"
 
 enum { P_WINDOW, P_MIN, P_PER_SEVERITY, P_REPEAT, P_UNGRADED };
@@ -50,12 +50,12 @@ static void observe(const int64_t *p, const struct rs_customer *c,
         return;
     if (ev->has & RS_BUR_HAS_SEVERITY)
         severity = (uint32_t)ev->u.bur.severity;
-    rs_bureau_insert(s->v, SLOTS, rs_bureau_entry(ev->event_time, severity));
+    rs_entry_insert(s->v, SLOTS, rs_entry_make(ev->event_time, severity));
 }
 
 static int64_t severity_of(const int64_t *p, int64_t e)
 {
-    uint32_t sev = rs_bureau_entry_payload(e);
+    uint32_t sev = rs_entry_payload(e);
 
     return sev ? (int64_t)sev : p[P_UNGRADED];
 }
@@ -76,7 +76,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     for (int i = 0; i < SLOTS; i++) {
         int64_t sev;
 
-        if (!rs_bureau_in_window(s->v[i], now, window))
+        if (!rs_entry_in_window(s->v[i], now, window))
             continue;
         sev = severity_of(p, s->v[i]);
         if (sev < p[P_MIN])
@@ -84,7 +84,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         n++;
         if (sev > worst) { /* newest first: the latest of the worst */
             worst = sev;
-            worst_time = rs_bureau_entry_time(s->v[i]);
+            worst_time = rs_entry_time(s->v[i]);
         }
     }
     if (n == 0)
@@ -94,7 +94,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         score = SCORE_CAP;
     f = rs_finding_start(out, "reputation", "REPUTATION_DAMAGE",
                          (int32_t)score);
-    rs_bureau_date(date, sizeof(date), worst_time);
+    rs_entry_date(date, sizeof(date), worst_time);
     if (n == 1)
         snprintf(f->reason.message, sizeof(f->reason.message),
                  "negative reputation signal (news, reviews or a lawsuit) "
@@ -121,7 +121,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
     (void)c;
-    return rs_bureau_next_expiry(s->v, SLOTS, now, p[P_WINDOW] * RS_DAY_MS);
+    return rs_entry_next_expiry(s->v, SLOTS, now, p[P_WINDOW] * RS_DAY_MS);
 }
 
 const struct rs_detector rs_detector_reputation = {

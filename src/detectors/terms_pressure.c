@@ -23,6 +23,8 @@
 
 #include "riskstream/detector.h"
 
+#include "entries.h"
+
 enum { P_WINDOW, P_REPEAT };
 
 #define SLOTS 6
@@ -40,11 +42,6 @@ static const struct rs_detector_prop props[] = {
      "longer terms 35, refused deposits 40 (MEDIUM)."},
     {NULL, 0, 0, 0, NULL},
 };
-
-static int64_t entry_time(int64_t e)
-{
-    return ((e >> 32) - 1) * MINUTE_MS;
-}
 
 static int64_t minute_of(int64_t t)
 {
@@ -117,8 +114,8 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         int32_t days = (int32_t)(flags & DAYS_MAX);
         int32_t then = (int32_t)((flags >> 14) & DAYS_MAX) - 1;
 
-        if (!e || entry_time(e) > now ||
-            now - entry_time(e) >= p[P_WINDOW] * RS_DAY_MS)
+        if (!e || rs_entry_time(e) > now ||
+            now - rs_entry_time(e) >= p[P_WINDOW] * RS_DAY_MS)
             continue;
         if (flags & DEPOSIT) {
             deposits++;
@@ -187,19 +184,8 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
-    int64_t next = RS_NO_TIMER;
-
     (void)c;
-    for (int i = 0; i < SLOTS; i++) {
-        int64_t at;
-
-        if (!s->v[i])
-            continue;
-        at = entry_time(s->v[i]) + p[P_WINDOW] * RS_DAY_MS;
-        if (at > now && at < next)
-            next = at;
-    }
-    return next;
+    return rs_entry_next_expiry(s->v, SLOTS, now, p[P_WINDOW] * RS_DAY_MS);
 }
 
 const struct rs_detector rs_detector_terms_pressure = {
