@@ -10,6 +10,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source-path=SCRIPTDIR source=env.sh
 . "$HERE/env.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
 
 PROG="kafka.sh"
 KAFKA_DIR="$RS_RUN_DIR/kafka"
@@ -40,12 +42,6 @@ else
     JAVA="java"
 fi
 
-log() { printf '%s\n' "$*"; }
-die() {
-    printf '%s: error: %s\n' "$PROG" "$*" >&2
-    exit 1
-}
-
 usage() {
     cat <<EOF
 usage: $0 {start|stop|restart|fresh|status|logs [-f]|fetch}
@@ -62,16 +58,6 @@ usage: $0 {start|stop|restart|fresh|status|logs [-f]|fetch}
 Run dir: $KAFKA_DIR
 Jars:    $JAR_DIR
 EOF
-}
-
-now_ms() {
-    local t="${EPOCHREALTIME//[!0-9]/}"
-    printf '%s' "$((10#$t / 1000))"
-}
-
-since() { # T0_MS -> "12.34s"
-    local ms=$(($(now_ms) - $1))
-    printf '%d.%02ds' "$((ms / 1000))" "$((ms % 1000 / 10))"
 }
 
 check_port() { # NAME VALUE
@@ -257,29 +243,12 @@ is_ours() { # PID
     [[ $cmdline == *kafka.Kafka* && $cmdline == *"$PROPS"* ]]
 }
 
-# Print the pid of our running broker; remove a stale pid file.
-running_pid() {
-    local pid
-    [[ -f $PID_FILE ]] || return 1
-    pid="$(<"$PID_FILE")"
-    if [[ $pid =~ ^[0-9]+$ ]] && is_ours "$pid"; then
-        printf '%s' "$pid"
-        return 0
-    fi
-    rm -f "$PID_FILE"
-    return 1
-}
-
 answering() {
     local out
     # A closed port would make kcat wait out its whole timeout; skip that.
     port_in_use "$RS_KAFKA_PORT" || return 1
     out="$(kcat -b "$RS_KAFKA_BROKERS" -L -m 2 2>/dev/null)" || return 1
     [[ $out == *"broker 1 at"* ]]
-}
-
-port_in_use() { # PORT
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 show_log_tail() {
@@ -373,14 +342,6 @@ start() {
     pid="$(launch)"
     log "started kafka broker (pid $pid), waiting for $RS_KAFKA_BROKERS ..."
     wait_ready "$pid" "$t0"
-}
-
-wait_exit() { # PID SECONDS
-    local deadline=$((SECONDS + $2))
-    while is_ours "$1"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.2
-    done
 }
 
 stop() {

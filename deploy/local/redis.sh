@@ -9,6 +9,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source-path=SCRIPTDIR source=env.sh
 . "$HERE/env.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
 
 PROG="redis.sh"
 REDIS_DIR="$RS_RUN_DIR/redis"
@@ -25,12 +27,6 @@ LOCK_WAIT_S=120
 # shellcheck disable=SC2016 # expanded by the inner shell
 CLOSE_FDS='for f in /proc/$$/fd/*; do n=${f##*/}; if ((n > 2)); then eval "exec $n>&-"; fi; done'
 
-log() { printf '%s\n' "$*"; }
-die() {
-    printf '%s: error: %s\n' "$PROG" "$*" >&2
-    exit 1
-}
-
 usage() {
     cat <<EOF
 usage: $0 {start|stop|restart|fresh|status|logs}
@@ -45,16 +41,6 @@ usage: $0 {start|stop|restart|fresh|status|logs}
 
 Run dir: $REDIS_DIR
 EOF
-}
-
-now_ms() {
-    local t="${EPOCHREALTIME//[!0-9]/}"
-    printf '%s' "$((10#$t / 1000))"
-}
-
-since() { # T0_MS -> "1.23s"
-    local ms=$(($(now_ms) - $1))
-    printf '%d.%02ds' "$((ms / 1000))" "$((ms % 1000 / 10))"
 }
 
 check_settings() {
@@ -90,19 +76,6 @@ is_ours() { # PID
     [[ $comm == redis-server* && ($cwd == "$REDIS_DIR" || $cwd == "$REDIS_DIR (deleted)") ]]
 }
 
-# Print the pid of our running redis; remove a stale pid file.
-running_pid() {
-    local pid
-    [[ -f $PID_FILE ]] || return 1
-    pid="$(<"$PID_FILE")"
-    if [[ $pid =~ ^[0-9]+$ ]] && is_ours "$pid"; then
-        printf '%s' "$pid"
-        return 0
-    fi
-    rm -f "$PID_FILE"
-    return 1
-}
-
 cli() {
     redis-cli -h 127.0.0.1 -p "$RS_REDIS_PORT" "$@" 9>&-
 }
@@ -111,10 +84,6 @@ answering() {
     local out
     out="$(timeout 5 redis-cli -h 127.0.0.1 -p "$RS_REDIS_PORT" ping 2>/dev/null 9>&-)" || return 1
     [[ $out == PONG ]]
-}
-
-port_in_use() { # PORT
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 show_log_tail() {
@@ -198,14 +167,6 @@ start() {
         die "redis-server refused to start with $CONF (output above)"
     fi
     wait_ready "$t0"
-}
-
-wait_exit() { # PID SECONDS
-    local deadline=$((SECONDS + $2))
-    while is_ours "$1"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
 }
 
 stop() {
