@@ -284,7 +284,11 @@ static int find(struct rs_task *t, const struct rs_customer *c, int64_t now,
         const int64_t *p = t->p->detectors.v[(*d)->id];
         const struct rs_dstate *s = &c->dstate[(*d)->id];
 
-        nf += (*d)->evaluate(p, c, s, now, f + nf, max - nf);
+        int n = (*d)->evaluate(p, c, s, now, f + nf, max - nf);
+
+        for (int i = nf; i < nf + n; i++)
+            f[i].detector_id = (*d)->id;
+        nf += n;
         if ((*d)->next_timer) {
             int64_t at = (*d)->next_timer(p, c, s, now);
 

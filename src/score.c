@@ -55,13 +55,6 @@ const struct rs_segment_profile *rs_scoring_profile(const struct rs_scoring *s,
     return &s->def;
 }
 
-static int detector_id(const char *name)
-{
-    const struct rs_detector *d = rs_detector_find(name);
-
-    return d ? d->id : -1;
-}
-
 int32_t rs_score_combine(const struct rs_segment_profile *p,
                          struct rs_finding *f, int n)
 {
@@ -69,8 +62,8 @@ int32_t rs_score_combine(const struct rs_segment_profile *p,
     int best_i = -1;
 
     for (int i = 0; i < n; i++) {
-        int id = detector_id(f[i].reason.detector);
-        int64_t w = id >= 0 ? p->weight[id] : 100;
+        int id = f[i].detector_id;
+        int64_t w = id >= 0 && id < RS_DETECTORS_MAX ? p->weight[id] : 100;
 
         f[i].score = (int32_t)((int64_t)f[i].score * w / 100);
         if (f[i].score > 100)

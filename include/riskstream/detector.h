@@ -29,6 +29,7 @@
 
 struct rs_finding {
     int32_t score; /* contribution before segment weights, 0..100 */
+    int detector_id; /* set by the engine: whose finding this is */
     struct rs_reason reason;
     /* Action codes this finding recommends (see actions.h); NULL-padded. */
     const char *actions[RS_FINDING_ACTIONS];
