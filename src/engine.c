@@ -147,18 +147,24 @@ void rs_task_done(struct rs_task *t, enum rs_event_kind kind, int64_t offset)
 }
 
 /* The customer from the cache, the store, or new. NULL on a store error. */
-static struct rs_customer *customer_get(struct rs_task *t, const char *id,
-                                        char *errstr, size_t errstr_size)
+/* The customer from the cache or the store; a new one when it is in
+ * neither and create is set. NULL with errstr on a store error or a
+ * corrupt state; NULL with an empty errstr when it does not exist and
+ * create is 0. */
+static struct rs_customer *customer_lookup(struct rs_task *t, const char *id,
+                                           int create, char *errstr,
+                                           size_t errstr_size)
 {
     struct rs_customer *c = rs_cache_get(&t->cache, id);
     int found;
 
+    errstr[0] = '\0';
     if (c)
         return c;
     rs_buf_reset(&t->scratch);
     found = rs_store_load(t->store, t->id, id, &t->scratch, errstr,
                           errstr_size);
-    if (found < 0)
+    if (found < 0 || (!found && !create))
         return NULL;
     c = rs_cache_put(&t->cache, id);
     if (found &&
@@ -170,23 +176,22 @@ static struct rs_customer *customer_get(struct rs_task *t, const char *id,
     return c;
 }
 
+/* The customer from the cache, the store, or new. NULL on a store error. */
+static struct rs_customer *customer_get(struct rs_task *t, const char *id,
+                                        char *errstr, size_t errstr_size)
+{
+    return customer_lookup(t, id, 1, errstr, errstr_size);
+}
+
 /* The reserved record of a segment's health (see the cluster detector);
  * NULL if it does not exist and create is 0, or on a store error. */
 static struct rs_customer *segment_record(struct rs_task *t,
                                           const char *segment, int create)
 {
     char id[RS_ID_MAX], errstr[256];
-    struct rs_customer *seg;
-    int found;
 
     snprintf(id, sizeof(id), "%s%s", RS_SEGMENT_ID_PREFIX, segment);
-    seg = rs_cache_get(&t->cache, id);
-    if (seg || create)
-        return seg ? seg : customer_get(t, id, errstr, sizeof(errstr));
-    rs_buf_reset(&t->scratch);
-    found = rs_store_load(t->store, t->id, id, &t->scratch, errstr,
-                          sizeof(errstr));
-    return found > 0 ? customer_get(t, id, errstr, sizeof(errstr)) : NULL;
+    return customer_lookup(t, id, create, errstr, sizeof(errstr));
 }
 
 /* Feeds the invoices c settled since settled_before into its segment. */
@@ -590,20 +595,12 @@ int rs_task_findings(struct rs_task *t, const char *customer,
                      struct rs_finding *out, int max, int32_t *score)
 {
     char errstr[256];
-    struct rs_customer *c = rs_cache_get(&t->cache, customer);
+    struct rs_customer *c = customer_lookup(t, customer, 0, errstr,
+                                            sizeof(errstr));
     int64_t next;
-    int found;
 
-    if (!c) {
-        rs_buf_reset(&t->scratch);
-        found = rs_store_load(t->store, t->id, customer, &t->scratch, errstr,
-                              sizeof(errstr));
-        if (found <= 0)
-            return -1;
-        c = customer_get(t, customer, errstr, sizeof(errstr));
-        if (!c)
-            return -1;
-    }
+    if (!c)
+        return -1;
     return find(t, c, t->stream_time, out, max, score, &next);
 }
 
@@ -611,13 +608,6 @@ const struct rs_customer *rs_task_customer(struct rs_task *t,
                                            const char *customer)
 {
     char errstr[256];
-    struct rs_customer *c = rs_cache_get(&t->cache, customer);
 
-    if (c)
-        return c;
-    rs_buf_reset(&t->scratch);
-    if (rs_store_load(t->store, t->id, customer, &t->scratch, errstr,
-                      sizeof(errstr)) <= 0)
-        return NULL;
-    return customer_get(t, customer, errstr, sizeof(errstr));
+    return customer_lookup(t, customer, 0, errstr, sizeof(errstr));
 }
