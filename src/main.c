@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "riskstream/config.h"
 #include "riskstream/log.h"
 #include "riskstream/mem.h"
@@ -281,6 +282,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(usage, stdout);
+        if (rs_commands[0].name)
+            fputs("\nmore commands (each takes --help):\n", stdout);
+        for (const struct rs_command *c = rs_commands; c->name; c++)
+            printf("  %-10s  %s\n", c->name, c->summary);
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
@@ -297,6 +302,9 @@ int main(int argc, char **argv)
         rs_config_write_doc(stdout);
         return 0;
     }
+    for (const struct rs_command *c = rs_commands; c->name; c++)
+        if (strcmp(c->name, cmd) == 0)
+            return c->main(argc - 1, argv + 1);
     for (rc = 0; commands[rc] && strcmp(commands[rc], cmd) != 0; rc++)
         ;
     if (!commands[rc])
