@@ -1,9 +1,11 @@
 /* Per-customer aggregates, their update rules and packed form (customer.h).
  *
- * Packed form, version 1: a version byte, then fields in a fixed order as
+ * Packed form, version 2: a version byte, then fields in a fixed order as
  * zig-zag varints and length-prefixed strings. Only open invoices, the
  * settled ring and the communication kinds that were seen are written, so a
- * quiet customer costs a few dozen bytes. */
+ * quiet customer costs a few dozen bytes. Version 2 appends the corporate
+ * group section (one 0 byte for a customer outside any group); version 1
+ * states, written before groups existed, are still read. */
 #include "riskstream/customer.h"
 
 #include <stdio.h>
@@ -12,7 +14,8 @@
 
 #include "riskstream/mem.h"
 
-#define PACK_VERSION 1
+#define PACK_VERSION 2
+#define PACK_VERSION_NO_GROUP 1
 
 void rs_customer_init(struct rs_customer *c, const char *id)
 {
@@ -20,6 +23,8 @@ void rs_customer_init(struct rs_customer *c, const char *id)
     snprintf(c->id, sizeof(c->id), "%s", id);
     c->level = RS_LEVEL_LOW;
     c->next_timer = RS_NO_TIMER;
+    c->group.parent_level = -1;
+    c->group.own_level = -1;
 }
 
 void rs_customer_release(struct rs_customer *c)
@@ -28,6 +33,10 @@ void rs_customer_release(struct rs_customer *c)
     c->open = NULL;
     c->open_count = 0;
     c->open_cap = 0;
+    free(c->group.members);
+    c->group.members = NULL;
+    c->group.member_count = 0;
+    c->group.member_cap = 0;
 }
 
 static struct rs_open_invoice *find_open(struct rs_customer *c, const char *id)
@@ -240,8 +249,94 @@ static void apply_bureau(struct rs_customer *c, const struct rs_event *ev)
     }
 }
 
+struct rs_group_member *rs_customer_member(struct rs_customer *c,
+                                           const char *id)
+{
+    for (uint32_t i = 0; i < c->group.member_count; i++)
+        if (strcmp(c->group.members[i].id, id) == 0)
+            return &c->group.members[i];
+    return NULL;
+}
+
+/* An ownership link names the parent; an older link than the latest one
+ * applied says nothing new. */
+static void apply_link(struct rs_customer *c, const struct rs_event *ev)
+{
+    struct rs_group *g = &c->group;
+
+    if (g->linked_at && ev->event_time < g->linked_at)
+        return;
+    g->linked_at = ev->event_time;
+    if (ev->has & RS_BUR_HAS_PARENT_CUSTOMER_ID &&
+        strcmp(ev->u.bur.parent_customer_id, c->id) != 0) {
+        if (strcmp(g->parent, ev->u.bur.parent_customer_id) == 0)
+            return;
+        snprintf(g->parent, sizeof(g->parent), "%s",
+                 ev->u.bur.parent_customer_id);
+    } else {
+        g->parent[0] = '\0';
+    }
+    g->parent_level = -1; /* until the new parent relays its level */
+    g->parent_score = 0;
+    g->parent_since = 0;
+}
+
+/* A relay from a company of the group (parent or member; sisters are the
+ * group detector's). A relay older than what is known is ignored: relays
+ * of one sender reach a receiver in order, but a relay of an old parent
+ * may still arrive after a new link. */
+static void apply_relay(struct rs_customer *c, const struct rs_event *ev)
+{
+    const struct rs_bureau *b = &ev->u.bur;
+    struct rs_group *g = &c->group;
+    struct rs_group_member *m;
+
+    if (b->group_role == RS_GROUP_PARENT) {
+        if (strcmp(g->parent, b->related_customer_id) != 0 ||
+            ev->event_time < g->parent_since)
+            return;
+        g->parent_level = b->related_level;
+        g->parent_score =
+            (ev->has & RS_BUR_HAS_RELATED_SCORE) ? b->related_score : 0;
+        g->parent_since = ev->event_time;
+        return;
+    }
+    if (b->group_role != RS_GROUP_MEMBER)
+        return;
+    m = rs_customer_member(c, b->related_customer_id);
+    if (b->related_level < 0) { /* it left the group */
+        if (m) {
+            *m = g->members[--g->member_count];
+        }
+        return;
+    }
+    if (!m) {
+        if (g->member_count >= RS_CUSTOMER_MEMBERS_MAX) {
+            g->members_dropped++;
+            return;
+        }
+        rs_grow((void **)&g->members, &g->member_cap, g->member_count + 1,
+                sizeof(*g->members));
+        m = &g->members[g->member_count++];
+        memset(m, 0, sizeof(*m));
+        snprintf(m->id, sizeof(m->id), "%s", b->related_customer_id);
+    } else if (ev->event_time < m->since) {
+        return;
+    }
+    m->level = b->related_level;
+    m->score = (ev->has & RS_BUR_HAS_RELATED_SCORE) ? b->related_score : 0;
+    m->since = ev->event_time;
+}
+
 void rs_customer_apply(struct rs_customer *c, const struct rs_event *ev)
 {
+    if (ev->kind == RS_EVENT_BUREAU && ev->type == RS_BUREAU_GROUP_RELAY) {
+        /* Not the customer's own activity: times stay as they are. */
+        apply_relay(c, ev);
+        return;
+    }
+    if (ev->kind == RS_EVENT_BUREAU && ev->type == RS_BUREAU_OWNERSHIP_LINK)
+        apply_link(c, ev);
     if (c->first_event_time == 0 || ev->event_time < c->first_event_time)
         c->first_event_time = ev->event_time;
     if (ev->event_time > c->last_event_time)
@@ -348,6 +443,31 @@ static void get_str(struct reader *r, char *dst, size_t size)
     r->p += n;
 }
 
+static void pack_group(const struct rs_group *g, struct rs_buf *out)
+{
+    int in_group = g->parent[0] || g->member_count || g->own_level >= 0 ||
+                   g->linked_at || g->members_dropped;
+
+    put_varint(out, in_group);
+    if (!in_group)
+        return;
+    put_str(out, g->parent);
+    put_varint(out, g->linked_at);
+    put_varint(out, g->parent_level);
+    put_varint(out, g->parent_score);
+    put_varint(out, g->parent_since);
+    put_varint(out, g->own_level);
+    put_varint(out, g->own_score);
+    put_varint(out, g->members_dropped);
+    put_varint(out, g->member_count);
+    for (uint32_t i = 0; i < g->member_count; i++) {
+        put_str(out, g->members[i].id);
+        put_varint(out, g->members[i].level);
+        put_varint(out, g->members[i].score);
+        put_varint(out, g->members[i].since);
+    }
+}
+
 void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
 {
     uint8_t version = PACK_VERSION;
@@ -437,6 +557,41 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
                     put_varint(out, c->dstate[d].v[i]);
         }
     }
+    pack_group(&c->group, out);
+}
+
+static void unpack_group(struct reader *r, struct rs_group *g)
+{
+    int64_t n;
+
+    if (!get_varint(r))
+        return;
+    get_str(r, g->parent, sizeof(g->parent));
+    g->linked_at = get_varint(r);
+    g->parent_level = (int32_t)get_varint(r);
+    g->parent_score = (int32_t)get_varint(r);
+    g->parent_since = get_varint(r);
+    g->own_level = (int32_t)get_varint(r);
+    g->own_score = (int32_t)get_varint(r);
+    g->members_dropped = (uint32_t)get_varint(r);
+    n = get_varint(r);
+    if (n < 0 || n > RS_CUSTOMER_MEMBERS_MAX)
+        r->bad = 1;
+    for (int64_t i = 0; i < n && !r->bad; i++) {
+        struct rs_group_member *m;
+
+        rs_grow((void **)&g->members, &g->member_cap, g->member_count + 1,
+                sizeof(*g->members));
+        m = &g->members[g->member_count++];
+        memset(m, 0, sizeof(*m));
+        get_str(r, m->id, sizeof(m->id));
+        m->level = (int32_t)get_varint(r);
+        m->score = (int32_t)get_varint(r);
+        m->since = get_varint(r);
+    }
+    if (g->parent_level < -1 || g->parent_level > RS_LEVEL_CRITICAL ||
+        g->own_level < -1 || g->own_level > RS_LEVEL_CRITICAL)
+        r->bad = 1;
 }
 
 int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
@@ -446,7 +601,8 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     int64_t n, kinds;
     char id[RS_ID_MAX];
 
-    if (len == 0 || data[0] != PACK_VERSION) {
+    if (len == 0 ||
+        (data[0] != PACK_VERSION && data[0] != PACK_VERSION_NO_GROUP)) {
         snprintf(errstr, errstr_size,
                  "state of customer '%s' has unknown version %d", c->id,
                  len ? data[0] : -1);
@@ -543,6 +699,8 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
                     c->dstate[d].v[i] = get_varint(&r);
         }
     }
+    if (data[0] != PACK_VERSION_NO_GROUP)
+        unpack_group(&r, &c->group);
     if (c->level < RS_LEVEL_LOW || c->level > RS_LEVEL_CRITICAL)
         r.bad = 1;
     if (r.bad || r.p != r.end) {

@@ -603,6 +603,18 @@ static int bad_id(const char *name, const char *id, char *why, size_t size)
     return id[0] ? 0 : say(why, size, "%s is empty", name);
 }
 
+/* A customer id riskstream would relay to must not be one of its own. */
+static int bad_related(const char *name, const char *id, char *why,
+                       size_t size)
+{
+    if (strncmp(id, RS_RESERVED_ID_PREFIX, strlen(RS_RESERVED_ID_PREFIX)))
+        return 0;
+    return say(why, size,
+               "%s starts with '%s', which riskstream reserves for its own "
+               "records",
+               name, RS_RESERVED_ID_PREFIX);
+}
+
 static int bad_positive(const char *name, int64_t v, char *why, size_t size)
 {
     return v > 0 ? 0
@@ -655,6 +667,30 @@ static int validate_payment(const struct rs_event *ev, char *why, size_t size)
     return 0;
 }
 
+/* A group relay must say who, in which role, at which level: the group
+ * detector acts on all three. */
+static int validate_relay(const struct rs_event *ev, char *why, size_t size)
+{
+    const struct rs_bureau *v = &ev->u.bur;
+    uint32_t need = RS_BUR_HAS_RELATED_CUSTOMER_ID | RS_BUR_HAS_GROUP_ROLE |
+                    RS_BUR_HAS_RELATED_LEVEL;
+
+    if ((ev->has & need) != need)
+        return say(why, size,
+                   "GROUP_RELAY needs related_customer_id, group_role and "
+                   "related_level");
+    if (bad_id("related_customer_id", v->related_customer_id, why, size))
+        return -1;
+    if (v->group_role == RS_GROUP_ROLE_UNKNOWN)
+        return say(why, size, "GROUP_RELAY with an unknown group_role");
+    if (v->related_level < -1 || v->related_level > 3)
+        return say(why, size, "related_level %d is not between -1 and 3",
+                   (int)v->related_level);
+    if (strcmp(v->related_customer_id, ev->customer_id) == 0)
+        return say(why, size, "GROUP_RELAY about the customer itself");
+    return 0;
+}
+
 static int validate_bureau(const struct rs_event *ev, char *why, size_t size)
 {
     const struct rs_bureau *v = &ev->u.bur;
@@ -690,6 +726,14 @@ static int validate_bureau(const struct rs_event *ev, char *why, size_t size)
     if ((has & RS_BUR_HAS_SEVERITY) && (v->severity < 1 || v->severity > 5))
         return say(why, size, "severity %d is not between 1 and 5",
                    (int)v->severity);
+    if ((has & RS_BUR_HAS_PARENT_CUSTOMER_ID) &&
+        bad_related("parent_customer_id", v->parent_customer_id, why, size))
+        return -1;
+    if ((has & RS_BUR_HAS_RELATED_CUSTOMER_ID) &&
+        bad_related("related_customer_id", v->related_customer_id, why, size))
+        return -1;
+    if (ev->type == RS_BUREAU_GROUP_RELAY)
+        return validate_relay(ev, why, size);
     return 0;
 }
 

@@ -41,7 +41,9 @@ static const char *const bureau_type_syms[] = {
     "BANKRUPTCY_FILING", "LEGAL_FILING",      "MANAGEMENT_CHANGE",
     "FINANCING_CHANGE",  "HOUSE_BANK_CHANGE", "OWNERSHIP_LINK",
     "REPUTATION_SIGNAL", "CREDIT_LIMIT_DECISION", "MAJOR_BUYER_FAILURE",
-    "UNKNOWN"};
+    "UNKNOWN",           "GROUP_RELAY"};
+static const char *const group_role_syms[] = {"PARENT", "MEMBER", "SISTER",
+                                              "UNKNOWN"};
 static const char *const limit_syms[] = {"GRANTED", "INCREASED", "REDUCED",
                                          "WITHDRAWN", "UNKNOWN"};
 static const char *const comm_type_syms[] = {
@@ -66,6 +68,8 @@ static const struct renum method_enum =
     RENUM("PaymentMethod", method_syms, RS_METHOD_OTHER);
 static const struct renum bureau_type_enum =
     RENUM("CreditBureauEventType", bureau_type_syms, RS_BUREAU_UNKNOWN);
+static const struct renum group_role_enum =
+    RENUM("GroupRole", group_role_syms, RS_GROUP_ROLE_UNKNOWN);
 static const struct renum limit_enum =
     RENUM("LimitAction", limit_syms, RS_LIMIT_UNKNOWN);
 static const struct renum comm_type_enum =
@@ -136,6 +140,14 @@ static const struct rfield bureau_fields[] = {
     {"severity", RT_INT, RS_BUR_HAS_SEVERITY, EV(u.bur.severity), NULL},
     {"description", RT_TEXT, RS_BUR_HAS_DESCRIPTION, EV(u.bur.description),
      NULL},
+    {"related_customer_id", RT_ID, RS_BUR_HAS_RELATED_CUSTOMER_ID,
+     EV(u.bur.related_customer_id), NULL},
+    {"group_role", RT_ENUM, RS_BUR_HAS_GROUP_ROLE, EV(u.bur.group_role),
+     &group_role_enum},
+    {"related_level", RT_INT, RS_BUR_HAS_RELATED_LEVEL,
+     EV(u.bur.related_level), NULL},
+    {"related_score", RT_INT, RS_BUR_HAS_RELATED_SCORE,
+     EV(u.bur.related_score), NULL},
 };
 
 static const struct rfield comm_fields[] = {

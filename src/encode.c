@@ -1,4 +1,5 @@
-/* Hand-written Avro binary encoders for RiskAlert and DeadLetter.
+/* Hand-written Avro binary encoders for RiskAlert, DeadLetter and the
+ * group relay (a CreditBureauEvent).
  *
  * The field order, unions and enum symbol orders below follow
  * schemas/RiskAlert.avsc and schemas/DeadLetter.avsc exactly;
@@ -10,6 +11,7 @@
  * outside their symbols are refused (-1) rather than encoded. */
 #include "riskstream/encode.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "riskstream/frame.h"
@@ -221,4 +223,79 @@ int rs_encode_deadletter(const struct rs_deadletter *dl, uint32_t schema_id,
     PUT_FIELD_STR(&e, dl->message);
     put_long(&e, dl->dead_lettered_at);
     return finish(&e, start);
+}
+
+/* CreditBureauEvent-v2: symbol indexes of its enums. */
+#define BUREAU_SYMBOL_GROUP_RELAY 13
+#define BUREAU_OPTIONAL_BEFORE_DESCRIPTION 15 /* old_score .. severity */
+
+static void put_opt_str(struct enc *e, const char *s)
+{
+    if (s) {
+        put_long(e, RS_BRANCH_VALUE);
+        put_bytes(e, s, strlen(s));
+    } else {
+        put_long(e, RS_BRANCH_NULL);
+    }
+}
+
+int rs_encode_group_relay(const struct rs_group_relay *r, uint32_t schema_id,
+                          struct rs_buf *out)
+{
+    struct enc e = {out, 0};
+    size_t start = out->len;
+
+    if (r->role < RS_GROUP_PARENT || r->role > RS_GROUP_SISTER ||
+        r->level < -1 || r->level > 3)
+        return -1;
+    put_header(&e, schema_id);
+    put_bytes(&e, r->event_id, strlen(r->event_id));
+    put_long(&e, r->event_time);
+    put_bytes(&e, r->customer_id, strlen(r->customer_id));
+    put_long(&e, BUREAU_SYMBOL_GROUP_RELAY);
+    put_bytes(&e, "riskstream", strlen("riskstream"));
+    for (int i = 0; i < BUREAU_OPTIONAL_BEFORE_DESCRIPTION; i++)
+        put_long(&e, RS_BRANCH_NULL);
+    put_opt_str(&e, r->description);
+    put_opt_str(&e, r->related_customer_id);
+    put_long(&e, RS_BRANCH_VALUE);
+    put_long(&e, r->role);
+    put_long(&e, RS_BRANCH_VALUE);
+    put_long(&e, r->level);
+    put_long(&e, RS_BRANCH_VALUE);
+    put_long(&e, r->score);
+    return finish(&e, start);
+}
+
+int rs_encode_schema_ids(const struct rs_registry *reg, struct rs_encode_ids *ids,
+                         char *errstr, size_t errstr_size)
+{
+    const struct rs_schema_entry *alert =
+        rs_registry_by_name(reg, "io.riskstream.RiskAlert");
+    const struct rs_schema_entry *dead =
+        rs_registry_by_name(reg, "io.riskstream.DeadLetter");
+    const struct rs_schema_entry *bureau =
+        rs_registry_by_name(reg, "io.riskstream.CreditBureauEvent");
+
+    if (!alert || !dead || !bureau) {
+        snprintf(errstr, errstr_size,
+                 "the schema directory lacks %s in ids.txt",
+                 !alert ? "RiskAlert" : !dead ? "DeadLetter"
+                                              : "CreditBureauEvent");
+        return -1;
+    }
+    if (avro_schema_record_size(bureau->schema) != 25 ||
+        avro_schema_record_field_get_index(bureau->schema, "related_score") !=
+            24) {
+        snprintf(errstr, errstr_size,
+                 "the newest CreditBureauEvent in the schema directory ('%s', "
+                 "id %u) is not the version riskstream writes group relays "
+                 "with (CreditBureauEvent-v2.avsc)",
+                 bureau->file, (unsigned)bureau->id);
+        return -1;
+    }
+    ids->alert = alert->id;
+    ids->deadletter = dead->id;
+    ids->relay = bureau->id;
+    return 0;
 }

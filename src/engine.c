@@ -219,6 +219,135 @@ static void count_settlements(struct rs_task *t, struct rs_customer *c,
     rs_cache_mark_dirty(&t->cache, seg);
 }
 
+/* ---- corporate group relays (src/detectors/group.c) ---------------- */
+
+/* Queues a GROUP_RELAY for customer `to` about company `about`. Its event
+ * id is a hash of what it says, so a relay made again after a crash
+ * carries the same id. */
+static void relay(struct rs_task *t, const char *to, const char *about,
+                  enum rs_group_role role, int32_t level, int32_t score,
+                  int64_t at, const char *why)
+{
+    char id[32];
+    uint64_t h = 14695981039346656037ull;
+    const char *parts[2] = {to, about};
+    int64_t nums[4] = {role, level, score, at};
+    struct rs_group_relay r;
+
+    for (int i = 0; i < 2; i++)
+        for (const char *p = parts[i]; ; p++) {
+            h = (h ^ (uint8_t)*p) * 1099511628211ull;
+            if (!*p)
+                break;
+        }
+    for (int i = 0; i < 4; i++)
+        for (int b = 0; b < 8; b++)
+            h = (h ^ (uint8_t)((uint64_t)nums[i] >> (8 * b))) *
+                1099511628211ull;
+    snprintf(id, sizeof(id), "grp-%016" PRIx64, h);
+    r.event_id = id;
+    r.event_time = at;
+    r.customer_id = to;
+    r.related_customer_id = about;
+    r.role = role;
+    r.level = level;
+    r.score = score;
+    r.description = why;
+    rs_buf_reset(&t->scratch);
+    if (rs_encode_group_relay(&r, t->p->relay_schema_id, &t->scratch))
+        return;
+    outbox_add(&t->pending, RS_OUTBOX_GROUP, to, strlen(to), t->scratch.data,
+               t->scratch.len);
+    t->stats.relays++;
+    if (t->p->on_relay)
+        t->p->on_relay(t->p->opaque, to, t->scratch.data, t->scratch.len, at);
+}
+
+/* After an evaluation: when the company's own level (without group
+ * reasons, so that relays never feed back on themselves) changed, tell the
+ * parent and the members. f: the weighted findings. */
+static void relay_own_level(struct rs_task *t, struct rs_customer *c,
+                            const struct rs_segment_profile *prof,
+                            const struct rs_finding *f, int nf, int64_t now)
+{
+    struct rs_group *g = &c->group;
+    int32_t own = rs_score_sum(f, nf, RS_GROUP_DETECTOR_ID);
+    enum rs_level level = rs_score_level(
+        prof, t->p->scoring.hysteresis, own,
+        g->own_level < 0 ? RS_LEVEL_LOW : (enum rs_level)g->own_level);
+    const char *why = NULL;
+
+    if ((int)level == g->own_level)
+        return;
+    g->own_level = level;
+    g->own_score = own;
+    for (int i = 0; i < nf && !why; i++)
+        if (f[i].detector_id != RS_GROUP_DETECTOR_ID)
+            why = f[i].reason.code;
+    if (g->parent[0])
+        relay(t, g->parent, c->id, RS_GROUP_MEMBER, level, own, now, why);
+    for (uint32_t i = 0; i < g->member_count; i++)
+        relay(t, g->members[i].id, c->id, RS_GROUP_PARENT, level, own, now,
+              why);
+}
+
+/* What an ownership link or an incoming relay changes beyond the state:
+ * the old parent hears that the customer left; a member's new level goes
+ * on to the other members as their sister's; a new link or a new member
+ * makes the next evaluation relay the own level again. `before` is the
+ * state of the group before rs_customer_apply(). */
+struct group_before {
+    char parent[RS_ID_MAX];
+    int32_t member_level; /* of the relay's sender; -1 = not a member */
+};
+
+static void group_note(struct rs_customer *c, const struct rs_event *ev,
+                       struct group_before *gb)
+{
+    struct rs_group_member *m;
+
+    memcpy(gb->parent, c->group.parent, sizeof(gb->parent));
+    gb->member_level = -1;
+    if (ev->type == RS_BUREAU_GROUP_RELAY &&
+        ev->u.bur.group_role == RS_GROUP_MEMBER &&
+        (m = rs_customer_member(c, ev->u.bur.related_customer_id)))
+        gb->member_level = m->level;
+}
+
+static void group_after(struct rs_task *t, struct rs_customer *c,
+                        const struct rs_event *ev,
+                        const struct group_before *gb)
+{
+    struct rs_group *g = &c->group;
+    const struct rs_group_member *m;
+    int32_t level;
+
+    if (ev->type == RS_BUREAU_OWNERSHIP_LINK) {
+        if (strcmp(gb->parent, g->parent) == 0)
+            return;
+        if (gb->parent[0])
+            relay(t, gb->parent, c->id, RS_GROUP_MEMBER, -1, 0,
+                  ev->event_time, NULL);
+        g->own_level = -1; /* the new parent hears it at the evaluation */
+        return;
+    }
+    if (ev->type != RS_BUREAU_GROUP_RELAY ||
+        ev->u.bur.group_role != RS_GROUP_MEMBER)
+        return;
+    m = rs_customer_member(c, ev->u.bur.related_customer_id);
+    level = m ? m->level : -1;
+    if (level == gb->member_level)
+        return;
+    if (gb->member_level < 0 && m)
+        g->own_level = -1; /* a new member: it hears the own level */
+    for (uint32_t i = 0; i < g->member_count; i++)
+        if (&g->members[i] != m)
+            relay(t, g->members[i].id, ev->u.bur.related_customer_id,
+                  RS_GROUP_SISTER, level, m ? m->score : 0, ev->event_time,
+                  ev->has & RS_BUR_HAS_DESCRIPTION ? ev->u.bur.description
+                                                   : NULL);
+}
+
 static void make_alert(struct rs_task *t, const struct rs_customer *c,
                        const struct trigger *tr, int64_t now,
                        enum rs_level after, int32_t score,
@@ -363,6 +492,8 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
     c->level = level;
     c->score = score;
     c->evaluated_at = now;
+    if (c->group.parent[0] || c->group.member_count)
+        relay_own_level(t, c, prof, f, nf, now);
     if (next != c->next_timer) {
         c->next_timer = next;
         if (next != RS_NO_TIMER)
@@ -451,8 +582,16 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
     struct rs_customer *c;
     struct trigger tr = {ev, ev->event_time};
     uint32_t settled_before;
+    int group = ev->kind == RS_EVENT_BUREAU &&
+                (ev->type == RS_BUREAU_OWNERSHIP_LINK ||
+                 ev->type == RS_BUREAU_GROUP_RELAY);
+    /* A relay comes back through Kafka after the events that caused it:
+     * it is never late, it applies when it arrives. */
     int late = t->stream_time != INT64_MIN &&
-               ev->event_time < t->stream_time - t->p->lateness_ms;
+               ev->event_time < t->stream_time - t->p->lateness_ms &&
+               !(ev->kind == RS_EVENT_BUREAU &&
+                 ev->type == RS_BUREAU_GROUP_RELAY);
+    struct group_before gb;
 
     if (late && (ev->kind == RS_EVENT_COMM || ev->kind == RS_EVENT_BUREAU)) {
         snprintf(errstr, errstr_size,
@@ -479,7 +618,11 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
         t->stats.late_applied++;
     }
     settled_before = c->settled_total;
+    if (group)
+        group_note(c, ev, &gb);
     rs_customer_apply(c, ev);
+    if (group)
+        group_after(t, c, ev, &gb);
     if (c->segment[0] && c->settled_total != settled_before)
         count_settlements(t, c, settled_before);
     for (const struct rs_detector *const *d = rs_detectors; *d; d++)

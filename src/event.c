@@ -25,7 +25,7 @@ static const char *const bureau_types[] = {
     "BANKRUPTCY_FILING",     "LEGAL_FILING",      "MANAGEMENT_CHANGE",
     "FINANCING_CHANGE",      "HOUSE_BANK_CHANGE", "OWNERSHIP_LINK",
     "REPUTATION_SIGNAL",     "CREDIT_LIMIT_DECISION",
-    "MAJOR_BUYER_FAILURE",   "UNKNOWN",
+    "MAJOR_BUYER_FAILURE",   "UNKNOWN",           "GROUP_RELAY",
 };
 
 static const char *const comm_types[RS_COMM_TYPES] = {

@@ -40,7 +40,8 @@ static uint8_t *copy_bytes(const uint8_t *p, size_t n)
 
 int rs_outbox_topic_valid(int topic)
 {
-    return topic == RS_OUTBOX_ALERTS || topic == RS_OUTBOX_DEADLETTER;
+    return topic == RS_OUTBOX_ALERTS || topic == RS_OUTBOX_DEADLETTER ||
+           topic == RS_OUTBOX_GROUP;
 }
 
 const char *rs_outbox_encode(struct rs_buf *b, const struct rs_outbox_entry *e)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "riskstream/decode.h"
+#include "riskstream/encode.h"
 #include "riskstream/engine.h"
 #include "riskstream/kafka.h"
 #include "riskstream/log.h"
@@ -160,8 +161,9 @@ static int produce_span(struct rs_runner *r, const struct span *sp)
 {
     for (size_t i = 0; i < sp->count; i++) {
         const struct rs_outbox_entry *e = &sp->v[i];
-        const char *topic = e->topic == RS_OUTBOX_ALERTS
-                                ? r->conf->topic_alerts
+        const char *topic = e->topic == RS_OUTBOX_ALERTS ? r->conf->topic_alerts
+                            : e->topic == RS_OUTBOX_GROUP
+                                ? r->conf->topic_bureau
                                 : r->conf->topic_deadletter;
         rd_kafka_resp_err_t err;
 
@@ -748,7 +750,8 @@ struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
     struct rs_kafka_hooks hooks = {NULL, on_rebalance, r, NULL};
     char host[128] = "localhost";
     char txid[600];
-    const struct rs_schema_entry *alert, *dead;
+    struct rs_encode_ids ids;
+    char why[400];
     rd_kafka_error_t *err;
 
     r->conf = conf;
@@ -766,12 +769,9 @@ struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
     r->reg = rs_registry_load(conf->schema_dir, errstr, errstr_size);
     if (!r->reg)
         goto fail;
-    alert = rs_registry_by_name(r->reg, "io.riskstream.RiskAlert");
-    dead = rs_registry_by_name(r->reg, "io.riskstream.DeadLetter");
-    if (!alert || !dead) {
-        snprintf(errstr, errstr_size, "schema dir '%s' lacks RiskAlert or "
-                                      "DeadLetter in ids.txt",
-                 conf->schema_dir);
+    if (rs_encode_schema_ids(r->reg, &ids, why, sizeof(why))) {
+        snprintf(errstr, errstr_size, "schema dir '%s': %s", conf->schema_dir,
+                 why);
         goto fail;
     }
     r->dec = rs_decoder_new(r->reg, (size_t)conf->record_max_bytes, errstr,
@@ -787,8 +787,9 @@ struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
     r->params.detectors = conf->detector_params;
     rs_scoring_build(conf, &r->params.scoring);
     r->commit_interval_ms = conf->commit_interval_ms;
-    r->params.alert_schema_id = alert->id;
-    r->params.deadletter_schema_id = dead->id;
+    r->params.alert_schema_id = ids.alert;
+    r->params.deadletter_schema_id = ids.deadletter;
+    r->params.relay_schema_id = ids.relay;
     for (int k = 0; k < RS_EVENT_KINDS; k++)
         r->params.topics[k] = r->topics[k];
 

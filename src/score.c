@@ -58,9 +58,6 @@ const struct rs_segment_profile *rs_scoring_profile(const struct rs_scoring *s,
 int32_t rs_score_combine(const struct rs_segment_profile *p,
                          struct rs_finding *f, int n)
 {
-    int32_t best = 0, sum;
-    int best_i = -1;
-
     for (int i = 0; i < n; i++) {
         int id = f[i].detector_id;
         int64_t w = id >= 0 && id < RS_DETECTORS_MAX ? p->weight[id] : 100;
@@ -68,6 +65,18 @@ int32_t rs_score_combine(const struct rs_segment_profile *p,
         f[i].score = (int32_t)((int64_t)f[i].score * w / 100);
         if (f[i].score > 100)
             f[i].score = 100;
+    }
+    return rs_score_sum(f, n, -1);
+}
+
+int32_t rs_score_sum(const struct rs_finding *f, int n, int skip)
+{
+    int32_t best = 0, sum;
+    int best_i = -1;
+
+    for (int i = 0; i < n; i++) {
+        if (f[i].detector_id == skip)
+            continue;
         if (f[i].score > best) {
             best = f[i].score;
             best_i = i;
@@ -75,7 +84,7 @@ int32_t rs_score_combine(const struct rs_segment_profile *p,
     }
     sum = best;
     for (int i = 0; i < n; i++)
-        if (i != best_i)
+        if (i != best_i && f[i].detector_id != skip)
             sum += f[i].score / 4;
     return sum > 100 ? 100 : sum;
 }

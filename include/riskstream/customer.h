@@ -29,6 +29,7 @@
 #define RS_CUSTOMER_OPEN_MAX 1024 /* open invoices kept per customer */
 #define RS_CUSTOMER_PAID_RING 16  /* recently settled invoices kept */
 #define RS_CUSTOMER_COMM_RING 8   /* recent times kept per kind */
+#define RS_CUSTOMER_MEMBERS_MAX 64 /* group members kept per parent */
 #define RS_DAY_MS 86400000LL
 
 struct rs_open_invoice {
@@ -51,6 +52,34 @@ struct rs_comm_stat {
     uint32_t count;
     int64_t recent[RS_CUSTOMER_COMM_RING]; /* event times, newest at head */
     uint32_t head;
+};
+
+/* A company whose ownership link names this customer as its parent, with
+ * its own level as last relayed. */
+struct rs_group_member {
+    char id[RS_ID_MAX];
+    int32_t level; /* enum rs_level, without group reasons */
+    int32_t score;
+    int64_t since; /* event time of the relay that said so */
+};
+
+/* Corporate group links (see the group detector and docs/detectors.md).
+ * The parent comes from the customer's own OWNERSHIP_LINK events; the
+ * parent's level and the members arrive as GROUP_RELAY records that
+ * riskstream writes to the bureau topic keyed by the receiving company. */
+struct rs_group {
+    char parent[RS_ID_MAX]; /* "" = none */
+    int64_t linked_at;      /* event time of the latest link applied */
+    int32_t parent_level;   /* -1 = not relayed yet */
+    int32_t parent_score;
+    int64_t parent_since;
+    int32_t own_level; /* level without group reasons, as last relayed;
+                          -1 = never relayed */
+    int32_t own_score;
+    struct rs_group_member *members; /* in arrival order */
+    uint32_t member_count;
+    size_t member_cap;
+    uint32_t members_dropped; /* not kept: RS_CUSTOMER_MEMBERS_MAX */
 };
 
 struct rs_customer {
@@ -93,6 +122,8 @@ struct rs_customer {
     int64_t raised_at[4]; /* when it last rose to each level (alerted or not) */
     int32_t suppressed;   /* alerts suppressed since the last alert */
 
+    struct rs_group group;
+
     /* Each detector's own state, by detector id. */
     struct rs_dstate dstate[RS_DETECTORS_MAX];
 };
@@ -102,6 +133,10 @@ void rs_customer_release(struct rs_customer *c);
 
 /* Updates the aggregates with one decoded event of this customer. */
 void rs_customer_apply(struct rs_customer *c, const struct rs_event *ev);
+
+/* The member entry of id, or NULL. */
+struct rs_group_member *rs_customer_member(struct rs_customer *c,
+                                           const char *id);
 
 /* Appends the packed state to out. */
 void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out);

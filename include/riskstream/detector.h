@@ -25,6 +25,10 @@
 #include "riskstream/params.h"
 
 #define RS_FINDINGS_MAX RS_REASONS_MAX
+
+/* The group detector's id: the engine leaves its findings out of a
+ * company's own level, which is what it relays to the group. */
+#define RS_GROUP_DETECTOR_ID 24
 #define RS_FINDING_ACTIONS 3
 
 struct rs_finding {

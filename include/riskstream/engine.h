@@ -32,9 +32,15 @@ struct rs_engine_params {
     struct rs_scoring scoring;
     uint32_t alert_schema_id;
     uint32_t deadletter_schema_id;
+    uint32_t relay_schema_id; /* CreditBureauEvent-v2, for group relays */
     const char *topics[RS_EVENT_KINDS]; /* input topic names, for alerts */
     /* Called with every alert as it is made (backtests, tests); optional. */
     void (*on_alert)(void *opaque, const struct rs_alert *alert);
+    /* Called with every group relay as it is made: the receiving customer
+     * (the key) and the framed record for the bureau topic. A backtest
+     * feeds it back as input; the daemon produces it from the outbox. */
+    void (*on_relay)(void *opaque, const char *customer, const void *value,
+                     size_t len, int64_t event_time);
     void *opaque;
 };
 
@@ -48,6 +54,7 @@ enum rs_apply_result {
 struct rs_task_stats {
     uint64_t events;
     uint64_t alerts;
+    uint64_t relays; /* group relays made (src/detectors/group.c) */
     uint64_t suppressed;
     uint64_t timers_fired;
     uint64_t late_applied;

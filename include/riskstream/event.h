@@ -70,6 +70,14 @@ enum rs_bureau_type {
     RS_BUREAU_CREDIT_LIMIT_DECISION,
     RS_BUREAU_MAJOR_BUYER_FAILURE,
     RS_BUREAU_UNKNOWN,
+    RS_BUREAU_GROUP_RELAY, /* riskstream's own: see the group detector */
+};
+
+enum rs_group_role {
+    RS_GROUP_PARENT, /* related company is the customer's parent */
+    RS_GROUP_MEMBER, /* related company has the customer as its parent */
+    RS_GROUP_SISTER, /* related company has the same parent */
+    RS_GROUP_ROLE_UNKNOWN,
 };
 
 enum rs_limit_action {
@@ -145,6 +153,10 @@ enum {
     RS_BUR_HAS_BUYER_SHARE = 1u << 13,
     RS_BUR_HAS_SEVERITY = 1u << 14,
     RS_BUR_HAS_DESCRIPTION = 1u << 15,
+    RS_BUR_HAS_RELATED_CUSTOMER_ID = 1u << 16,
+    RS_BUR_HAS_GROUP_ROLE = 1u << 17,
+    RS_BUR_HAS_RELATED_LEVEL = 1u << 18,
+    RS_BUR_HAS_RELATED_SCORE = 1u << 19,
 };
 enum {
     RS_COM_HAS_INVOICE_ID = 1u << 0,
@@ -200,6 +212,10 @@ struct rs_bureau {
     double buyer_share;
     int32_t severity;
     char description[RS_TEXT_MAX];
+    char related_customer_id[RS_ID_MAX];
+    int group_role; /* enum rs_group_role */
+    int32_t related_level;
+    int32_t related_score;
 };
 
 struct rs_comm {

@@ -49,6 +49,10 @@ const struct rs_segment_profile *rs_scoring_profile(const struct rs_scoring *s,
 int32_t rs_score_combine(const struct rs_segment_profile *p,
                          struct rs_finding *f, int n);
 
+/* The combination rs_score_combine() makes of findings already weighted,
+ * leaving out those of detector skip (-1: none). */
+int32_t rs_score_sum(const struct rs_finding *f, int n, int skip);
+
 /* The level for score, given the current level (hysteresis). */
 enum rs_level rs_score_level(const struct rs_segment_profile *p,
                              int32_t hysteresis, int32_t score,

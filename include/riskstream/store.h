@@ -43,6 +43,7 @@ enum rs_store_result {
 enum rs_outbox_topic {
     RS_OUTBOX_ALERTS = 0,
     RS_OUTBOX_DEADLETTER = 1,
+    RS_OUTBOX_GROUP = 2, /* group relays: the bureau topic (detectors.md) */
 };
 
 struct rs_outbox_entry {

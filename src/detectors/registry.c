@@ -35,6 +35,7 @@ extern const struct rs_detector rs_detector_dunning;
 extern const struct rs_detector rs_detector_terms_pressure;
 extern const struct rs_detector rs_detector_exposure;
 extern const struct rs_detector rs_detector_ordering;
+extern const struct rs_detector rs_detector_group;
 /* detector declarations: end */
 
 const struct rs_detector *const rs_detectors[] = {
@@ -62,6 +63,7 @@ const struct rs_detector *const rs_detectors[] = {
     &rs_detector_terms_pressure,
     &rs_detector_exposure,
     &rs_detector_ordering,
+    &rs_detector_group,
     /* detector list: end */
     NULL,
 };

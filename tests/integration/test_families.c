@@ -6,6 +6,7 @@
  * of another customer moves stream time past every timer. */
 #include "support.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -297,11 +298,85 @@ static void test_families_risk_cluster(void **state)
     rs_pipe_release(&p);
 }
 
+/* The group contagion through the daemon: C1 and C2 name P as their
+ * parent (ownership links); P's bankruptcy reaches both as the group
+ * reason, by relays riskstream writes to the bureau topic and reads back,
+ * across partitions. Both alerts are exactly-once like any other. */
+static void test_families_group_contagion(void **state)
+{
+    static const char *const links[] = {"C1", "C2"};
+    struct rs_pipe p;
+    struct rs_record *alerts = NULL;
+    char f[512], log[256];
+    size_t n = 0;
+    int named[2] = {0, 0};
+    pid_t pid;
+
+    (void)state;
+    rs_pipe_init(&p, "rs-it-group", 2);
+    for (int i = 0; i < 2; i++) {
+        snprintf(f, sizeof(f),
+                 "event_id=link-%s event_time=2026-03-01T09:00:00Z "
+                 "customer_id=G-%s type=OWNERSHIP_LINK source=bureau "
+                 "parent_customer_id=G-P",
+                 links[i], links[i]);
+        rs_pipe_produce(&p, RS_EVENT_BUREAU, f, NULL);
+    }
+    rs_pipe_produce(&p, RS_EVENT_BUREAU,
+                    "event_id=bankrupt-P event_time=2026-03-02T09:00:00Z "
+                    "customer_id=G-P type=BANKRUPTCY_FILING source=bureau "
+                    "filing_kind=insolvency",
+                    NULL);
+    rs_pipe_flush(&p);
+    snprintf(log, sizeof(log), "/tmp/%s.log", p.name);
+    pid = rs_test_spawn_run(rs_pipe_config(&p, NULL), log);
+    for (int waited = 0; !(named[0] && named[1]); waited += 500) {
+        if (waited > 60000)
+            fail_msg("no group alert for %s within 60 s; see %s",
+                     named[0] ? "G-C2" : "G-C1", log);
+        rs_test_sleep_ms(500);
+        rs_pipe_records_free(alerts, n);
+        n = rs_pipe_read(&p, 4, (size_t)-1, 1500, &alerts);
+        for (size_t i = 0; i < n; i++) {
+            char *json = rs_pipe_json(&p, &alerts[i]);
+
+            for (int k = 0; k < 2; k++) {
+                char who[16];
+
+                snprintf(who, sizeof(who), "G-%s", links[k]);
+                if (strcmp(alerts[i].key, who) == 0 &&
+                    strstr(json, "\"code\": \"GROUP_PARENT_RISK\"") &&
+                    strstr(json, "parent company 'G-P' is at CRITICAL risk"))
+                    named[k]++;
+            }
+            free(json);
+        }
+    }
+    if (rs_test_stop(pid, SIGTERM, 30000) != 0)
+        fail_msg("riskstream did not exit 0 after SIGTERM; see %s", log);
+    /* Exactly once: one alert each, read again after the stop. */
+    rs_pipe_records_free(alerts, n);
+    n = rs_pipe_read(&p, 4, (size_t)-1, 3000, &alerts);
+    named[0] = named[1] = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 2; k++) {
+            char who[16];
+
+            snprintf(who, sizeof(who), "G-%s", links[k]);
+            named[k] += strcmp(alerts[i].key, who) == 0;
+        }
+    assert_int_equal(named[0], 1);
+    assert_int_equal(named[1], 1);
+    rs_pipe_records_free(alerts, n);
+    rs_pipe_release(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_families_each_alert_names_its_reason),
         cmocka_unit_test(test_families_risk_cluster),
+        cmocka_unit_test(test_families_group_contagion),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

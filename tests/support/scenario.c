@@ -11,6 +11,7 @@
 #include "riskstream/avro_text.h"
 #include "riskstream/config.h"
 #include "riskstream/decode.h"
+#include "riskstream/encode.h"
 #include "riskstream/engine.h"
 #include "riskstream/frame.h"
 #include "riskstream/mem.h"
@@ -34,7 +35,66 @@ struct rs_scn {
     struct rs_alert *alerts;
     size_t alert_count;
     size_t alert_cap;
+    /* Group relays the engine made, applied after the current call as the
+     * bureau topic would deliver them. */
+    struct relay {
+        char customer[RS_ID_MAX];
+        uint8_t *value;
+        size_t len;
+    } *relays;
+    size_t relay_count;
+    size_t relay_cap;
+    size_t relays_applied;
 };
+
+static void on_relay(void *opaque, const char *customer, const void *value,
+                     size_t len, int64_t event_time)
+{
+    struct rs_scn *s = opaque;
+    struct relay *r;
+
+    (void)event_time;
+    rs_grow((void **)&s->relays, &s->relay_cap, s->relay_count + 1,
+            sizeof(*s->relays));
+    r = &s->relays[s->relay_count++];
+    snprintf(r->customer, sizeof(r->customer), "%s", customer);
+    r->value = rs_malloc(len);
+    memcpy(r->value, value, len);
+    r->len = len;
+}
+
+/* Applies queued relays (and those they cause) through the real decoder. */
+static void apply_relays(struct rs_scn *s)
+{
+    struct rs_event *ev = rs_calloc(1, sizeof(*ev));
+    enum rs_error_class ec;
+    char why[512];
+
+    for (size_t i = 0; i < s->relay_count; i++) {
+        struct relay r = s->relays[i];
+
+        if (rs_decode(s->dec, RS_EVENT_BUREAU, r.customer, strlen(r.customer),
+                      r.value, r.len, ev, &ec, why,
+                      sizeof(why)) != RS_DECODE_OK)
+            fail_msg("a group relay does not decode (%s): %s",
+                     rs_error_class_name(ec), why);
+        ev->partition = 0;
+        ev->offset = s->offsets[RS_EVENT_BUREAU]++;
+        if (rs_task_apply(s->task, ev, why, sizeof(why)) != RS_APPLY_OK)
+            fail_msg("engine refused a group relay: %s", why);
+        rs_task_done(s->task, RS_EVENT_BUREAU, ev->offset);
+        free(s->relays[i].value); /* r.value: rs_grow may move relays */
+        s->relays[i].value = NULL;
+        s->relays_applied++;
+    }
+    s->relay_count = 0;
+    free(ev);
+}
+
+size_t rs_scn_relays(const struct rs_scn *s)
+{
+    return s->relays_applied;
+}
 
 static void on_alert(void *opaque, const struct rs_alert *a)
 {
@@ -85,13 +145,19 @@ struct rs_scn *rs_scn_new(const char *config)
     s->params.cache_customers = 1000;
     s->params.detectors = s->conf->detector_params;
     rs_scoring_build(s->conf, &s->params.scoring);
-    s->params.alert_schema_id =
-        rs_registry_by_name(s->reg, "io.riskstream.RiskAlert")->id;
-    s->params.deadletter_schema_id =
-        rs_registry_by_name(s->reg, "io.riskstream.DeadLetter")->id;
+    {
+        struct rs_encode_ids ids;
+
+        if (rs_encode_schema_ids(s->reg, &ids, errstr, sizeof(errstr)))
+            fail_msg("%s", errstr);
+        s->params.alert_schema_id = ids.alert;
+        s->params.deadletter_schema_id = ids.deadletter;
+        s->params.relay_schema_id = ids.relay;
+    }
     for (int k = 0; k < RS_EVENT_KINDS; k++)
         s->params.topics[k] = record_names[k];
     s->params.on_alert = on_alert;
+    s->params.on_relay = on_relay;
     s->params.opaque = s;
     memset(&meta, 0, sizeof(meta));
     if (rs_store_open_task(s->store, 0, &meta, errstr, sizeof(errstr)) !=
@@ -110,6 +176,7 @@ void rs_scn_destroy(struct rs_scn *s)
     rs_registry_destroy(s->reg);
     rs_config_destroy(s->conf);
     free(s->alerts);
+    free(s->relays);
     free(s);
 }
 
@@ -155,6 +222,7 @@ int rs_scn_event(struct rs_scn *s, enum rs_event_kind kind,
         fail_msg("engine: %s", why);
     }
     rs_task_done(s->task, kind, ev->offset);
+    apply_relays(s);
     free(ev);
     rs_buf_release(&buf);
     avro_value_decref(&rec);
@@ -171,6 +239,7 @@ void rs_scn_advance(struct rs_scn *s, const char *iso)
         fail_msg("'%s' is not an ISO instant like 2026-01-05T09:00:00Z", iso);
     if (rs_task_advance(s->task, ms, errstr, sizeof(errstr)))
         fail_msg("%s", errstr);
+    apply_relays(s);
 }
 
 size_t rs_scn_alert_count(const struct rs_scn *s)

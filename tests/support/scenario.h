@@ -35,6 +35,11 @@ int rs_scn_event(struct rs_scn *s, enum rs_event_kind kind,
 /* Advances stream time to an ISO instant, firing due timers. */
 void rs_scn_advance(struct rs_scn *s, const char *iso);
 
+/* The number of group relays the engine made and the scenario applied
+ * (they are fed back as bureau events right after the call that made
+ * them, as the bureau topic would deliver them). */
+size_t rs_scn_relays(const struct rs_scn *s);
+
 /* Every alert so far, in order. */
 size_t rs_scn_alert_count(const struct rs_scn *s);
 const struct rs_alert *rs_scn_alert(const struct rs_scn *s, size_t i);

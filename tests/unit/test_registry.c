@@ -70,7 +70,11 @@ static void test_registry_loads_project_schemas(void **state)
     (void)state;
     if (!reg)
         fail_msg("%s", errstr);
-    assert_int_equal(rs_registry_count(reg), 6);
+    assert_int_equal(rs_registry_count(reg), 7);
+    /* The newest version of a record is the one riskstream writes. */
+    assert_int_equal(
+        rs_registry_by_name(reg, "io.riskstream.CreditBureauEvent")->id, 7);
+    assert_non_null(rs_registry_by_id(reg, 3));
     for (size_t i = 0; i < 6; i++) {
         const struct rs_schema_entry *e = rs_registry_by_name(reg, names[i]);
 

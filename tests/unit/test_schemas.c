@@ -37,11 +37,13 @@ static const struct schema_file schema_files[] = {
     {4, "Communication.avsc"},
     {5, "RiskAlert.avsc"},
     {6, "DeadLetter.avsc"},
+    {7, "CreditBureauEvent-v2.avsc"},
 };
 #define SCHEMA_FILE_COUNT (sizeof(schema_files) / sizeof(schema_files[0]))
 
 static const char *const input_files[] = {
     "Invoice.avsc", "Payment.avsc", "CreditBureauEvent.avsc", "Communication.avsc",
+    "CreditBureauEvent-v2.avsc",
 };
 
 /* Reads schemas/<file>; the caller frees the text. */
