@@ -53,6 +53,9 @@ struct rs_task {
 struct trigger {
     const struct rs_event *ev; /* or NULL for a timer */
     int64_t at;
+    /* Detectors whose own state the event changed: their findings cite it
+     * as evidence in the alert it makes. */
+    uint32_t moved;
 };
 
 static void outbox_clear(struct outbox *o)
@@ -485,6 +488,9 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
             c->suppressed++;
             t->stats.suppressed++;
         } else {
+            for (int i = 0; i < nf && tr->ev; i++)
+                if (tr->moved & (1u << f[i].detector_id))
+                    rs_finding_evidence(&f[i], tr->ev->event_id);
             make_alert(t, c, tr, now, level, score, f, nf);
             c->suppressed = 0;
         }
@@ -560,7 +566,7 @@ static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
     while ((top = rs_timers_peek(&t->timers)) && top->at <= upto) {
         struct rs_timer tm = *top;
         struct rs_customer *c;
-        struct trigger tr = {NULL, tm.at};
+        struct trigger tr = {NULL, tm.at, 0};
 
         rs_timers_pop(&t->timers);
         c = customer_get(t, tm.id, errstr, errstr_size);
@@ -580,7 +586,7 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
                                    char *errstr, size_t errstr_size)
 {
     struct rs_customer *c;
-    struct trigger tr = {ev, ev->event_time};
+    struct trigger tr = {ev, ev->event_time, 0};
     uint32_t settled_before;
     int group = ev->kind == RS_EVENT_BUREAU &&
                 (ev->type == RS_BUREAU_OWNERSHIP_LINK ||
@@ -623,12 +629,21 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
     rs_customer_apply(c, ev);
     if (group)
         group_after(t, c, ev, &gb);
+    if (ev->kind == RS_EVENT_BUREAU && ev->type == RS_BUREAU_GROUP_RELAY)
+        tr.moved |= 1u << RS_GROUP_DETECTOR_ID; /* its state is c->group */
     if (c->segment[0] && c->settled_total != settled_before)
         count_settlements(t, c, settled_before);
-    for (const struct rs_detector *const *d = rs_detectors; *d; d++)
-        if ((*d)->observe)
-            (*d)->observe(t->p->detectors.v[(*d)->id], c,
-                          &c->dstate[(*d)->id], ev);
+    for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
+        struct rs_dstate *st = &c->dstate[(*d)->id];
+        struct rs_dstate before;
+
+        if (!(*d)->observe)
+            continue;
+        before = *st;
+        (*d)->observe(t->p->detectors.v[(*d)->id], c, st, ev);
+        if (memcmp(&before, st, sizeof(before)) != 0)
+            tr.moved |= 1u << (*d)->id;
+    }
     t->stats.events++;
     evaluate(t, c, &tr, t->stream_time);
     return RS_APPLY_OK;

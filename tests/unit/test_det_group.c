@@ -92,6 +92,15 @@ static void test_det_group_parent_risk_reaches_subsidiary(void **state)
     assert_int_equal(a->level_after, RS_LEVEL_HIGH);
     assert_string_equal(a->reasons[0].code, "GROUP_PARENT_RISK");
     assert_int_equal(a->reasons[0].value, 95);
+    /* The evidence is the relay that brought the news... */
+    assert_int_equal(a->reasons[0].evidence_count, 1);
+    assert_memory_equal(a->reasons[0].evidence[0], "grp-", 4);
+    /* ...and P's own alert cites the filing. */
+    a = rs_scn_last_alert(s, "P");
+    assert_non_null(a);
+    assert_string_equal(a->reasons[0].code, "BANKRUPTCY_FILING");
+    assert_int_equal(a->reasons[0].evidence_count, 1);
+    assert_string_equal(a->reasons[0].evidence[0], "grp-test-2");
 
     /* No feedback: C1's own level is still low, so P still sees it low,
      * and C1 made no relay of its raised level. */
