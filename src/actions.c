@@ -19,6 +19,10 @@ static const struct action table[] = {
     {"INVOICE_IMMEDIATELY", RS_LEVEL_MEDIUM,
      "Invoice new deliveries immediately (or weekly) and offer a payment "
      "link or direct debit."},
+    {"PAYMENT_LINK", -1,
+     "Send a payment link, or ask for a direct debit mandate (after failed "
+     "debits: another account or prepayment), so open amounts are paid in "
+     "full at once."},
     {"CHECK_CREDITWORTHINESS", -1,
      "Check the customer's creditworthiness again before accepting a large "
      "order."},

@@ -210,6 +210,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         fill(f, &t, p[P_PARTIAL_WINDOW]);
         rs_finding_action(f, "FOLLOW_UP_EARLIER");
         rs_finding_action(f, "STAY_IN_CONTACT");
+        rs_finding_action(f, "PAYMENT_LINK");
     }
     judge_failed(p, c, s, day, &t);
     if (nf < max && t.fires) {
@@ -223,6 +224,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         fill(f, &t, p[P_FAILED_WINDOW]);
         rs_finding_action(f, "FOLLOW_UP_EARLIER");
         rs_finding_action(f, "CHECK_CREDITWORTHINESS");
+        rs_finding_action(f, "PAYMENT_LINK");
     }
     return nf;
 }

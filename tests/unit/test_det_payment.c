@@ -721,6 +721,7 @@ static void test_det_payment_partials_table(void **state)
             NEAR(f.reason.threshold, rows[r].value);
             assert_int_equal(f.reason.window_days, rows[r].window);
             assert_string_equal(f.reason.message, rows[r].words);
+            assert_string_equal(f.actions[2], "PAYMENT_LINK");
             assert_int_equal(rs_scn_level(s, "C1", NULL), RS_LEVEL_MEDIUM);
         }
         if (rows[r].code && rows[r].partials) {
