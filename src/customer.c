@@ -4,8 +4,9 @@
  * zig-zag varints and length-prefixed strings. Only open invoices, the
  * settled ring and the communication kinds that were seen are written, so a
  * quiet customer costs a few dozen bytes. Version 2 appends the corporate
- * group section (one 0 byte for a customer outside any group); version 1
- * states, written before groups existed, are still read. */
+ * group section (one 0 byte for a customer outside any group) and the
+ * recent event-id hashes; version 1 states, written before those existed,
+ * are still read. */
 #include "riskstream/customer.h"
 
 #include <stdio.h>
@@ -247,6 +248,25 @@ static void apply_bureau(struct rs_customer *c, const struct rs_event *ev)
         c->bureau_time = ev->event_time;
         c->has_bureau_score = 1;
     }
+}
+
+int rs_customer_seen(struct rs_customer *c, const char *event_id)
+{
+    uint32_t h = 2166136261u;
+
+    for (const char *p = event_id; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    if (!h)
+        h = 1;
+    for (int i = 0; i < RS_CUSTOMER_ID_RING; i++)
+        if (c->recent_ids[i] == h) {
+            c->duplicates++;
+            return 1;
+        }
+    c->recent_head = (c->recent_head + RS_CUSTOMER_ID_RING - 1) %
+                     RS_CUSTOMER_ID_RING;
+    c->recent_ids[c->recent_head] = h;
+    return 0;
 }
 
 struct rs_group_member *rs_customer_member(struct rs_customer *c,
@@ -558,6 +578,11 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
         }
     }
     pack_group(&c->group, out);
+    put_varint(out, c->duplicates);
+    /* Newest first, so the ring is rebuilt with head 0. */
+    for (int i = 0; i < RS_CUSTOMER_ID_RING; i++)
+        put_varint(out, c->recent_ids[(c->recent_head + (uint32_t)i) %
+                                      RS_CUSTOMER_ID_RING]);
 }
 
 static void unpack_group(struct reader *r, struct rs_group *g)
@@ -699,8 +724,13 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
                     c->dstate[d].v[i] = get_varint(&r);
         }
     }
-    if (data[0] != PACK_VERSION_NO_GROUP)
+    if (data[0] != PACK_VERSION_NO_GROUP) {
         unpack_group(&r, &c->group);
+        c->duplicates = (uint32_t)get_varint(&r);
+        for (int i = 0; i < RS_CUSTOMER_ID_RING; i++)
+            c->recent_ids[i] = (uint32_t)get_varint(&r);
+        c->recent_head = 0;
+    }
     if (c->level < RS_LEVEL_LOW || c->level > RS_LEVEL_CRITICAL)
         r.bad = 1;
     if (r.bad || r.p != r.end) {

@@ -617,6 +617,17 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
     c = customer_get(t, ev->customer_id, errstr, errstr_size);
     if (!c)
         return RS_APPLY_ERROR;
+    if (rs_customer_seen(c, ev->event_id)) {
+        /* A producer retry or a replay upstream: counted in the customer's
+         * state and the task's stats, not applied twice. */
+        t->stats.duplicates++;
+        rs_cache_mark_dirty(&t->cache, c);
+        rs_log_debug("engine", "task %d customer '%s': event '%s' (%s %d/%"
+                     PRId64 ") is a duplicate, not applied",
+                     t->id, c->id, ev->event_id, rs_event_kind_name(ev->kind),
+                     (int)ev->partition, ev->offset);
+        return RS_APPLY_OK;
+    }
     if (late) {
         /* Invoices and payments are applied however late: balances must
          * be complete. They are counted. */

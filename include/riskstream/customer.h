@@ -30,6 +30,7 @@
 #define RS_CUSTOMER_PAID_RING 16  /* recently settled invoices kept */
 #define RS_CUSTOMER_COMM_RING 8   /* recent times kept per kind */
 #define RS_CUSTOMER_MEMBERS_MAX 64 /* group members kept per parent */
+#define RS_CUSTOMER_ID_RING 8      /* recent event ids kept, for duplicates */
 #define RS_DAY_MS 86400000LL
 
 struct rs_open_invoice {
@@ -124,6 +125,12 @@ struct rs_customer {
 
     struct rs_group group;
 
+    /* Hashes of the latest event ids applied (0 = empty), newest at
+     * recent_head: a repeated event id among them is a duplicate. */
+    uint32_t recent_ids[RS_CUSTOMER_ID_RING];
+    uint32_t recent_head;
+    uint32_t duplicates; /* events not applied as duplicates */
+
     /* Each detector's own state, by detector id. */
     struct rs_dstate dstate[RS_DETECTORS_MAX];
 };
@@ -133,6 +140,11 @@ void rs_customer_release(struct rs_customer *c);
 
 /* Updates the aggregates with one decoded event of this customer. */
 void rs_customer_apply(struct rs_customer *c, const struct rs_event *ev);
+
+/* 1 if event_id is among the customer's latest RS_CUSTOMER_ID_RING event
+ * ids (a duplicate: counted, not to be applied); else 0, and it is
+ * remembered. Ids are kept as 32-bit hashes. */
+int rs_customer_seen(struct rs_customer *c, const char *event_id);
 
 /* The member entry of id, or NULL. */
 struct rs_group_member *rs_customer_member(struct rs_customer *c,

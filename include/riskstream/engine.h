@@ -55,6 +55,7 @@ struct rs_task_stats {
     uint64_t events;
     uint64_t alerts;
     uint64_t relays; /* group relays made (src/detectors/group.c) */
+    uint64_t duplicates; /* events not applied: a repeated event_id */
     uint64_t suppressed;
     uint64_t timers_fired;
     uint64_t late_applied;
