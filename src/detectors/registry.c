@@ -36,6 +36,7 @@ extern const struct rs_detector rs_detector_terms_pressure;
 extern const struct rs_detector rs_detector_exposure;
 extern const struct rs_detector rs_detector_ordering;
 extern const struct rs_detector rs_detector_group;
+extern const struct rs_detector rs_detector_payment_record;
 /* detector declarations: end */
 
 const struct rs_detector *const rs_detectors[] = {
@@ -64,6 +65,7 @@ const struct rs_detector *const rs_detectors[] = {
     &rs_detector_exposure,
     &rs_detector_ordering,
     &rs_detector_group,
+    &rs_detector_payment_record,
     /* detector list: end */
     NULL,
 };

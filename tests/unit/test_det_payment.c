@@ -858,6 +858,80 @@ static void test_det_payment_partials_out_of_order_credit_note(
     rs_scn_destroy(s);
 }
 
+/* payment_record: the standing record, as table rows of payment delays
+ * (days after the due date; negative = early) of invoices issued every 30
+ * days on 30-day terms, then optional open invoices past due. */
+static void test_det_payment_record(void **state)
+{
+    static const struct {
+        const char *name;
+        int delays[10];
+        int paid;       /* how many of delays */
+        int open_late;  /* an open invoice this many days past due, 0: none */
+        int disputed;   /* that open invoice is disputed */
+        int score;      /* 0: no finding */
+        double value;   /* known-late share, % */
+    } rows[] = {
+        {"punctual", {-5, -5, -5, -5, -5, -5}, 6, 0, 0, 0, 0},
+        {"always 20 days late", {20, 20, 20, 20, 20, 20}, 6, 0, 0, 17, 82.18},
+        {"first invoice ever, 10 days past due", {0}, 0, 10, 0, 8, 56.67},
+        {"disputed open amounts left out", {0}, 0, 10, 1, 0, 0},
+        {"three late", {20, 20, 20}, 3, 0, 0, 15, 73.21},
+        {"three late, then six on time (improves)",
+         {20, 20, 20, -2, -2, -2, -2, -2, -2}, 9, 0, 0, 2, 29.74},
+    };
+
+    (void)state;
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        struct rs_scn *s = rs_scn_new(QUIET);
+        struct q q = {.n = 0};
+        struct rs_finding f;
+        int32_t t0 = day_of("2025-01-06"), end = t0;
+        char id[16], at[32], day[16];
+
+        for (int i = 0; i < rows[r].paid; i++) {
+            int32_t issue = t0 + 30 * i, due = issue + 30;
+
+            snprintf(id, sizeof(id), "R%d", i);
+            q_invoice(&q, "C1", id, 100000, issue, due);
+            q_pay(&q, "C1", id, "FULL", 100000, due + rows[r].delays[i]);
+            if (due + rows[r].delays[i] > end)
+                end = due + rows[r].delays[i];
+        }
+        if (rows[r].open_late) {
+            int32_t issue = t0 + 30 * rows[r].paid;
+
+            q_invoice(&q, "C1", "OPEN", 100000, issue, issue + 30);
+            if (rows[r].disputed)
+                q_dispute(&q, "C1", "OPEN", issue + 5);
+            end = issue + 30 + rows[r].open_late;
+        }
+        q_run(s, &q);
+        day_str(day, sizeof(day), end);
+        snprintf(at, sizeof(at), "%sT12:00:00Z", day);
+        rs_scn_advance(s, at);
+        if (!rows[r].score) {
+            if (rs_scn_finding(s, "C1", "PAYMENT_RECORD", &f))
+                fail_msg("%s: unexpected finding: %s", rows[r].name,
+                         f.reason.message);
+        } else {
+            if (!rs_scn_finding(s, "C1", "PAYMENT_RECORD", &f))
+                fail_msg("%s: no PAYMENT_RECORD finding", rows[r].name);
+            if (f.score != rows[r].score ||
+                f.reason.value - rows[r].value > 0.01 ||
+                rows[r].value - f.reason.value > 0.01)
+                fail_msg("%s: score %d value %.2f, want %d and %.2f",
+                         rows[r].name, (int)f.score, f.reason.value,
+                         rows[r].score, rows[r].value);
+            NEAR(f.reason.baseline, 35.0);
+            assert_int_equal(f.reason.evidence_count,
+                             rows[r].open_late ? 1 : 0);
+            assert_non_null(strstr(f.reason.message, "% of its invoices known late"));
+        }
+        rs_scn_destroy(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -880,6 +954,7 @@ int main(void)
         cmocka_unit_test(test_det_payment_partials_first_invoice),
         cmocka_unit_test(test_det_payment_partials_customer_improves),
         cmocka_unit_test(test_det_payment_partials_out_of_order_credit_note),
+        cmocka_unit_test(test_det_payment_record),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

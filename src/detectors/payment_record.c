@@ -1,0 +1,180 @@
+/* Payment record: how often, and how late, this customer pays.
+ *
+ * Signal: "late payments" as a standing trait (DOMAIN.md, seed 000 §2 and
+ * 001 #1: a customer who often pays late is likely to pay the next invoice
+ * late too). The other payment detectors look for a *change* against the
+ * customer's own past; this one grades the past itself, so that a chronic
+ * late payer ranks above a punctual one even when nothing changed. Alone it
+ * stays below the medium level by default: it orders customers (and feeds
+ * the combined score that backtests rank by) rather than alerting.
+ *
+ * Known-late share: each invoice settled so far counts as late when paid
+ * after its due date; each open, undisputed invoice past its due date at
+ * stream time counts as late too (it is known to be late already). Settled
+ * invoices are weighted exponentially by settling order (each new one
+ * shrinks the older history by alpha.pct), so recent habits weigh more;
+ * open overdue invoices count in full. The share is smoothed towards
+ * prior.pct with the weight of prior.weight invoices, so one late invoice
+ * out of one is not a 100 % late payer:
+ *
+ *   share = (late + prior · k) / (invoices + k)
+ *   days  = mean days beyond terms over the same invoices (0 when on time)
+ *   score = max.score · clamp((share − prior) / (1 − prior))
+ *         + days.score · clamp(days / days.full)
+ *
+ * Slots (fixed point, x1000):
+ *   0 weighted invoices, 1 weighted late invoices, 2 weighted days beyond
+ *   terms, 3 cursor: settled_total index of the next invoice to feed */
+#include <stdio.h>
+
+#include "riskstream/detector.h"
+
+enum {
+    P_PRIOR,
+    P_PRIOR_WEIGHT,
+    P_ALPHA,
+    P_MAX_SCORE,
+    P_DAYS_SCORE,
+    P_DAYS_FULL,
+};
+
+enum { S_N, S_LATE, S_DAYS, S_CURSOR };
+
+#define RING RS_CUSTOMER_PAID_RING
+#define FIX 1000
+
+static const struct rs_detector_prop props[] = {
+    {"prior.pct", 35, 0, 99,
+     "Share of invoices paid late that is usual (the smoothing prior and "
+     "the zero point of the score)."},
+    {"prior.weight", 2, 0, 100,
+     "Weight of the prior, in invoices: with few invoices the share stays "
+     "near prior.pct."},
+    {"alpha.pct", 5, 0, 50,
+     "Each newly settled invoice shrinks the weight of the older history by "
+     "this percentage (0: all invoices weigh the same)."},
+    {"max.score", 16, 0, 100,
+     "Score contribution of an always-late record (share 100 %)."},
+    {"days.score", 8, 0, 100,
+     "Further score contribution when the mean delay reaches days.full."},
+    {"days.full", 30, 1, 3650,
+     "Mean days beyond terms that earns the whole days.score."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static void feed(const int64_t *p, const struct rs_customer *c,
+                 struct rs_dstate *s)
+{
+    int64_t *v = s->v;
+    int64_t total = c->settled_total;
+    int64_t oldest = total - c->settled_count;
+
+    if (v[S_CURSOR] < oldest)
+        v[S_CURSOR] = oldest; /* left the ring unseen: cannot happen when
+                                 fed at every event */
+    for (; v[S_CURSOR] < total; v[S_CURSOR]++) {
+        int64_t back = total - v[S_CURSOR];
+        const struct rs_settled *e =
+            &c->settled[(c->settled_head + RING - (uint32_t)back) % RING];
+        int64_t days = e->paid_date > e->due_date ? e->paid_date - e->due_date
+                                                  : 0;
+
+        v[S_N] = v[S_N] * (100 - p[P_ALPHA]) / 100 + FIX;
+        v[S_LATE] = v[S_LATE] * (100 - p[P_ALPHA]) / 100 + (days ? FIX : 0);
+        v[S_DAYS] = v[S_DAYS] * (100 - p[P_ALPHA]) / 100 + days * FIX;
+    }
+}
+
+static void observe(const int64_t *p, const struct rs_customer *c,
+                    struct rs_dstate *s, const struct rs_event *ev)
+{
+    (void)ev;
+    feed(p, c, s);
+}
+
+static double clamp01(double x)
+{
+    return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+static int evaluate(const int64_t *p, const struct rs_customer *c,
+                    const struct rs_dstate *s, int64_t now,
+                    struct rs_finding *out, int max)
+{
+    int32_t today = rs_day_of(now);
+    double n = (double)s->v[S_N] / FIX, late = (double)s->v[S_LATE] / FIX;
+    double days = (double)s->v[S_DAYS] / FIX;
+    double prior = (double)p[P_PRIOR] / 100.0, k = (double)p[P_PRIOR_WEIGHT];
+    double share, mean, pts;
+    int open_late = 0;
+    struct rs_finding *f;
+
+    if (max < 1)
+        return 0;
+    for (uint32_t i = 0; i < c->open_count; i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+
+        if (inv->open <= 0 || inv->disputed || inv->due_date >= today)
+            continue;
+        open_late++;
+        days += today - inv->due_date;
+    }
+    n += open_late;
+    late += open_late;
+    if (n <= 0)
+        return 0;
+    share = (late + prior * k) / (n + k);
+    mean = days / n;
+    pts = (double)p[P_MAX_SCORE] * clamp01((share - prior) / (1.0 - prior)) +
+          (double)p[P_DAYS_SCORE] * clamp01(mean / (double)p[P_DAYS_FULL]);
+    if (pts < 0.5)
+        return 0;
+    f = rs_finding_start(out, "payment_record", "PAYMENT_RECORD",
+                         (int32_t)(pts + 0.5));
+    snprintf(f->reason.message, sizeof(f->reason.message),
+             "pays late often: %.0f %% of its invoices known late (recent "
+             "ones weigh more; %d open past due now), %.1f days beyond terms "
+             "on average; %d %% is usual",
+             share * 100.0, open_late, mean, (int)p[P_PRIOR]);
+    f->reason.value = share * 100.0;
+    f->reason.has_baseline = 1;
+    f->reason.baseline = (double)p[P_PRIOR];
+    f->reason.threshold = (double)p[P_PRIOR];
+    for (uint32_t i = c->open_count; i > 0; i--) {
+        const struct rs_open_invoice *inv = &c->open[i - 1];
+
+        if (inv->open > 0 && !inv->disputed && inv->due_date < today)
+            rs_finding_evidence(f, inv->event_id);
+    }
+    rs_finding_action(f, "FOLLOW_UP_EARLIER");
+    return 1;
+}
+
+/* The answer changes when an open invoice passes its due date. */
+static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
+                          const struct rs_dstate *s, int64_t now)
+{
+    int32_t today = rs_day_of(now), next = INT32_MAX;
+
+    (void)p;
+    (void)s;
+    for (uint32_t i = 0; i < c->open_count; i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+
+        if (inv->open > 0 && !inv->disputed && inv->due_date >= today &&
+            inv->due_date + 1 < next)
+            next = inv->due_date + 1;
+    }
+    return next == INT32_MAX ? RS_NO_TIMER : (int64_t)next * RS_DAY_MS;
+}
+
+const struct rs_detector rs_detector_payment_record = {
+    .name = "payment_record",
+    .id = 25,
+    .signal = "Late payments as a standing trait: how often and how late "
+              "the customer pays (ranks customers; soft on its own)",
+    .props = props,
+    .observe = observe,
+    .evaluate = evaluate,
+    .next_timer = next_timer,
+};
