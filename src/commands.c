@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 const struct rs_command rs_commands[] = {
+    {"backtest", "replay an event file through the engine; report quality", rs_cmd_backtest},
     /* commands: end */
     {NULL, NULL, NULL},
 };

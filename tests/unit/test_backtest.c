@@ -1,0 +1,520 @@
+/* Backtest: the partitioner matches Kafka's, and a small event file made
+ * here goes through the real decoder and engine to alerts, dead letters,
+ * quality figures and a report with its plots. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "riskstream/avro_text.h"
+#include "riskstream/backtest.h"
+#include "riskstream/config.h"
+#include "riskstream/evfile.h"
+#include "riskstream/frame.h"
+#include "riskstream/mem.h"
+#include "riskstream/registry.h"
+#include "support.h"
+
+/* The command's entry point (src/commands.h is not a public header). */
+int rs_cmd_backtest(int argc, char **argv);
+
+static const char *const record_names[RS_EVENT_KINDS] = {
+    "io.riskstream.Invoice", "io.riskstream.Payment",
+    "io.riskstream.CreditBureauEvent", "io.riskstream.Communication"};
+
+/* Kafka's murmur2 test vectors (the Java client's UtilsTest): the
+ * partition is the hash with the sign bit cleared, modulo the count. */
+static void test_backtest_partition_matches_kafka(void **state)
+{
+    static const struct {
+        const char *key;
+        int32_t hash;
+    } murmur2[] = {
+        {"21", -973932308},
+        {"foobar", -790332482},
+        {"a-little-bit-long-string", -985981536},
+        {"a-little-bit-longer-string", -1486304829},
+        {"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971},
+        {"abc", 479470107},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(murmur2) / sizeof(murmur2[0]); i++) {
+        for (int32_t n = 1; n <= 12; n++) {
+            int32_t want = (int32_t)((uint32_t)murmur2[i].hash & 0x7fffffff) %
+                           n;
+            const char *k = murmur2[i].key;
+
+            assert_int_equal(rs_backtest_partition("murmur2_random", k,
+                                                   strlen(k), n),
+                             want);
+            assert_int_equal(rs_backtest_partition("murmur2", k, strlen(k), n),
+                             want);
+        }
+    }
+    /* librdkafka's consistent partitioner: CRC-32 of the key modulo the
+     * count; CRC-32("123456789") is the classic check value cbf43926. */
+    assert_int_equal(rs_backtest_partition("consistent_random", "123456789",
+                                           9, 7),
+                     (int32_t)(0xcbf43926u % 7));
+    assert_int_equal(rs_backtest_partition("consistent", "123456789", 9, 1000),
+                     (int32_t)(0xcbf43926u % 1000));
+    assert_int_equal(rs_backtest_partition("round_robin", "x", 1, 4), -1);
+    assert_int_equal(rs_backtest_partition("murmur2", "x", 1, 0), -1);
+}
+
+/* Event files made from "field=value" text. */
+
+struct gen {
+    struct rs_registry *reg;
+    struct rs_evfile_writer *w;
+    char path[128];
+    char *lines[256]; /* "<event time> <kind> <key> <fields>" to sort */
+    size_t count;
+};
+
+static void gen_init(struct gen *g, const char *name)
+{
+    char err[512];
+
+    memset(g, 0, sizeof(*g));
+    snprintf(g->path, sizeof(g->path), "/tmp/rs-backtest-%d-%s.rsev",
+             (int)getpid(), name);
+    g->reg = rs_registry_load(rs_test_path("schemas"), err, sizeof(err));
+    if (!g->reg)
+        fail_msg("%s", err);
+}
+
+/* Queues an event; key NULL means the customer id. */
+static void gen_event(struct gen *g, enum rs_event_kind kind, const char *key,
+                      const char *fields)
+{
+    char line[1024];
+    const char *t = strstr(fields, "event_time=");
+    const char *c = strstr(fields, "customer_id=");
+    char cust[64];
+
+    assert_non_null(t);
+    assert_non_null(c);
+    sscanf(c + strlen("customer_id="), "%63s", cust);
+    snprintf(line, sizeof(line), "%.20s %d %s %s", t + strlen("event_time="),
+             (int)kind, key ? key : cust, fields);
+    assert_true(g->count < sizeof(g->lines) / sizeof(g->lines[0]));
+    g->lines[g->count++] = rs_strdup(line);
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void encode(struct gen *g, enum rs_event_kind kind, const char *fields,
+                   struct rs_buf *buf)
+{
+    const struct rs_schema_entry *e = rs_registry_by_name(g->reg,
+                                                          record_names[kind]);
+    avro_value_iface_t *iface = avro_generic_class_from_schema(e->schema);
+    avro_value_t rec;
+    uint8_t hdr[RS_FRAME_CONFLUENT_HEADER];
+    char err[256];
+
+    avro_generic_value_new(iface, &rec);
+    if (rs_avro_fill(&rec, fields, err, sizeof(err)))
+        fail_msg("%s: %s", fields, err);
+    rs_buf_append(buf, hdr, rs_frame_write_confluent(hdr, e->id));
+    assert_int_equal(rs_avro_encode(&rec, buf), 0);
+    avro_value_decref(&rec);
+    avro_value_iface_decref(iface);
+}
+
+/* Writes the queued events in event-time order, plus raw extra records. */
+static void gen_write(struct gen *g)
+{
+    char err[512];
+
+    g->w = rs_evfile_create(g->path, err, sizeof(err));
+    assert_non_null(g->w);
+    qsort(g->lines, g->count, sizeof(g->lines[0]), cmp_line);
+    for (size_t i = 0; i < g->count; i++) {
+        char key[64];
+        int kind, used = 0;
+        struct rs_buf buf;
+
+        sscanf(g->lines[i], "%*s %d %63s %n", &kind, key, &used);
+        rs_buf_init(&buf, 0);
+        encode(g, (enum rs_event_kind)kind, g->lines[i] + used, &buf);
+        if (rs_evfile_write(g->w, (enum rs_event_kind)kind, key, strlen(key),
+                            buf.data, buf.len, err, sizeof(err)))
+            fail_msg("%s", err);
+        rs_buf_release(&buf);
+        free(g->lines[i]);
+    }
+    g->count = 0;
+}
+
+static void gen_raw(struct gen *g, enum rs_event_kind kind, const char *key,
+                    const void *value, size_t len)
+{
+    char err[512];
+
+    if (rs_evfile_write(g->w, kind, key, strlen(key), value, len, err,
+                        sizeof(err)))
+        fail_msg("%s", err);
+}
+
+static void gen_finish(struct gen *g)
+{
+    char err[512];
+
+    assert_int_equal(rs_evfile_finish(g->w, err, sizeof(err)), 0);
+    rs_registry_destroy(g->reg);
+}
+
+/* Three customers over six months: C1 pays on time, C3 ten days late, C2
+ * pays its first two invoices and then nothing. Two records are broken. */
+static void make_scenario(struct gen *g)
+{
+    static const char *const good_until[] = {"C1", "C2", "C3"};
+    char f[1024];
+
+    for (int m = 1; m <= 6; m++) {
+        for (int c = 0; c < 3; c++) {
+            const char *id = good_until[c];
+            int due_month = m + 1;
+
+            snprintf(f, sizeof(f),
+                     "event_id=i-%s-%d event_time=2025-%02d-01T09:00:00Z "
+                     "customer_id=%s type=ISSUED invoice_id=INV-%s-%d "
+                     "amount=100000 currency=EUR issue_date=2025-%02d-01 "
+                     "due_date=2025-%02d-01 payment_terms_days=30",
+                     id, m, m, id, id, m, m, due_month);
+            gen_event(g, RS_EVENT_INVOICE, NULL, f);
+            if (c == 1 && m > 2)
+                continue; /* C2 stops paying */
+            snprintf(f, sizeof(f),
+                     "event_id=p-%s-%d event_time=2025-%02d-%02dT10:00:00Z "
+                     "customer_id=%s type=FULL payment_id=P-%s-%d "
+                     "amount=100000 currency=EUR payment_date=2025-%02d-%02d "
+                     "invoice_id=INV-%s-%d",
+                     id, m, due_month, c == 2 ? 11 : 1, id, id, m, due_month,
+                     c == 2 ? 11 : 1, id, m);
+            gen_event(g, RS_EVENT_PAYMENT, NULL, f);
+        }
+    }
+    for (int m = 3; m <= 8; m++) {
+        snprintf(f, sizeof(f),
+                 "event_id=r-C2-%d event_time=2025-%02d-15T08:00:00Z "
+                 "customer_id=C2 type=REMINDER invoice_id=INV-C2-3 "
+                 "dunning_level=%d",
+                 m, m, m - 2);
+        gen_event(g, RS_EVENT_COMM, NULL, f);
+    }
+    /* The end of the data. */
+    gen_event(g, RS_EVENT_COMM, NULL,
+              "event_id=end event_time=2025-09-01T00:00:00Z customer_id=C1 "
+              "type=INBOUND_REPLY");
+    /* A record whose key is not its customer. */
+    gen_event(g, RS_EVENT_INVOICE, "CX",
+              "event_id=x event_time=2025-02-03T00:00:00Z customer_id=C1 "
+              "type=ISSUED invoice_id=INV-X amount=1 currency=EUR "
+              "issue_date=2025-02-03 due_date=2025-03-03 "
+              "payment_terms_days=30");
+    gen_write(g);
+    gen_raw(g, RS_EVENT_PAYMENT, "C9", "\x00\x00\x00\x00\x63garbage", 12);
+    gen_finish(g);
+}
+
+static struct rs_config *test_config(void)
+{
+    struct rs_config *conf = rs_config_new();
+    char err[512];
+
+    if (rs_config_set(conf, "schema.dir", rs_test_path("schemas"), err,
+                      sizeof(err)))
+        fail_msg("%s", err);
+    return conf;
+}
+
+static const struct rs_backtest_invoice *invoice(const struct rs_backtest *bt,
+                                                 const char *id)
+{
+    for (size_t i = 0; i < bt->invoice_count; i++)
+        if (strcmp(bt->invoices[i].id, id) == 0)
+            return &bt->invoices[i];
+    fail_msg("no invoice %s", id);
+    return NULL;
+}
+
+static void test_backtest_scenario(void **state)
+{
+    struct gen g;
+    struct rs_config *conf = test_config();
+    struct rs_backtest_options opt;
+    struct rs_backtest *bt;
+    struct rs_backtest_quality q;
+    char err[1024];
+    size_t c1, c2, high = 0;
+    char alerts_path[128];
+    FILE *alerts;
+    char *text;
+
+    (void)state;
+    gen_init(&g, "scenario");
+    make_scenario(&g);
+    snprintf(alerts_path, sizeof(alerts_path), "/tmp/rs-backtest-%d.jsonl",
+             (int)getpid());
+    alerts = fopen(alerts_path, "w");
+    memset(&opt, 0, sizeof(opt));
+    opt.conf = conf;
+    opt.events_path = g.path;
+    opt.partitions = 3;
+    opt.until = RS_BACKTEST_UNTIL_DATA_END;
+    opt.alerts_out = alerts;
+    bt = rs_backtest_new(&opt, err, sizeof(err));
+    if (!bt)
+        fail_msg("%s", err);
+    if (rs_backtest_run(bt, err, sizeof(err)))
+        fail_msg("%s", err);
+    fclose(alerts);
+
+    /* 18 invoices + 14 payments + 7 communications + 2 broken records. */
+    assert_int_equal(bt->records, 41);
+    assert_int_equal(bt->events_applied, 39);
+    assert_int_equal(bt->deadletter_count, 2);
+    assert_int_equal(bt->deadletters[RS_ERROR_KEY_MISMATCH], 1);
+    assert_int_equal(bt->deadletters[RS_ERROR_UNKNOWN_SCHEMA], 1);
+    assert_int_equal(bt->customers_with_events, 3);
+
+    /* The customer who stopped paying is raised to HIGH or CRITICAL for
+     * being overdue; the one who pays on time never goes above MEDIUM
+     * (it stops ordering at the end, which is worth a MEDIUM). */
+    c1 = rs_backtest_customer_index(bt, "C1");
+    c2 = rs_backtest_customer_index(bt, "C2");
+    for (size_t i = 0; i < bt->alert_count; i++) {
+        const struct rs_backtest_alert *a = &bt->alerts[i];
+
+        if (a->customer == c2 && a->level_after >= RS_LEVEL_HIGH &&
+            strstr(a->codes, "OVERDUE"))
+            high++;
+        if (a->customer == c1)
+            assert_true(a->level_after <= RS_LEVEL_MEDIUM);
+    }
+    assert_true(high >= 1);
+    assert_int_equal(bt->customers[c2].level, RS_LEVEL_CRITICAL);
+
+    /* Payment outcomes and the score held before each invoice. */
+    assert_int_equal(invoice(bt, "INV-C1-1")->outcome, 0);
+    assert_int_equal(invoice(bt, "INV-C3-1")->days_late, 10);
+    assert_int_equal(invoice(bt, "INV-C3-1")->outcome, 1);
+    assert_int_equal(invoice(bt, "INV-C2-3")->outcome, 1);
+    assert_int_equal(invoice(bt, "INV-C2-1")->score_before, 0);
+    assert_true(invoice(bt, "INV-C2-6")->score_before >= 50);
+    assert_int_equal(invoice(bt, "INV-C1-6")->score_before, 0);
+    /* C3's baseline: 1 of 1 earlier invoice late by the time of its 3rd
+     * (issued 03-01, the 1st was paid 02-11). */
+    assert_true(invoice(bt, "INV-C3-3")->baseline == 1.0);
+    assert_true(invoice(bt, "INV-C3-2")->baseline == 0.0);
+
+    rs_backtest_quality(bt, NULL, 0, &q);
+    assert_int_equal(q.invoices_scored, 18);
+    assert_int_equal(q.invoices_late, 10);
+    assert_true(q.auc_invoice_late > 0.5 && q.auc_invoice_late <= 1.0);
+    assert_true(q.baseline_auc_late_share > 0.5);
+    assert_int_equal(q.outcome, RS_OUTCOME_LATE);
+    assert_true(q.alerts.precision == 1.0); /* every alert on a late payer */
+
+    /* alerts.jsonl holds every alert as `riskstream tail` prints them. */
+    text = rs_test_read_file(alerts_path, NULL);
+    assert_non_null(strstr(text, "\"key\":\"C2\""));
+    assert_non_null(strstr(text, "\"customer_id\": \"C2\""));
+    assert_non_null(strstr(text, "\"level_after\": \"CRITICAL\""));
+    free(text);
+    unlink(alerts_path);
+    rs_backtest_destroy(bt);
+    rs_config_destroy(conf);
+    unlink(g.path);
+}
+
+/* A record fed back is merged by event time: the bankruptcy at mid-March
+ * raises C1 then, not after the rest of the file. */
+static void test_backtest_feed_merges_by_time(void **state)
+{
+    struct gen g;
+    struct rs_config *conf = test_config();
+    struct rs_backtest_options opt;
+    struct rs_backtest *bt;
+    struct rs_buf buf;
+    char err[1024];
+    size_t c1;
+    int found = 0;
+
+    (void)state;
+    gen_init(&g, "feed");
+    make_scenario(&g);
+    gen_init(&g, "feed-value");
+    rs_buf_init(&buf, 0);
+    encode(&g, RS_EVENT_BUREAU,
+           "event_id=b1 event_time=2025-03-15T00:00:00Z customer_id=C1 "
+           "type=BANKRUPTCY_FILING source=Bureau filing_kind=petition",
+           &buf);
+    rs_registry_destroy(g.reg);
+    snprintf(g.path, sizeof(g.path), "/tmp/rs-backtest-%d-feed.rsev",
+             (int)getpid());
+    memset(&opt, 0, sizeof(opt));
+    opt.conf = conf;
+    opt.events_path = g.path;
+    opt.partitions = 2;
+    opt.until = RS_BACKTEST_UNTIL_NONE;
+    bt = rs_backtest_new(&opt, err, sizeof(err));
+    if (!bt)
+        fail_msg("%s", err);
+    assert_int_equal(rs_backtest_feed(bt, RS_EVENT_BUREAU, "C1", 2, buf.data,
+                                      buf.len, err, sizeof(err)),
+                     0);
+    assert_int_equal(rs_backtest_feed(bt, RS_EVENT_BUREAU, "C1", 2, "junk", 4,
+                                      err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "fed record for key 'C1' does not decode"));
+    if (rs_backtest_run(bt, err, sizeof(err)))
+        fail_msg("%s", err);
+    c1 = rs_backtest_customer_index(bt, "C1");
+    for (size_t i = 0; i < bt->alert_count; i++) {
+        const struct rs_backtest_alert *a = &bt->alerts[i];
+
+        if (a->customer == c1 && strstr(a->codes, "BANKRUPTCY_FILING")) {
+            int64_t want;
+
+            assert_int_equal(rs_avro_parse_timestamp("2025-03-15T00:00:00Z",
+                                                     &want),
+                             0);
+            assert_true(a->time == want);
+            assert_int_equal(a->level_after, RS_LEVEL_CRITICAL);
+            found = 1;
+            break;
+        }
+    }
+    assert_true(found);
+    assert_int_equal(bt->fed, 1);
+    rs_buf_release(&buf);
+    rs_backtest_destroy(bt);
+    rs_config_destroy(conf);
+    unlink(g.path);
+}
+
+static char *read_report(const char *dir, const char *name)
+{
+    char path[256];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return rs_test_read_file(path, NULL);
+}
+
+static size_t occurrences(const char *text, const char *what)
+{
+    size_t n = 0;
+
+    for (const char *p = text; (p = strstr(p, what)); p++)
+        n++;
+    return n;
+}
+
+/* The command end to end: report directory with its files. */
+static void test_backtest_command_report(void **state)
+{
+    struct gen g;
+    char dir[128], truth[160], schemas[512];
+    char *argv[16];
+    int argc = 0;
+    FILE *fp;
+    char *json, *html, *traj;
+
+    (void)state;
+    gen_init(&g, "cmd");
+    make_scenario(&g);
+    snprintf(dir, sizeof(dir), "/tmp/rs-backtest-%d-report", (int)getpid());
+    snprintf(truth, sizeof(truth), "%s.truth.csv", dir);
+    snprintf(schemas, sizeof(schemas), "schema.dir=%s",
+             rs_test_path("schemas"));
+    fp = fopen(truth, "w");
+    fputs("customer_id,family,onset,reasons\n"
+          "C1,none,,\n"
+          "C2,overdue,2025-03-01T00:00:00Z,OVERDUE_HIGH|OVERDUE_CRITICAL\n"
+          "C3,late_trend,2025-01-01T00:00:00Z,LATE_PAYMENT_TREND\n",
+          fp);
+    fclose(fp);
+    argv[argc++] = (char *)"backtest";
+    argv[argc++] = (char *)"--events";
+    argv[argc++] = g.path;
+    argv[argc++] = (char *)"--report";
+    argv[argc++] = dir;
+    argv[argc++] = (char *)"-s";
+    argv[argc++] = schemas;
+    argv[argc++] = (char *)"--truth";
+    argv[argc++] = truth;
+    argv[argc++] = (char *)"--customer";
+    argv[argc++] = (char *)"C3";
+    argv[argc] = NULL;
+    assert_int_equal(rs_cmd_backtest(argc, argv), 0);
+
+    json = read_report(dir, "quality.json");
+    assert_non_null(strstr(json, "\"late_days\": 0,"));
+    assert_non_null(strstr(json, "\"invoices_scored\": 18,"));
+    assert_non_null(strstr(json, "\"auc_invoice_late\": 0."));
+    assert_non_null(strstr(json, "\"baseline_auc_late_share\": 0."));
+    assert_non_null(strstr(json, "\"auc_label\": null,"));
+    assert_non_null(strstr(json, "\"alert_outcome\": \"truth\","));
+    assert_non_null(strstr(json, "\"alert_precision\": 1,"));
+    assert_non_null(strstr(json, "\"customers\": 3,"));
+    assert_non_null(strstr(json, "\"dead_letters\": 2,"));
+    assert_non_null(strstr(json, "\"overdue\": {\"customers\": 1, "
+                                 "\"recalled\": 1, \"recall\": 1}"));
+    assert_non_null(strstr(json, "\"median_lead_time_days\": "));
+    assert_non_null(strstr(json, "\"alerts_per_100_customers_per_month\": "));
+    html = read_report(dir, "index.html");
+    /* Histogram, alerts per month, and at least two timelines. */
+    assert_true(occurrences(html, "<svg ") >= 4);
+    assert_non_null(strstr(html, "Customer C3</h3>"));
+    assert_non_null(strstr(html, "Customer C2</h3>"));
+    assert_non_null(strstr(html, "Ranking of invoices (AUC)"));
+    assert_non_null(strstr(html, "KEY_MISMATCH"));
+    assert_null(strstr(html, "<script"));
+    traj = read_report(dir, "trajectories.csv");
+    assert_true(strncmp(traj, "customer_id,time,score,level\n", 29) == 0);
+    assert_non_null(strstr(traj, "\nC2,"));
+    assert_non_null(strstr(traj, ",CRITICAL\n"));
+    free(json);
+    free(html);
+    free(traj);
+    {
+        static const char *const files[] = {
+            "quality.json", "index.html", "trajectories.csv", "alerts.jsonl",
+            "deadletters.jsonl"};
+        char path[256];
+
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+            snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+            unlink(path);
+        }
+        rmdir(dir);
+    }
+    unlink(truth);
+    unlink(g.path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_backtest_partition_matches_kafka),
+        cmocka_unit_test(test_backtest_scenario),
+        cmocka_unit_test(test_backtest_feed_merges_by_time),
+        cmocka_unit_test(test_backtest_command_report),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
