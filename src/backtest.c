@@ -27,6 +27,7 @@
 #include <sys/time.h>
 
 #include "riskstream/decode.h"
+#include "riskstream/encode.h"
 #include "riskstream/engine.h"
 #include "riskstream/evfile.h"
 #include "riskstream/frame.h"
@@ -237,6 +238,20 @@ size_t rs_backtest_customer_index(const struct rs_backtest *bt,
     return rs_backtest_map_get(&run->customers, id, strlen(id));
 }
 
+/* A group relay goes back in at once, as the bureau topic would deliver
+ * it: the receiving task applies it at its event time. */
+static void on_relay(void *opaque, const char *customer, const void *value,
+                     size_t len, int64_t event_time)
+{
+    struct rs_backtest *bt = opaque;
+    char errstr[RS_MESSAGE_MAX];
+
+    (void)event_time;
+    if (rs_backtest_feed(bt, RS_EVENT_BUREAU, customer, strlen(customer),
+                         value, len, errstr, sizeof(errstr)))
+        bt->unrouted++; /* cannot happen: the engine encoded it */
+}
+
 static void on_alert(void *opaque, const struct rs_alert *a)
 {
     struct rs_backtest *bt = opaque;
@@ -330,7 +345,8 @@ struct rs_backtest *rs_backtest_new(const struct rs_backtest_options *opt,
     struct rs_backtest *bt = rs_calloc(1, sizeof(*bt));
     struct run *run = rs_calloc(1, sizeof(*run));
     const struct rs_config *conf = opt->conf;
-    const struct rs_schema_entry *alert, *dead;
+    struct rs_encode_ids ids;
+    char why[400];
     struct recording_store *rec;
 
     bt->opt = *opt;
@@ -360,12 +376,9 @@ struct rs_backtest *rs_backtest_new(const struct rs_backtest_options *opt,
     run->reg = rs_registry_load(conf->schema_dir, errstr, errstr_size);
     if (!run->reg)
         goto fail;
-    alert = rs_registry_by_name(run->reg, "io.riskstream.RiskAlert");
-    dead = rs_registry_by_name(run->reg, "io.riskstream.DeadLetter");
-    if (!alert || !dead) {
-        snprintf(errstr, errstr_size, "schema dir '%s' lacks RiskAlert or "
-                                      "DeadLetter in ids.txt",
-                 conf->schema_dir);
+    if (rs_encode_schema_ids(run->reg, &ids, why, sizeof(why))) {
+        snprintf(errstr, errstr_size, "schema dir '%s': %s", conf->schema_dir,
+                 why);
         goto fail;
     }
     run->dec = rs_decoder_new(run->reg, (size_t)conf->record_max_bytes,
@@ -385,13 +398,15 @@ struct rs_backtest *rs_backtest_new(const struct rs_backtest_options *opt,
     run->params.cache_customers = (size_t)conf->cache_customers;
     run->params.detectors = conf->detector_params;
     rs_scoring_build(conf, &run->params.scoring);
-    run->params.alert_schema_id = alert->id;
-    run->params.deadletter_schema_id = dead->id;
+    run->params.alert_schema_id = ids.alert;
+    run->params.deadletter_schema_id = ids.deadletter;
+    run->params.relay_schema_id = ids.relay;
     run->params.topics[RS_EVENT_INVOICE] = conf->topic_invoices;
     run->params.topics[RS_EVENT_PAYMENT] = conf->topic_payments;
     run->params.topics[RS_EVENT_BUREAU] = conf->topic_bureau;
     run->params.topics[RS_EVENT_COMM] = conf->topic_communications;
     run->params.on_alert = on_alert;
+    run->params.on_relay = on_relay;
     run->params.opaque = bt;
 
     run->tasks = rs_calloc((size_t)bt->partitions, sizeof(*run->tasks));
@@ -700,10 +715,9 @@ static int flush_task(struct rs_backtest *bt, struct task *t, char *errstr,
             topic = bt->opt.conf->topic_deadletter;
             out = bt->opt.deadletters_out;
             break;
+        case RS_OUTBOX_GROUP:
+            continue; /* fed back as they were made (on_relay) */
         default:
-            /* Records for other topics (the engine's relays to input
-             * topics) go back in with rs_backtest_feed() once their
-             * topic is known here. */
             bt->unrouted++;
             continue;
         }
