@@ -15,4 +15,8 @@ struct rs_command {
 /* The table, ended by an entry whose name is NULL (commands.c). */
 extern const struct rs_command rs_commands[];
 
+int rs_cmd_import(int argc, char **argv);      /* cmd_import.c */
+int rs_cmd_convert_uci(int argc, char **argv); /* cmd_import.c */
+int rs_cmd_produce(int argc, char **argv);     /* cmd_produce.c */
+
 #endif
