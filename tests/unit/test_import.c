@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -296,6 +297,10 @@ static const struct {
      "InvoiceAmount '0.00' is zero"},
     {"391,\"C1\"x,4/6/2013,I13,1/2/2013,2/1/2013,5.00,No,1/15/2013,Paper,13,0",
      "text after a closing quote"},
+    {"391,C123456789012345678901234567890123456789012345678901234567890123,"
+     "4/6/2013,I15,1/2/2013,2/1/2013,5.00,No,1/15/2013,Paper,13,0",
+     "customerID 'C123456789012345678901234567890123456789012345678901234567890"
+     "123' is longer than 63 bytes"},
     {"391,C1,4/6/2013,I14,1/2/2013,2/1/2013,5.00,No,1/15/2013,\"Paper,13,0",
      "quoted field is not closed before the end of the file"},
 };
@@ -657,6 +662,72 @@ static void test_import_uci_sample(void **state)
     unlink(labels);
 }
 
+/* ---- the command ------------------------------------------------------ */
+
+static int run(const char *cmd, char *out, size_t size)
+{
+    char full[4096];
+    FILE *p;
+    size_t n;
+    int status;
+
+    snprintf(full, sizeof(full), "%s 2>&1", cmd);
+    p = popen(full, "r");
+    assert_non_null(p);
+    n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    status = pclose(p);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void test_import_command_max_bad(void **state)
+{
+    const char *csv = write_file(
+        "cmd.csv",
+        IBM_HEADER "\n"
+        "391,C1,4/6/2013,I01,1/2/2013,2/1/2013,5.00,No,1/15/2013,Paper,13,0\n"
+        "391,C1,4/6/2013,I02,1/2/2013,2/1/2013,5.00,No,1/1/2013,Paper,-1,0\n");
+    const char *out_file = tmp("cmd.rsev"), *errors = tmp("cmd.err");
+    char cmd[2048], out[4096], map[512], *text;
+
+    (void)state;
+    unlink(out_file);
+    snprintf(map, sizeof(map), "%s", ibm_map()); /* rs_test_path is static */
+    snprintf(cmd, sizeof(cmd),
+             "%s import --mapping %s --csv %s --out %s --schemas %s "
+             "--errors %s",
+             rs_test_binary(), map, csv, out_file, rs_test_path("schemas"),
+             errors);
+    /* One bad row, none allowed: reported, nothing written, exit 1. */
+    assert_int_equal(run(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, ":3: SettledDate '1/1/2013' is before "
+                                "InvoiceDate '1/2/2013'"));
+    assert_non_null(strstr(out, "imported 1 rows into 2 events, 1 bad rows"));
+    assert_non_null(strstr(out, "1 bad rows are more than --max-bad 0"));
+    assert_int_equal(access(out_file, F_OK), -1);
+    text = rs_test_read_file(errors, NULL);
+    assert_non_null(strstr(text, ":3: SettledDate"));
+    free(text);
+
+    /* Allowed: the good row is written. */
+    strcat(cmd, " --max-bad 1");
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "imported 1 rows into 2 events, 1 bad rows"));
+    assert_int_equal(access(out_file, F_OK), 0);
+
+    /* Usage errors exit 2. */
+    snprintf(cmd, sizeof(cmd), "%s import --csv %s --out %s",
+             rs_test_binary(), csv, out_file);
+    assert_int_equal(run(cmd, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "--mapping is required"));
+    snprintf(cmd, sizeof(cmd), "%s convert-uci --frobnicate",
+             rs_test_binary());
+    assert_int_equal(run(cmd, out, sizeof(out)), 2);
+    unlink(out_file);
+    unlink(errors);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_import_mapped_column_missing),
         cmocka_unit_test(test_import_csv_reader),
         cmocka_unit_test(test_import_uci_sample),
+        cmocka_unit_test(test_import_command_max_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
