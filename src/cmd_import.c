@@ -42,8 +42,8 @@ static const char import_usage[] =
     "  -S, --schemas DIR    schema directory (default: schema.dir, 'schemas')\n"
     "\n"
     "Bad rows are reported as FILE:LINE: reason. The last line is\n"
-    "`imported R rows into E events, B bad rows`. exit status: 0 ok,\n"
-    "1 failure or too many bad rows, 2 usage error.\n";
+    "`imported R rows into E events, B bad rows` (on stderr with --out -).\n"
+    "exit status: 0 ok, 1 failure or too many bad rows, 2 usage error.\n";
 
 static const char uci_usage[] =
     "usage: riskstream convert-uci --csv UCI_Credit_Card.csv --out EVENTS.rsev\n"
@@ -179,7 +179,7 @@ static int run(int argc, char **argv, int uci)
     struct rs_evbatch *batch = NULL;
     struct rs_import_stats st;
     struct reporter rep = {NULL, NULL, 0};
-    FILE *labels = NULL;
+    FILE *labels = NULL, *summary;
     char errstr[1024];
     int rc, read_rc;
 
@@ -224,8 +224,10 @@ static int run(int argc, char **argv, int uci)
     if (rep.errors && rep.shown > STDERR_BAD_MAX)
         fprintf(stderr, "... and %llu more bad rows in '%s'\n",
                 (unsigned long long)(rep.shown - STDERR_BAD_MAX), o.errors);
+    /* With --out - the events are on stdout: the summary goes aside. */
+    summary = strcmp(o.out, "-") == 0 ? stderr : stdout;
     if (st.bad > (uint64_t)o.max_bad) {
-        printf("imported %llu rows into %llu events, %llu bad rows\n",
+        fprintf(summary, "imported %llu rows into %llu events, %llu bad rows\n",
                (unsigned long long)st.rows, (unsigned long long)st.events,
                (unsigned long long)st.bad);
         snprintf(errstr, sizeof(errstr),
@@ -251,9 +253,9 @@ static int run(int argc, char **argv, int uci)
             goto fail;
         }
     }
-    printf("imported %llu rows into %llu events, %llu bad rows\n",
-           (unsigned long long)st.rows, (unsigned long long)st.events,
-           (unsigned long long)st.bad);
+    fprintf(summary, "imported %llu rows into %llu events, %llu bad rows\n",
+            (unsigned long long)st.rows, (unsigned long long)st.events,
+            (unsigned long long)st.bad);
     rc = 0;
     goto out;
 fail:

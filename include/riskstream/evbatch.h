@@ -44,7 +44,8 @@ void rs_evbatch_destroy(struct rs_evbatch *b);
 int rs_evbatch_add(struct rs_evbatch *b, const struct rs_event *ev,
                    char *why, size_t why_size);
 
-/* Events held; a mark to roll back to (drops everything added since). */
+/* Events held; a mark to roll back to (drops everything added since).
+ * Marks are valid until rs_evbatch_write(), which reorders the events. */
 size_t rs_evbatch_count(const struct rs_evbatch *b);
 size_t rs_evbatch_mark(const struct rs_evbatch *b);
 void rs_evbatch_rollback(struct rs_evbatch *b, size_t mark);
