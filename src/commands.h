@@ -16,5 +16,8 @@ struct rs_command {
 extern const struct rs_command rs_commands[];
 
 int rs_cmd_backtest(int argc, char **argv);
+int rs_cmd_import(int argc, char **argv);      /* cmd_import.c */
+int rs_cmd_convert_uci(int argc, char **argv); /* cmd_import.c */
+int rs_cmd_produce(int argc, char **argv);     /* cmd_produce.c */
 
 #endif

@@ -285,7 +285,7 @@ int main(int argc, char **argv)
         if (rs_commands[0].name)
             fputs("\nmore commands (each takes --help):\n", stdout);
         for (const struct rs_command *c = rs_commands; c->name; c++)
-            printf("  %-10s  %s\n", c->name, c->summary);
+            printf("  %-11s %s\n", c->name, c->summary);
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
