@@ -15,4 +15,6 @@ struct rs_command {
 /* The table, ended by an entry whose name is NULL (commands.c). */
 extern const struct rs_command rs_commands[];
 
+int rs_cmd_gen(int argc, char **argv);
+
 #endif
