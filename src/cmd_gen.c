@@ -98,7 +98,7 @@ int rs_cmd_gen(int argc, char **argv)
     double t0;
 
     p.deteriorating_share = 0.3;
-    optind = 1;
+    optind = 0; /* glibc: a full reset, so the command can run twice */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {

@@ -127,6 +127,7 @@ struct rs_gen_customer {
 
     /* Simulation. */
     int32_t next_invoice;
+    double grid; /* where the rhythm puts the next invoice */
     uint32_t invoices;
     uint32_t disputes;
     uint32_t payments;

@@ -284,6 +284,7 @@ void rs_gen_customer_draw(struct rs_gen_customer *c, int32_t days)
     c->limit = round_limit(volume_per_30_days(c) * (c->terms + 15) / 30.0 *
                            uniform(r, 3.0, 5.0));
     c->next_invoice = rs_gen_rng_range(r, 0, (int32_t)c->gap - 1);
+    c->grid = c->next_invoice;
     c->last_rare[0] = c->last_rare[1] = c->last_rare[2] = c->last_rare[3] =
         -100000;
     c->stop_invoicing = INT32_MAX;
@@ -378,7 +379,7 @@ void rs_gen_customer_start(struct rs_gen_customer *c, int32_t days)
     push(c, rs_gen_rng_range(r, 0, 3), 6, W_LIMIT, 0, RS_LIMIT_GRANTED, 0,
          c->limit);
     push(c, rs_gen_rng_range(r, 0, 10), 6, W_SCORE_PERIODIC, 0, 1, 0, 0);
-    push(c, exp_days(r, 730.0), 7, W_INQUIRY_NOISE, 0, 0, 0, 0);
+    push(c, exp_days(r, 900.0), 7, W_INQUIRY_NOISE, 0, 0, 0, 0);
     push(c, exp_days(r, 3650.0), 7, W_MANAGEMENT_NOISE, 0, 0, 0, 0);
     if (c->parent >= 0)
         push(c, rs_gen_rng_range(r, 0, 20), 6, W_OWNERSHIP, 0, c->parent, 0,
@@ -470,12 +471,13 @@ static void plan_healthy(struct rs_gen_customer *c, int32_t n, int32_t t,
     int32_t pay = healthy_pay_day(c, t, due);
     int64_t rest = amount;
     double u = rs_gen_rng_unit(r);
+    int credited = 0;
 
-    if (u < 0.02 && due - t >= 7) {
-        /* A dispute, settled before the invoice is a week overdue. */
+    if (u < 0.02 && pay - t >= 8) {
+        /* A dispute, settled before the usual payment day. */
         int32_t open = t + rs_gen_rng_range(r, 2, 6);
         int32_t res = clamp32(open + rs_gen_rng_range(r, 4, 14), open + 1,
-                              due + 4);
+                              pay - 1);
         int credit = rs_gen_rng_unit(r) < 0.6;
 
         c->disputes++;
@@ -487,6 +489,7 @@ static void plan_healthy(struct rs_gen_customer *c, int32_t n, int32_t t,
 
             push(c, res, 14, W_CREDIT_NOTE, n, 0, 0, cn);
             rest -= cn;
+            credited = 1;
         }
         if (pay < res)
             pay = res < due + 6 ? res + 1 : res;
@@ -522,7 +525,10 @@ static void plan_healthy(struct rs_gen_customer *c, int32_t n, int32_t t,
                  rs_gen_rng_range(r, RS_EXCUSE_FORGOT,
                                   RS_EXCUSE_ACCOUNTS_BUSY),
                  0, 0);
-        else if (u < 0.36 + 0.006 * c->gap)
+        else if (u < 0.36 + 0.006 * c->gap && !credited)
+            /* (not on an invoice a credit note reduced: the promises
+             * detector holds the customer to the amount open when the
+             * promise was made) */
             push(c, due + 2, 13, W_PROMISE, n, pay, 0, 0);
     }
     if (rs_gen_rng_unit(r) < 0.2 * c->gap / 365.0 && due - t > 10 &&
@@ -605,12 +611,20 @@ static void plan_invoice(struct rs_gen_customer *c, int32_t n, int32_t t,
             push(c, due + 3, 15, W_PAY_FAILED, n, 0, 0, amount - amount / 3);
             push(c, due + 5, 15, W_PAY_FULL, n, due, 0, amount - amount / 3);
         } else {
+            /* In three parts, the last on the usual day (so the habit
+             * does not change: that would be a pattern shift). */
             int64_t p1 = (int64_t)((double)amount * uniform(r, 0.25, 0.4));
             int64_t p2 = (int64_t)((double)amount * uniform(r, 0.25, 0.4));
 
-            push(c, due - 4, 15, W_PAY_PARTIAL, n, 0, 0, p1);
-            push(c, due - 2, 15, W_PAY_PARTIAL, n, 0, 0, p2);
-            push(c, due, 15, W_PAY_FULL, n, due, 0, amount - p1 - p2);
+            int32_t first;
+
+            pay = healthy_pay_day(c, t, due);
+            first = pay - 4 > t ? pay - 4 : t + 1;
+            if (!after_onset(c, first))
+                break;
+            push(c, first, 15, W_PAY_PARTIAL, n, 0, 0, p1);
+            push(c, first + 2, 15, W_PAY_PARTIAL, n, 0, 0, p2);
+            push(c, first + 4, 15, W_PAY_FULL, n, due, 0, amount - p1 - p2);
         }
         return;
     case RS_GEN_EXPOSURE:
@@ -759,10 +773,8 @@ static int issue_invoice(struct emit *e)
             gap *= 1.7;
             break;
         case RS_GEN_ORDERING_SPIKE:
-            if (t < c->onset + 40) {
+            if (t < c->onset + 40)
                 mult = uniform(r, 3.5, 5.0);
-                gap *= 0.8;
-            }
             break;
         case RS_GEN_EXPOSURE:
             /* Orders grow invoice by invoice, to four times the usual. */
@@ -775,13 +787,16 @@ static int issue_invoice(struct emit *e)
         }
     }
     amount = draw_amount(c, mult);
+    /* The rhythm is a grid; a day early or late now and then does not
+     * shift the invoices after it. */
+    c->grid += gap;
     u = rs_gen_rng_unit(r);
-    next = (int32_t)lround(gap);
+    next = (int32_t)lround(c->grid);
     if (u < 0.075)
         next--;
     else if (u < 0.15)
         next++;
-    c->next_invoice = t + (next < 1 ? 1 : next);
+    c->next_invoice = next > t ? next : t + 1;
     plan_invoice(c, n, t, t + c->terms, amount);
     return put_invoice(e, n, t, amount, 8);
 }
@@ -999,15 +1014,16 @@ static int act(struct emit *e, const struct rs_gen_action *a)
                                                  : rs_gen_rng_range(r, 0, 7)) %
                            8]);
         ev.has |= RS_BUR_HAS_INQUIRER;
-        if (a->what == W_INQUIRY_NOISE)
-            push(c, e->day + exp_days(r, 730.0), 7, W_INQUIRY_NOISE, 0, 0, 0,
+        if (a->what == W_INQUIRY_NOISE) /* at least a month apart */
+            push(c, e->day + 30 + exp_days(r, 900.0), 7, W_INQUIRY_NOISE, 0, 0, 0,
                  0);
         break;
     case W_MANAGEMENT_NOISE:
         bureau(e, &ev, RS_BUREAU_MANAGEMENT_CHANGE, "BizScore");
         ev.u.bur.interim = 0;
         ev.has |= RS_BUR_HAS_INTERIM;
-        push(c, e->day + exp_days(r, 3650.0), 7, W_MANAGEMENT_NOISE, 0, 0, 0,
+        push(c, e->day + 180 + exp_days(r, 3650.0), 7, W_MANAGEMENT_NOISE, 0,
+             0, 0,
              0);
         break;
     case W_FILING:

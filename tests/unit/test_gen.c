@@ -269,6 +269,84 @@ static void test_gen_truth_csv(void **state)
     rs_registry_destroy(reg);
 }
 
+/* ---- the command ---- */
+
+int rs_cmd_gen(int argc, char **argv); /* src/commands.h */
+
+static int run_cmd(const char *const *args)
+{
+    char *argv[32];
+    int argc = 0;
+
+    while (args[argc]) {
+        argv[argc] = (char *)args[argc];
+        argc++;
+    }
+    argv[argc] = NULL;
+    return rs_cmd_gen(argc, argv);
+}
+
+static void test_gen_command_writes_reproducible_files(void **state)
+{
+    char ev1[64], ev2[64], tr1[64], tr2[64], schemas[512];
+    char *a, *b;
+    size_t alen, blen;
+
+    (void)state;
+    snprintf(schemas, sizeof(schemas), "%s", rs_test_path("schemas"));
+    snprintf(ev1, sizeof(ev1), "/tmp/rs-gen-%d-1.rsev", (int)getpid());
+    snprintf(ev2, sizeof(ev2), "/tmp/rs-gen-%d-2.rsev", (int)getpid());
+    snprintf(tr1, sizeof(tr1), "/tmp/rs-gen-%d-1.csv", (int)getpid());
+    snprintf(tr2, sizeof(tr2), "/tmp/rs-gen-%d-2.csv", (int)getpid());
+    {
+        const char *args1[] = {"gen", "--customers", "30", "--days", "300",
+                               "--start", "2025-01-01", "--seed", "9",
+                               "--out", ev1, "--truth", tr1, "--schemas",
+                               schemas, NULL};
+        const char *args2[] = {"gen", "--customers", "30", "--days", "300",
+                               "--start", "2025-01-01", "--seed", "9",
+                               "--out", ev2, "--truth", tr2, "--schemas",
+                               schemas, "--deteriorating-share", "0.3", NULL};
+
+        assert_int_equal(run_cmd(args1), 0);
+        assert_int_equal(run_cmd(args2), 0);
+    }
+    a = rs_test_read_file(ev1, &alen);
+    b = rs_test_read_file(ev2, &blen);
+    assert_true(alen > 10000);
+    assert_memory_equal(a, "RSEV1\n", 6);
+    assert_int_equal(alen, blen);
+    assert_memory_equal(a, b, alen);
+    free(a);
+    free(b);
+    a = rs_test_read_file(tr1, &alen);
+    b = rs_test_read_file(tr2, &blen);
+    assert_int_equal(alen, blen);
+    assert_memory_equal(a, b, alen);
+    assert_memory_equal(a, "customer_id,family,onset,reasons\nC000001,", 41);
+    free(a);
+    free(b);
+    /* Usage errors exit 2, --help 0. */
+    {
+        const char *no_truth[] = {"gen", "--customers", "3", "--days", "30",
+                                  "--start", "2025-01-01", "--seed", "1",
+                                  "--out", ev1, NULL};
+        const char *bad_share[] = {"gen", "--deteriorating-share", "1.5",
+                                   NULL};
+        const char *bad_start[] = {"gen", "--start", "2025-13-01", NULL};
+        const char *help[] = {"gen", "--help", NULL};
+
+        assert_int_equal(run_cmd(no_truth), 2);
+        assert_int_equal(run_cmd(bad_share), 2);
+        assert_int_equal(run_cmd(bad_start), 2);
+        assert_int_equal(run_cmd(help), 0);
+    }
+    unlink(ev1);
+    unlink(ev2);
+    unlink(tr1);
+    unlink(tr2);
+}
+
 /* ---- through the engine ---- */
 
 struct alerts {
@@ -371,6 +449,8 @@ static void print_alert(const struct rs_alert *a, int64_t start)
     for (int i = 0; i < a->reason_count; i++)
         fprintf(stderr, " %s", a->reasons[i].code);
     fputc('\n', stderr);
+    if (a->reason_count > 0)
+        fprintf(stderr, "        (%s)\n", a->reasons[0].message);
 }
 
 static int pending(const char *family)
@@ -392,8 +472,19 @@ static void test_gen_engine_finds_planted_and_spares_healthy(void **state)
 {
     struct rs_registry *reg = load_registry();
     struct rs_gen_params p = {400, 400, 19723, 11, 0.1};
+    const char *env = getenv("RS_TEST_GEN"); /* "customers,days,seed,share" */
     struct stream s;
-    struct rs_gen *g = generate(reg, &p, &s);
+    struct rs_gen *g;
+
+    if (env) {
+        unsigned long long seed = 0;
+
+        if (sscanf(env, "%u,%u,%llu,%lf", &p.customers, &p.days, &seed,
+                   &p.deteriorating_share) != 4)
+            fail_msg("RS_TEST_GEN='%s' is not customers,days,seed,share", env);
+        p.seed = seed;
+    }
+    g = generate(reg, &p, &s);
     struct alerts al = {0};
     int64_t start = (int64_t)p.start_day * DAY_MS;
     int64_t end = start + (int64_t)p.days * DAY_MS;
@@ -495,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_gen_same_seed_same_bytes),
         cmocka_unit_test(test_gen_records_decode_in_order),
         cmocka_unit_test(test_gen_truth_csv),
+        cmocka_unit_test(test_gen_command_writes_reproducible_files),
         cmocka_unit_test(test_gen_engine_finds_planted_and_spares_healthy),
     };
 
