@@ -54,14 +54,13 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     return rs_format_parse_u64(s, strlen(s), out) || *out > max ? -1 : 0;
 }
 
-static int write_record(void *opaque, enum rs_event_kind kind,
-                        const char *key, size_t key_len, const void *value,
-                        size_t value_len, int64_t event_time, char *errstr,
-                        size_t errstr_size)
+static int write_record(void *opaque, enum rs_event_kind kind, const char *key,
+                        size_t key_len, const void *value, size_t value_len,
+                        int64_t event_time, char *errstr, size_t errstr_size)
 {
     (void)event_time;
-    return rs_evfile_write(opaque, kind, key, key_len, value, value_len,
-                           errstr, errstr_size);
+    return rs_evfile_write(opaque, kind, key, key_len, value, value_len, errstr,
+                           errstr_size);
 }
 
 static double seconds_now(void)
@@ -128,12 +127,8 @@ int rs_cmd_gen(int argc, char **argv)
             p.seed = v;
             have_seed = 1;
             break;
-        case 'o':
-            out = optarg;
-            break;
-        case 't':
-            truth = optarg;
-            break;
+        case 'o': out = optarg; break;
+        case 't': truth = optarg; break;
         case 'f': {
             char *end;
 
@@ -144,29 +139,22 @@ int rs_cmd_gen(int argc, char **argv)
                                    optarg);
             break;
         }
-        case 'S':
-            schemas = optarg;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return 0;
-        case ':':
-            return usage_error("option needs a value:", argv[optind - 1]);
-        default:
-            return usage_error("unknown option", argv[optind - 1]);
+        case 'S': schemas = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        case ':': return usage_error("option needs a value:", argv[optind - 1]);
+        default: return usage_error("unknown option", argv[optind - 1]);
         }
     }
     if (optind < argc)
         return usage_error("unexpected argument", argv[optind]);
     if (!have_customers || !have_days || !have_start || !have_seed || !out ||
         !truth)
-        return usage_error("missing option",
-                           !have_customers ? "--customers"
-                           : !have_days    ? "--days"
-                           : !have_start   ? "--start"
-                           : !have_seed    ? "--seed"
-                           : !out          ? "--out"
-                                           : "--truth");
+        return usage_error("missing option", !have_customers ? "--customers"
+                                             : !have_days    ? "--days"
+                                             : !have_start   ? "--start"
+                                             : !have_seed    ? "--seed"
+                                             : !out          ? "--out"
+                                                             : "--truth");
     reg = rs_registry_load(schemas, errstr, sizeof(errstr));
     if (!reg)
         goto out;
@@ -193,8 +181,8 @@ int rs_cmd_gen(int argc, char **argv)
         goto out;
     {
         const struct rs_gen_stats *s = rs_gen_stats(g);
-        uint64_t total = s->events[0] + s->events[1] + s->events[2] +
-                         s->events[3];
+        uint64_t total =
+            s->events[0] + s->events[1] + s->events[2] + s->events[3];
         double secs = seconds_now() - t0;
         size_t det = 0;
 
@@ -207,19 +195,18 @@ int rs_cmd_gen(int argc, char **argv)
                 (unsigned long long)total, (unsigned long long)s->events[0],
                 (unsigned long long)s->events[1],
                 (unsigned long long)s->events[2],
-                (unsigned long long)s->events[3], p.customers, det, p.days,
-                out, truth);
+                (unsigned long long)s->events[3], p.customers, det, p.days, out,
+                truth);
         fprintf(stderr,
                 "riskstream gen: %llu invoices settled, %.1f%% of them late, "
                 "%.1f days late on average when late; %.0f records/s\n",
                 (unsigned long long)s->invoices_settled,
-                s->invoices_settled
-                    ? 100.0 * (double)s->invoices_late /
-                          (double)s->invoices_settled
+                s->invoices_settled ? 100.0 * (double)s->invoices_late /
+                                          (double)s->invoices_settled
+                                    : 0.0,
+                s->invoices_late
+                    ? (double)s->days_late_sum / (double)s->invoices_late
                     : 0.0,
-                s->invoices_late ? (double)s->days_late_sum /
-                                       (double)s->invoices_late
-                                 : 0.0,
                 secs > 0 ? (double)total / secs : 0.0);
     }
     rc = 0;

@@ -26,18 +26,20 @@
 #include "riskstream/mem.h"
 
 #define DAY_MS 86400000LL
-#define FIRST_DAY 7305  /* 1990-01-01: the decoder's earliest date */
-#define LAST_DAY 47846  /* 2100-12-31: its latest */
+#define FIRST_DAY 7305 /* 1990-01-01: the decoder's earliest date */
+#define LAST_DAY 47846 /* 2100-12-31: its latest */
 #define HEALTHY_LINK_SHARE 0.1
 
-const char *const rs_gen_families[] = {
-    "late_trend",     "pattern_shift",    "overdue",
-    "silence",        "broken_promises",  "extensions",
-    "excuses",        "disputes",         "dunning",
-    "ordering_drop",  "ordering_spike",   "partials",
-    "terms_pressure", "bureau_downgrade", "bankruptcy",
-    "credit_inquiries", "limit_withdrawn", "exposure",
-    "group_contagion", NULL};
+const char *const rs_gen_families[] = {"late_trend",      "pattern_shift",
+                                       "overdue",         "silence",
+                                       "broken_promises", "extensions",
+                                       "excuses",         "disputes",
+                                       "dunning",         "ordering_drop",
+                                       "ordering_spike",  "partials",
+                                       "terms_pressure",  "bureau_downgrade",
+                                       "bankruptcy",      "credit_inquiries",
+                                       "limit_withdrawn", "exposure",
+                                       "group_contagion", NULL};
 
 struct day_record {
     int64_t time;
@@ -142,10 +144,10 @@ static void assign(struct rs_gen *g, uint32_t deteriorating)
         c->family = family;
         if (family == RS_GEN_GROUP_CONTAGION) {
             /* Alternate the parent's family from cycle to cycle. */
-            int32_t parent = (round % 2 == 0 && last_bankrupt >= 0) ||
-                                     last_overdue < 0
-                                 ? last_bankrupt
-                                 : last_overdue;
+            int32_t parent =
+                (round % 2 == 0 && last_bankrupt >= 0) || last_overdue < 0
+                    ? last_bankrupt
+                    : last_overdue;
 
             c->parent = parent;
             c->onset = g->customers[parent].onset;
@@ -181,8 +183,7 @@ struct rs_gen *rs_gen_new(const struct rs_gen_params *params,
 
     deteriorating =
         params->deteriorating_share >= 0.0 && params->deteriorating_share <= 1.0
-            ? (uint32_t)llround(params->customers *
-                                params->deteriorating_share)
+            ? (uint32_t)llround(params->customers * params->deteriorating_share)
             : 0;
     if (check_params(params, deteriorating, errstr, errstr_size))
         return NULL;
@@ -329,8 +330,7 @@ int rs_gen_run(struct rs_gen *g, rs_gen_emit_fn emit, void *opaque,
             const struct rs_gen_customer *c = &g->customers[r->customer];
 
             if (emit(opaque, (enum rs_event_kind)r->kind, c->id, c->id_len,
-                     sink.arena + r->off, r->len, r->time, errstr,
-                     errstr_size))
+                     sink.arena + r->off, r->len, r->time, errstr, errstr_size))
                 goto out;
             g->stats.events[r->kind]++;
             g->stats.bytes += r->len;
@@ -365,8 +365,8 @@ int rs_gen_write_truth(const struct rs_gen *g, const char *path, char *errstr,
     int rc = -1;
 
     if (!fp) {
-        snprintf(errstr, errstr_size, "cannot create truth file '%s': %s",
-                 path, strerror(errno));
+        snprintf(errstr, errstr_size, "cannot create truth file '%s': %s", path,
+                 strerror(errno));
         return -1;
     }
     fputs("customer_id,family,onset,reasons\n", fp);
@@ -380,14 +380,14 @@ int rs_gen_write_truth(const struct rs_gen *g, const char *path, char *errstr,
                 t->reasons);
     }
     if (ferror(fp)) {
-        snprintf(errstr, errstr_size, "cannot write truth file '%s': %s",
-                 path, strerror(errno));
+        snprintf(errstr, errstr_size, "cannot write truth file '%s': %s", path,
+                 strerror(errno));
         fclose(fp);
         goto out;
     }
     if (fclose(fp)) {
-        snprintf(errstr, errstr_size, "cannot write truth file '%s': %s",
-                 path, strerror(errno));
+        snprintf(errstr, errstr_size, "cannot write truth file '%s': %s", path,
+                 strerror(errno));
         goto out;
     }
     rc = 0;

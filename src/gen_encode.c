@@ -76,24 +76,42 @@ static const char *const invoice_types[] = {"ISSUED", "CREDITED", "CANCELLED",
                                             "UNKNOWN", NULL};
 static const char *const payment_types[] = {
     "FULL", "PARTIAL", "REVERSAL", "FAILED_DIRECT_DEBIT", "UNKNOWN", NULL};
-static const char *const bureau_types[] = {
-    "SCORE_UPDATE",      "RATING_UPDATE",       "CREDIT_INQUIRY",
-    "BANKRUPTCY_FILING", "LEGAL_FILING",        "MANAGEMENT_CHANGE",
-    "FINANCING_CHANGE",  "HOUSE_BANK_CHANGE",   "OWNERSHIP_LINK",
-    "REPUTATION_SIGNAL", "CREDIT_LIMIT_DECISION", "MAJOR_BUYER_FAILURE",
-    "UNKNOWN",           NULL};
-static const char *const comm_types[] = {
-    "REMINDER",         "FORMAL_NOTICE",   "CALL_ATTEMPT",
-    "CALL_ANSWERED",    "INBOUND_REPLY",   "PROMISE_TO_PAY",
-    "EXTENSION_REQUEST", "EXCUSE",         "DISPUTE_OPENED",
-    "DISPUTE_RESOLVED", "PAYMENT_TERMS_REQUEST", "DEPOSIT_REFUSED",
-    "COLLECTIONS_HANDOVER", "UNKNOWN",     NULL};
+static const char *const bureau_types[] = {"SCORE_UPDATE",
+                                           "RATING_UPDATE",
+                                           "CREDIT_INQUIRY",
+                                           "BANKRUPTCY_FILING",
+                                           "LEGAL_FILING",
+                                           "MANAGEMENT_CHANGE",
+                                           "FINANCING_CHANGE",
+                                           "HOUSE_BANK_CHANGE",
+                                           "OWNERSHIP_LINK",
+                                           "REPUTATION_SIGNAL",
+                                           "CREDIT_LIMIT_DECISION",
+                                           "MAJOR_BUYER_FAILURE",
+                                           "UNKNOWN",
+                                           NULL};
+static const char *const comm_types[] = {"REMINDER",
+                                         "FORMAL_NOTICE",
+                                         "CALL_ATTEMPT",
+                                         "CALL_ANSWERED",
+                                         "INBOUND_REPLY",
+                                         "PROMISE_TO_PAY",
+                                         "EXTENSION_REQUEST",
+                                         "EXCUSE",
+                                         "DISPUTE_OPENED",
+                                         "DISPUTE_RESOLVED",
+                                         "PAYMENT_TERMS_REQUEST",
+                                         "DEPOSIT_REFUSED",
+                                         "COLLECTIONS_HANDOVER",
+                                         "UNKNOWN",
+                                         NULL};
 static const char *const methods[] = {"TRANSFER", "DIRECT_DEBIT", "CARD",
-                                      "CHEQUE", "PAYMENT_LINK", "OTHER", NULL};
-static const char *const limit_actions[] = {"GRANTED", "INCREASED", "REDUCED",
-                                            "WITHDRAWN", "UNKNOWN", NULL};
-static const char *const channels[] = {"EMAIL",  "PHONE",     "LETTER",
-                                       "PORTAL", "IN_PERSON", "OTHER", NULL};
+                                      "CHEQUE",   "PAYMENT_LINK", "OTHER",
+                                      NULL};
+static const char *const limit_actions[] = {"GRANTED",   "INCREASED", "REDUCED",
+                                            "WITHDRAWN", "UNKNOWN",   NULL};
+static const char *const channels[] = {"EMAIL",     "PHONE", "LETTER", "PORTAL",
+                                       "IN_PERSON", "OTHER", NULL};
 static const char *const excuses[] = {"FORGOT",
                                       "INVOICE_LOST",
                                       "ACCOUNTS_BUSY",
@@ -130,8 +148,8 @@ static const struct known known[] = {
     {RS_EVENT_INVOICE, "payment_terms_days", F_INV_TERMS, VT_LONG, 0, NULL},
     {RS_EVENT_INVOICE, "sector", F_INV_SECTOR, VT_STRING, RS_INV_HAS_SECTOR,
      NULL},
-    {RS_EVENT_INVOICE, "segment", F_INV_SEGMENT, VT_STRING,
-     RS_INV_HAS_SEGMENT, NULL},
+    {RS_EVENT_INVOICE, "segment", F_INV_SEGMENT, VT_STRING, RS_INV_HAS_SEGMENT,
+     NULL},
     {RS_EVENT_INVOICE, "credited_invoice_id", F_INV_CREDITED_ID, VT_STRING,
      RS_INV_HAS_CREDITED_INVOICE_ID, NULL},
     {RS_EVENT_PAYMENT, "payment_id", F_PAY_PAYMENT_ID, VT_STRING, 0, NULL},
@@ -222,20 +240,14 @@ static const struct known *find_known(int kind, const char *name)
 static int takes(avro_schema_t s, int vt)
 {
     switch (avro_typeof(s)) {
-    case AVRO_STRING:
-        return vt == VT_STRING;
+    case AVRO_STRING: return vt == VT_STRING;
     case AVRO_INT32:
-    case AVRO_INT64:
-        return vt == VT_LONG;
-    case AVRO_BOOLEAN:
-        return vt == VT_BOOL;
+    case AVRO_INT64: return vt == VT_LONG;
+    case AVRO_BOOLEAN: return vt == VT_BOOL;
     case AVRO_DOUBLE:
-    case AVRO_FLOAT:
-        return vt == VT_DOUBLE;
-    case AVRO_ENUM:
-        return vt == VT_ENUM;
-    default:
-        return 0;
+    case AVRO_FLOAT: return vt == VT_DOUBLE;
+    case AVRO_ENUM: return vt == VT_ENUM;
+    default: return 0;
     }
 }
 
@@ -335,10 +347,9 @@ int rs_gen_codec_init(struct rs_gen_codec *c, const struct rs_registry *reg,
         c->schema_id[kind] = e->id;
         c->file[kind] = e->file;
         for (size_t i = 0; i < n; i++) {
-            const char *name =
-                avro_schema_record_field_name(e->schema, (int)i);
-            avro_schema_t ws = deref(
-                avro_schema_record_field_get_by_index(e->schema, (int)i));
+            const char *name = avro_schema_record_field_name(e->schema, (int)i);
+            avro_schema_t ws =
+                deref(avro_schema_record_field_get_by_index(e->schema, (int)i));
 
             if (compile_field(&c->ops[kind][i], kind, e, name, ws, errstr,
                               errstr_size))
@@ -397,8 +408,7 @@ struct value {
     double d;
 };
 
-static void value_of(const struct rs_event *ev, uint16_t field,
-                     struct value *v)
+static void value_of(const struct rs_event *ev, uint16_t field, struct value *v)
 {
     const struct rs_invoice *in = &ev->u.inv;
     const struct rs_payment *pa = &ev->u.pay;
@@ -481,18 +491,10 @@ long rs_gen_encode(const struct rs_gen_codec *c, const struct rs_event *ev,
         }
         value_of(ev, op->field, &v);
         switch (op->vt) {
-        case VT_STRING:
-            p = put_string(p, v.s);
-            break;
-        case VT_LONG:
-            p = put_long(p, v.l);
-            break;
-        case VT_BOOL:
-            *p++ = v.l ? 1 : 0;
-            break;
-        case VT_DOUBLE:
-            p = put_double(p, v.d, op->single);
-            break;
+        case VT_STRING: p = put_string(p, v.s); break;
+        case VT_LONG: p = put_long(p, v.l); break;
+        case VT_BOOL: *p++ = v.l ? 1 : 0; break;
+        case VT_DOUBLE: p = put_double(p, v.d, op->single); break;
         case VT_ENUM:
             if (v.l < 0 || v.l >= (int64_t)sizeof(op->symbols) ||
                 op->symbols[v.l] < 0) {

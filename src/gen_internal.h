@@ -56,11 +56,43 @@ struct rs_gen_rng {
 
 void rs_gen_rng_seed(struct rs_gen_rng *r, uint64_t seed, uint64_t stream);
 uint64_t rs_gen_rng_next(struct rs_gen_rng *r);
-double rs_gen_rng_unit(struct rs_gen_rng *r);               /* [0, 1) */
-int32_t rs_gen_rng_range(struct rs_gen_rng *r, int32_t lo, int32_t hi); /* [lo, hi] */
+double rs_gen_rng_unit(struct rs_gen_rng *r); /* [0, 1) */
+int32_t rs_gen_rng_range(struct rs_gen_rng *r, int32_t lo,
+                         int32_t hi); /* [lo, hi] */
 double rs_gen_rng_normal(struct rs_gen_rng *r);
 
-/* ---- the customer model (gen_model.c) ---- */
+/* ---- the customer model (gen_model.c plans, gen_emit.c emits) ---- */
+
+double rs_gen_rng_uniform(struct rs_gen_rng *r, double lo, double hi);
+/* Days to an event of a Poisson process with this mean gap, at least 1. */
+int32_t rs_gen_rng_exp_days(struct rs_gen_rng *r, double mean);
+
+enum rs_gen_what {
+    W_PAY_FULL,    /* amount; a = due day (for the figures) */
+    W_PAY_PARTIAL, /* amount */
+    W_PAY_FAILED,  /* amount: a failed direct debit */
+    W_CREDIT_NOTE, /* amount */
+    W_REMINDER,    /* a = dunning level */
+    W_NOTICE,      /* a = dunning level */
+    W_CALL_ATTEMPT,
+    W_CALL_ANSWERED,
+    W_REPLY,
+    W_PROMISE,         /* a = promised day */
+    W_EXTENSION,       /* a = requested days */
+    W_EXCUSE,          /* a = enum rs_excuse */
+    W_DISPUTE_OPEN,    /* a = dispute number */
+    W_DISPUTE_RESOLVE, /* a = dispute number, b = credit note (1) or not */
+    W_TERMS_REQUEST,   /* a = requested term */
+    W_DEPOSIT_REFUSED,
+    W_SCORE, /* a = points down from the latest score */
+    W_SCORE_PERIODIC,
+    W_INQUIRY, /* a = inquirer number */
+    W_INQUIRY_NOISE,
+    W_MANAGEMENT_NOISE,
+    W_FILING,
+    W_LIMIT,     /* a = enum rs_limit_action, amount = the new limit */
+    W_OWNERSHIP, /* a = parent customer index */
+};
 
 enum rs_gen_family {
     RS_GEN_NONE = -1,
@@ -93,7 +125,7 @@ extern const char *const rs_gen_family_reasons[RS_GEN_FAMILIES];
 struct rs_gen_action {
     int32_t day;  /* simulated day, 0-based */
     uint8_t hour; /* phase of the day: orders events of one day */
-    uint8_t what; /* enum gen_what in gen_model.c */
+    uint8_t what; /* enum rs_gen_what */
     uint16_t pad;
     uint32_t seq; /* planning order, breaks ties */
     int32_t inv;  /* invoice number, 0 = none */
@@ -106,9 +138,9 @@ struct rs_gen_customer {
     uint32_t id_len;
     uint32_t index;
     struct rs_gen_rng rng;
-    int family;      /* enum rs_gen_family */
-    int32_t onset;   /* simulated day; -1 for none */
-    int32_t parent;  /* customer index of the parent, -1 none */
+    int family;             /* enum rs_gen_family */
+    int32_t onset;          /* simulated day; -1 for none */
+    int32_t parent;         /* customer index of the parent, -1 none */
     int32_t stop_invoicing; /* day from which no invoice is issued */
 
     /* Drawn once. */
@@ -118,11 +150,11 @@ struct rs_gen_customer {
     double gap;       /* days between invoices */
     double amount_mu; /* log of the median amount (cents) */
     double amount_sigma;
-    double habit;     /* days after due the payment run starts from */
-    int32_t run_day;  /* weekday of the payment run (day % 7) */
-    int method;       /* enum rs_payment_method */
-    int64_t limit;    /* credit limit, cents */
-    int32_t score;    /* bureau score base (of 100) */
+    double habit;    /* days after due the payment run starts from */
+    int32_t run_day; /* weekday of the payment run (day % 7) */
+    int method;      /* enum rs_payment_method */
+    int64_t limit;   /* credit limit, cents */
+    int32_t score;   /* bureau score base (of 100) */
     int32_t last_score;
 
     /* Simulation. */
@@ -133,7 +165,7 @@ struct rs_gen_customer {
     uint32_t payments;
     uint32_t events;
     uint32_t after_onset; /* invoices planned under the family */
-    int32_t last_rare[4];  /* day of the last rare healthy event, per kind */
+    int32_t last_rare[4]; /* day of the last rare healthy event, per kind */
     struct rs_gen_action *agenda; /* a min-heap by (day, hour, seq) */
     size_t agenda_count;
     size_t agenda_cap;
@@ -147,6 +179,23 @@ void rs_gen_customer_draw(struct rs_gen_customer *c, int32_t days);
 /* Plans what the family does (onset events) and the first bureau events;
  * called once after the families are assigned. */
 void rs_gen_customer_start(struct rs_gen_customer *c, int32_t days);
+/* The agenda, a min-heap by (day, hour, planning order). */
+void rs_gen_agenda_push(struct rs_gen_customer *c, int32_t day, int hour,
+                        int what, int32_t inv, int32_t a, int32_t b,
+                        int64_t amount);
+struct rs_gen_action rs_gen_agenda_pop(struct rs_gen_customer *c);
+
+/* Is day at or after the customer's onset? */
+int rs_gen_after_onset(const struct rs_gen_customer *c, int32_t day);
+/* Does the family stop paying at the onset (overdue, silence, bankruptcy)? */
+int rs_gen_stops_paying(const struct rs_gen_customer *c);
+/* The day a healthy customer pays invoice issued on t, due on due. */
+int32_t rs_gen_healthy_pay_day(const struct rs_gen_customer *c, int32_t t,
+                               int32_t due);
+/* Plans the life of invoice n (issued on t, due on due) on the agenda. */
+void rs_gen_plan_invoice(struct rs_gen_customer *c, int32_t n, int32_t t,
+                         int32_t due, int64_t amount);
+
 /* Emits everything the customer does on day (invoices and due actions). */
 int rs_gen_customer_day(struct rs_gen_customer *c, int32_t day,
                         struct rs_gen_sink *sink);

@@ -92,8 +92,8 @@ const struct rs_gen_truth *rs_gen_truth_at(const struct rs_gen *g, size_t i);
 
 /* Writes the truth CSV (customer_id,family,onset,reasons). Returns 0, or -1
  * with errstr naming the file and why. */
-int rs_gen_write_truth(const struct rs_gen *g, const char *path,
-                       char *errstr, size_t errstr_size);
+int rs_gen_write_truth(const struct rs_gen *g, const char *path, char *errstr,
+                       size_t errstr_size);
 
 /* Figures of the last rs_gen_run(). */
 const struct rs_gen_stats *rs_gen_stats(const struct rs_gen *g);

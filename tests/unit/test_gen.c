@@ -181,8 +181,7 @@ static void test_gen_records_decode_in_order(void **state)
         assert_true(ev->event_time == r->time);
         if (i > 0)
             assert_true(r->time >= s.recs[i - 1].time);
-        assert_memory_equal(ev->customer_id, s.bytes + r->key_off,
-                            r->key_len);
+        assert_memory_equal(ev->customer_id, s.bytes + r->key_off, r->key_len);
         ids[i] = rs_strdup(ev->event_id);
         per_kind[r->kind]++;
     }
@@ -299,14 +298,16 @@ static void test_gen_command_writes_reproducible_files(void **state)
     snprintf(tr1, sizeof(tr1), "/tmp/rs-gen-%d-1.csv", (int)getpid());
     snprintf(tr2, sizeof(tr2), "/tmp/rs-gen-%d-2.csv", (int)getpid());
     {
-        const char *args1[] = {"gen", "--customers", "30", "--days", "300",
-                               "--start", "2025-01-01", "--seed", "9",
-                               "--out", ev1, "--truth", tr1, "--schemas",
-                               schemas, NULL};
-        const char *args2[] = {"gen", "--customers", "30", "--days", "300",
-                               "--start", "2025-01-01", "--seed", "9",
-                               "--out", ev2, "--truth", tr2, "--schemas",
-                               schemas, "--deteriorating-share", "0.3", NULL};
+        const char *args1[] = {"gen", "--customers", "30",         "--days",
+                               "300", "--start",     "2025-01-01", "--seed",
+                               "9",   "--out",       ev1,          "--truth",
+                               tr1,   "--schemas",   schemas,      NULL};
+        const char *args2[] = {
+            "gen", "--customers", "30",         "--days",
+            "300", "--start",     "2025-01-01", "--seed",
+            "9",   "--out",       ev2,          "--truth",
+            tr2,   "--schemas",   schemas,      "--deteriorating-share",
+            "0.3", NULL};
 
         assert_int_equal(run_cmd(args1), 0);
         assert_int_equal(run_cmd(args2), 0);
@@ -328,11 +329,10 @@ static void test_gen_command_writes_reproducible_files(void **state)
     free(b);
     /* Usage errors exit 2, --help 0. */
     {
-        const char *no_truth[] = {"gen", "--customers", "3", "--days", "30",
-                                  "--start", "2025-01-01", "--seed", "1",
-                                  "--out", ev1, NULL};
-        const char *bad_share[] = {"gen", "--deteriorating-share", "1.5",
-                                   NULL};
+        const char *no_truth[] = {"gen", "--customers", "3",          "--days",
+                                  "30",  "--start",     "2025-01-01", "--seed",
+                                  "1",   "--out",       ev1,          NULL};
+        const char *bad_share[] = {"gen", "--deteriorating-share", "1.5", NULL};
         const char *bad_start[] = {"gen", "--start", "2025-13-01", NULL};
         const char *help[] = {"gen", "--help", NULL};
 
@@ -518,8 +518,7 @@ static void test_gen_engine_finds_planted_and_spares_healthy(void **state)
                 if (strcmp(a->customer_id, t->customer_id) == 0 &&
                     a->level_after > a->level_before) {
                     false_alerts++;
-                    fprintf(stderr, "    false alert on %s:\n",
-                            t->customer_id);
+                    fprintf(stderr, "    false alert on %s:\n", t->customer_id);
                     print_alert(a, start);
                 }
             }
@@ -533,8 +532,8 @@ static void test_gen_engine_finds_planted_and_spares_healthy(void **state)
             const struct rs_alert *a = &al.a[j];
 
             if (strcmp(a->customer_id, t->customer_id) == 0 &&
-                a->event_time >= t->onset &&
-                a->level_after > a->level_before && has_reason(a, t->reasons)) {
+                a->event_time >= t->onset && a->level_after > a->level_before &&
+                has_reason(a, t->reasons)) {
                 found = 1;
                 lead = (double)(a->event_time - t->onset) / DAY_MS;
             }
@@ -545,10 +544,10 @@ static void test_gen_engine_finds_planted_and_spares_healthy(void **state)
             fam_found[f]++;
             continue;
         }
-        fprintf(stderr, "    %s (%s, onset day %lld) has no alert naming %s%s\n",
-                t->customer_id, t->family,
-                (long long)((t->onset - start) / DAY_MS), t->reasons,
-                pending(t->family) ? " (pending detector)" : "");
+        fprintf(
+            stderr, "    %s (%s, onset day %lld) has no alert naming %s%s\n",
+            t->customer_id, t->family, (long long)((t->onset - start) / DAY_MS),
+            t->reasons, pending(t->family) ? " (pending detector)" : "");
         for (size_t j = 0; j < al.count; j++)
             if (strcmp(al.a[j].customer_id, t->customer_id) == 0)
                 print_alert(&al.a[j], start);
@@ -564,8 +563,8 @@ static void test_gen_engine_finds_planted_and_spares_healthy(void **state)
         fprintf(stderr, "  %-18s %5d %5d %.1f\n", rs_gen_families[f],
                 fam_total[f], fam_found[f], n ? leads[f][n / 2] : -1.0);
     }
-    rate = 100.0 * (double)false_alerts /
-           ((double)none * (double)p.days / 365.0);
+    rate =
+        100.0 * (double)false_alerts / ((double)none * (double)p.days / 365.0);
     fprintf(stderr,
             "  %zu alerts on %zu healthy customers: %.2f per 100 customers "
             "per year\n",
