@@ -19,5 +19,6 @@ int rs_cmd_backtest(int argc, char **argv);
 int rs_cmd_import(int argc, char **argv);      /* cmd_import.c */
 int rs_cmd_convert_uci(int argc, char **argv); /* cmd_import.c */
 int rs_cmd_produce(int argc, char **argv);     /* cmd_produce.c */
+int rs_cmd_gen(int argc, char **argv);
 
 #endif
