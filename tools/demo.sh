@@ -83,8 +83,8 @@ echo "== generating $days days of history for $customers customers (seed $seed)"
 echo "planted deteriorations (ground truth in $work/truth.csv):"
 tail -n +2 "$work/truth.csv" | cut -d, -f2 | grep -v '^none$' | sort | uniq -c |
     awk '{ printf "  %-18s %s customer%s\n", $2, $1, $1 == 1 ? "" : "s" }'
-rs produce "$work/history.rsev"
 if [ -n "${RS_DEMO_IBM_CSV:-}" ]; then
+    # 2012-2014: produced first, so each topic stays in event-time order.
     echo
     echo "== importing the IBM accounts-receivable sample ($RS_DEMO_IBM_CSV)"
     "$build/riskstream" import --mapping tools/mappings/ibm-accounts-receivable.map \
@@ -93,6 +93,7 @@ if [ -n "${RS_DEMO_IBM_CSV:-}" ]; then
 else
     echo "(set RS_DEMO_IBM_CSV to a copy of the IBM accounts-receivable CSV to stream it too)"
 fi
+rs produce "$work/history.rsev"
 
 echo
 echo "== running riskstream over it"
@@ -119,7 +120,7 @@ jq -r 'select(.value.level_after == "HIGH" or .value.level_after == "CRITICAL") 
        .level_before, .level_after, (.score_after | tostring),
        .reasons[0].code, .reasons[0].message,
        (.recommended_actions | map(.code) | join(", "))] | @tsv' \
-    "$work/alerts.jsonl" | awk -F'\t' '!seen[$1]++' | head -n 15 |
+    "$work/alerts.jsonl" | awk -F'\t' '!seen[$1]++ && shown++ < 15' |
     while IFS=$'\t' read -r who when before after score code why actions; do
         printf '%s  %-9s %s -> %s (score %s)  %s\n' "$when" "$who" "$before" "$after" "$score" "$code"
         printf '             why: %s\n' "$why"
