@@ -243,12 +243,18 @@ static void summary(const struct rs_backtest *bt,
     }
     print_figure("alert_precision", q->alerts.precision, "");
     print_figure("alert_recall", q->alerts.recall, "");
+    if (q->outcome == RS_OUTCOME_TRUTH)
+        print_figure("alert_recall_any_level", q->alerts.recall_any_level,
+                     "");
     print_figure("median_lead_time_days", q->alerts.median_lead_days, "");
     print_figure("alerts_per_100_customers_per_month",
                  q->alerts_per_100_customers_per_month, "");
     if (q->outcome == RS_OUTCOME_TRUTH)
         print_figure("false_alerts_none_per_100_per_year",
                      q->false_alerts_none_per_100_per_year, "");
+    if (q->outcome == RS_OUTCOME_TRUTH)
+        print_figure("false_any_level_per_100_per_year",
+                     q->false_any_level_none_per_100_per_year, "");
     for (size_t i = 0; i < bt->kept_count && i < 10; i++)
         fprintf(stderr, "riskstream backtest: dead letter: record %" PRIu64
                         " (partition %d offset %" PRId64 ", key '%s'): %s: "

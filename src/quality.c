@@ -386,6 +386,7 @@ void rs_quality_alerts(enum rs_quality_outcome outcome,
     int64_t *first = rs_calloc(customer_count ? customer_count : 1,
                                sizeof(*first));
     uint8_t *named = rs_calloc(customer_count ? customer_count : 1, 1);
+    uint8_t *named_any = rs_calloc(customer_count ? customer_count : 1, 1);
     double *lead = rs_calloc(customer_count ? customer_count : 1,
                              sizeof(*lead));
     double *delay = rs_calloc(customer_count ? customer_count : 1,
@@ -399,10 +400,19 @@ void rs_quality_alerts(enum rs_quality_outcome outcome,
         const struct rs_quality_alert *a = &alerts[i];
         const struct rs_quality_customer *c;
 
-        if (a->customer >= customer_count || !raising(a))
+        if (a->customer >= customer_count ||
+            a->level_after <= a->level_before)
             continue;
         c = &customers[a->customer];
         if (!c->known)
+            continue;
+        if (outcome == RS_OUTCOME_TRUTH && !c->positive)
+            out->false_any_level_on_negatives++;
+        if (outcome == RS_OUTCOME_TRUTH && c->positive &&
+            a->time >= c->onset &&
+            rs_quality_codes_overlap(a->codes, c->reasons))
+            named_any[a->customer] = 1;
+        if (!raising(a))
             continue;
         out->raising++;
         if (outcome == RS_OUTCOME_TRUTH && !c->positive)
@@ -432,6 +442,11 @@ void rs_quality_alerts(enum rs_quality_outcome outcome,
             continue;
         }
         out->positives++;
+        if (named_any[i]) {
+            out->recalled_any_level++;
+            if (fam)
+                fam->recalled_any_level++;
+        }
         if (first[i] == RS_QUALITY_NO_TIME)
             continue;
         out->recalled_any_reason++;
@@ -451,6 +466,10 @@ void rs_quality_alerts(enum rs_quality_outcome outcome,
     out->recall = out->positives ? (double)out->recalled /
                                        (double)out->positives
                                  : NAN;
+    out->recall_any_level = out->positives
+                                ? (double)out->recalled_any_level /
+                                      (double)out->positives
+                                : NAN;
     out->recall_any_reason = out->positives
                                  ? (double)out->recalled_any_reason /
                                        (double)out->positives
@@ -460,6 +479,7 @@ void rs_quality_alerts(enum rs_quality_outcome outcome,
     out->median_delay_days = rs_quality_median(delay, ndelay);
     free(first);
     free(named);
+    free(named_any);
     free(lead);
     free(delay);
 }
@@ -640,6 +660,11 @@ void rs_backtest_quality(const struct rs_backtest *bt,
     q->false_alerts_none_per_100_per_year =
         q->outcome == RS_OUTCOME_TRUTH && q->alerts.negatives && years > 0
             ? (double)q->alerts.false_alerts_on_negatives * 100.0 /
+                  (double)q->alerts.negatives / years
+            : NAN;
+    q->false_any_level_none_per_100_per_year =
+        q->outcome == RS_OUTCOME_TRUTH && q->alerts.negatives && years > 0
+            ? (double)q->alerts.false_any_level_on_negatives * 100.0 /
                   (double)q->alerts.negatives / years
             : NAN;
     free(cust);

@@ -100,6 +100,8 @@ void rs_report_quality_json(FILE *out, const struct rs_backtest *bt,
     jnum(out, "alert_precision", a->precision, 1);
     jnum(out, "alert_recall", a->recall, 1);
     jnum(out, "alert_recall_any_reason", a->recall_any_reason, 1);
+    if (q->outcome == RS_OUTCOME_TRUTH)
+        jnum(out, "alert_recall_any_level", a->recall_any_level, 1);
     jnum(out, "customers_positive", (double)a->positives, 1);
     jnum(out, "customers_recalled", (double)a->recalled, 1);
     jnum(out, "median_lead_time_days", a->median_lead_days, 1);
@@ -110,14 +112,19 @@ void rs_report_quality_json(FILE *out, const struct rs_backtest *bt,
     jnum(out, "customers_negative", (double)a->negatives, 1);
     jnum(out, "false_alerts_none_per_100_customers_per_year",
          q->false_alerts_none_per_100_per_year, 1);
+    jnum(out, "false_alerts_none_any_level",
+         (double)a->false_any_level_on_negatives, 1);
+    jnum(out, "false_alerts_none_any_level_per_100_customers_per_year",
+         q->false_any_level_none_per_100_per_year, 1);
     jnum(out, "truth_customers_not_in_events", (double)q->truth_missing, 1);
     fputs("  \"recall_by_family\": {", out);
     for (size_t i = 0; i < a->family_count; i++) {
         const struct rs_quality_family *f = &a->families[i];
 
         fprintf(out, "%s\n    \"%s\": {\"customers\": %zu, \"recalled\": %zu, "
-                     "\"recall\": ",
-                i ? "," : "", f->name, f->customers, f->recalled);
+                     "\"recalled_any_level\": %zu, \"recall\": ",
+                i ? "," : "", f->name, f->customers, f->recalled,
+                f->recalled_any_level);
         if (f->customers && strcmp(f->name, "none") != 0)
             fprintf(out, "%.6g}", (double)f->recalled / (double)f->customers);
         else

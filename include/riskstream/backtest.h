@@ -231,6 +231,7 @@ struct rs_backtest_quality {
     enum rs_quality_outcome outcome;
     struct rs_quality_alerts alerts;
     double false_alerts_none_per_100_per_year; /* TRUTH only, else NaN */
+    double false_any_level_none_per_100_per_year; /* to MEDIUM too */
     size_t alerts_total;
     double alerts_per_100_customers_per_month;
     double months; /* span of the data */

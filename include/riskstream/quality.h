@@ -93,6 +93,7 @@ struct rs_quality_family {
     char name[RS_NAME_MAX];
     size_t customers;
     size_t recalled; /* alerted with a right reason at/after onset */
+    size_t recalled_any_level; /* ... by an alert raising to any level */
 };
 
 struct rs_quality_alerts {
@@ -109,6 +110,12 @@ struct rs_quality_alerts {
     double median_delay_days; /* TRUTH: first true alert - onset */
     size_t negatives;         /* TRUTH: customers of family none */
     size_t false_alerts_on_negatives;
+    /* TRUTH, counting every alert that raises the level (to MEDIUM too):
+     * "every planted deterioration raises an alert naming the right
+     * reason", and false alerts on customers of family none. */
+    size_t recalled_any_level;
+    double recall_any_level;
+    size_t false_any_level_on_negatives;
     struct rs_quality_family families[RS_QUALITY_FAMILIES_MAX];
     size_t family_count;
 };

@@ -45,7 +45,9 @@ static const struct rs_detector_prop props[] = {
      "Completed windows the segment's baseline must rest on."},
     {"rise.points", 10, 1, 100,
      "Percentage points the recent late share must exceed the baseline by."},
-    {"score", 25, 0, 100, "Score contribution of the finding."},
+    {"score", 20, 0, 100,
+     "Score contribution of the finding: soft, below the medium level on "
+     "its own (a whole segment would otherwise go to medium at once)."},
     {NULL, 0, 0, 0, NULL},
 };
 

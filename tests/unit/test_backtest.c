@@ -473,7 +473,12 @@ static void test_backtest_command_report(void **state)
     assert_non_null(strstr(json, "\"customers\": 3,"));
     assert_non_null(strstr(json, "\"dead_letters\": 2,"));
     assert_non_null(strstr(json, "\"overdue\": {\"customers\": 1, "
-                                 "\"recalled\": 1, \"recall\": 1}"));
+                                 "\"recalled\": 1, \"recalled_any_level\": 1, "
+                                 "\"recall\": 1}"));
+    /* Counting alerts to MEDIUM too: C3's trend is not alerted at any
+     * level, and C1 (family none) rises to MEDIUM twice. */
+    assert_non_null(strstr(json, "\"alert_recall_any_level\": 0.5,"));
+    assert_non_null(strstr(json, "\"false_alerts_none_any_level\": 2,"));
     assert_non_null(strstr(json, "\"median_lead_time_days\": "));
     assert_non_null(strstr(json, "\"alerts_per_100_customers_per_month\": "));
     html = read_report(dir, "index.html");

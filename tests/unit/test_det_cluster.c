@@ -113,7 +113,7 @@ static void test_det_cluster_deteriorating_segment(void **state)
     assert_non_null(strstr(f.reason.message, "segment 'retail'"));
     assert_non_null(strstr(f.reason.message, "not a verdict"));
     assert_string_equal(f.actions[0], "STAY_IN_CONTACT");
-    assert_int_equal(f.score, 25);
+    assert_int_equal(f.score, 20);
     assert_false(rs_scn_finding(s, "Y", "RISK_CLUSTER_DETERIORATING", &f));
     free(v);
     rs_scn_destroy(s);
