@@ -268,6 +268,15 @@ static void summary_table(FILE *out, const struct rs_backtest *bt,
                  ? " at or after onset naming a right reason"
                  : "");
     row(out, "Alert recall", ours, "", text);
+    if (q->outcome == RS_OUTCOME_TRUTH) {
+        pct_or_na(ours, sizeof(ours), a->recall_any_level);
+        snprintf(text, sizeof(text),
+                 "The same, counting every alert that raised the level (to "
+                 "MEDIUM too) at or after onset naming a right reason: %zu "
+                 "of %zu.",
+                 a->recalled_any_level, a->positives);
+        row(out, "Alert recall, any level", ours, "", text);
+    }
     num_or_na(ours, sizeof(ours), a->median_lead_days, 1, " days");
     snprintf(text, sizeof(text),
              "How long before trouble the first warning came (%zu "
@@ -289,12 +298,21 @@ static void summary_table(FILE *out, const struct rs_backtest *bt,
                  "deteriorate (%zu alerts), per 100 such customers per year.",
                  a->negatives, a->false_alerts_on_negatives);
         row(out, "False alerts on healthy customers", ours, "", text);
+        num_or_na(ours, sizeof(ours),
+                  q->false_any_level_none_per_100_per_year, 2, "");
+        snprintf(text, sizeof(text),
+                 "The same counting every alert that raised the level (to "
+                 "MEDIUM too): %zu alerts.",
+                 a->false_any_level_on_negatives);
+        row(out, "False alerts on healthy customers, any level", ours, "",
+            text);
     }
     fputs("</table>\n", out);
     if (a->family_count) {
         fputs("<h3>Recall by kind of deterioration</h3>\n<table><tr><th>"
-              "Family</th><th>Customers</th><th>Warned with a right "
-              "reason</th><th>Recall</th></tr>\n",
+              "Family</th><th>Customers</th><th>HIGH/CRITICAL with a right "
+              "reason</th><th>Recall</th><th>Any level with a right "
+              "reason</th></tr>\n",
               out);
         for (size_t i = 0; i < a->family_count; i++) {
             const struct rs_quality_family *f = &a->families[i];
@@ -304,11 +322,13 @@ static void summary_table(FILE *out, const struct rs_backtest *bt,
             fputs("<tr><td>", out);
             html(out, f->name);
             fprintf(out, "</td><td class=\"num\">%zu</td><td class=\"num\">"
-                         "%zu</td><td class=\"num\">%.0f %%</td></tr>\n",
+                         "%zu</td><td class=\"num\">%.0f %%</td>"
+                         "<td class=\"num\">%zu</td></tr>\n",
                     f->customers, f->recalled,
                     f->customers ? 100.0 * (double)f->recalled /
                                        (double)f->customers
-                                 : 0.0);
+                                 : 0.0,
+                    f->recalled_any_level);
         }
         fputs("</table>\n", out);
     }

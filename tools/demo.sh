@@ -120,7 +120,7 @@ jq -r 'select(.value.level_after == "HIGH" or .value.level_after == "CRITICAL") 
        .level_before, .level_after, (.score_after | tostring),
        .reasons[0].code, .reasons[0].message,
        (.recommended_actions | map(.code) | join(", "))] | @tsv' \
-    "$work/alerts.jsonl" | awk -F'\t' '!seen[$1]++ && shown++ < 15' |
+    "$work/alerts.jsonl" | sort -t $'\t' -k2,2 -s | awk -F'\t' '!seen[$1]++ && shown++ < 15' |
     while IFS=$'\t' read -r who when before after score code why actions; do
         printf '%s  %-9s %s -> %s (score %s)  %s\n' "$when" "$who" "$before" "$after" "$score" "$code"
         printf '             why: %s\n' "$why"
