@@ -512,6 +512,64 @@ static void test_backtest_command_report(void **state)
     unlink(g.path);
 }
 
+/* --csv/--mapping: an ERP export is imported into the report directory and
+ * backtested; a bad row fails the run, naming its line. */
+static void test_backtest_command_csv(void **state)
+{
+    static const char header[] =
+        "countryCode,customerID,PaperlessDate,invoiceNumber,InvoiceDate,"
+        "DueDate,InvoiceAmount,Disputed,SettledDate,PaperlessBill,"
+        "DaysToSettle,DaysLate\r\n";
+    char dir[128], csv[160], schemas[512], map[512], path[256];
+    char *argv[12], *json;
+    int argc = 0;
+    FILE *fp;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/rs-backtest-%d-csv", (int)getpid());
+    snprintf(csv, sizeof(csv), "%s.csv", dir);
+    snprintf(schemas, sizeof(schemas), "schema.dir=%s",
+             rs_test_path("schemas"));
+    snprintf(map, sizeof(map), "%s",
+             rs_test_path("tools/mappings/ibm-accounts-receivable.map"));
+    fp = fopen(csv, "w");
+    fputs(header, fp);
+    fputs("391,0379-NEVHP,4/6/2013,0000611365,1/2/2013,2/1/2013,55.94,No,"
+          "1/15/2013,Paper,13,0\r\n"
+          "391,0379-NEVHP,4/6/2013,0000611366,2/2/2013,3/4/2013,60.00,Yes,"
+          "3/20/2013,Paper,46,16\r\n"
+          "406,8976-AMJEO,3/3/2012,0007900770,1/26/2013,2/25/2013,61.74,No,"
+          "3/3/2013,Electronic,36,6\r\n",
+          fp);
+    fclose(fp);
+    argv[argc++] = (char *)"backtest";
+    argv[argc++] = (char *)"--csv";
+    argv[argc++] = csv;
+    argv[argc++] = (char *)"--mapping";
+    argv[argc++] = map;
+    argv[argc++] = (char *)"--report";
+    argv[argc++] = dir;
+    argv[argc++] = (char *)"-s";
+    argv[argc++] = schemas;
+    argv[argc] = NULL;
+    assert_int_equal(rs_cmd_backtest(argc, argv), 0);
+    snprintf(path, sizeof(path), "%s/events.rsev", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    json = read_report(dir, "quality.json");
+    assert_non_null(strstr(json, "\"invoices_scored\": 3,"));
+    assert_non_null(strstr(json, "\"invoices_late\": 2,"));
+    assert_non_null(strstr(json, "\"customers\": 2,"));
+    free(json);
+
+    fp = fopen(csv, "a");
+    fputs("406,8976-AMJEO,3/3/2012,0007900771,13/40/2013,2/25/2013,1.00,No,"
+          "3/3/2013,Electronic,36,6\r\n",
+          fp);
+    fclose(fp);
+    assert_int_equal(rs_cmd_backtest(argc, argv), 1);
+    unlink(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_backtest_scenario),
         cmocka_unit_test(test_backtest_feed_merges_by_time),
         cmocka_unit_test(test_backtest_command_report),
+        cmocka_unit_test(test_backtest_command_csv),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
