@@ -160,6 +160,19 @@ struct rs_decoder {
 
 /* For reasons: the Avro name of a writer type ("long", "record"), and the
  * type a reader field wants ("string", "CommunicationType"). */
+/* 1990-01-01 and 2100-12-31 in days since 1970-01-01: outside is absurd. */
+#define RS_DATE_MIN 7305
+#define RS_DATE_MAX 47846
+#define RS_DAY_MS 86400000LL
+
+/* Writes a reason into why (if any) and returns -1. */
+int rs_decode_say(char *why, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The rules of docs/schemas.md for a decoded record of ev->kind: 0, or -1
+ * with the reason in why (decode_validate.c). */
+int rs_decode_validate(const struct rs_event *ev, char *why, size_t size);
+
 const char *rs_decode_wire_name(avro_type_t t);
 const char *rs_decode_reader_name(const struct rfield *f);
 
