@@ -14,7 +14,11 @@
  *
  *   S = max(0, S + d − mean − k),  k = max(slack.days, spread / 2)
  *
- * and the alarm is raised when S reaches limit.days. While S is 0 the
+ * and the alarm is raised when S reaches limit.days. One settled invoice
+ * adds at most limit.days / 2: a single invoice paid very late (after a
+ * dispute, a lost invoice) is an incident, not a change of pattern. (An
+ * open invoice is not capped: a customer who stops paying is still paying
+ * later with every day.) While S is 0 the
  * customer is in its pattern and the habit keeps learning (exponentially,
  * alpha.pct per invoice); invoices of a run (S > 0) do not move it, so a
  * slow drift cannot drag the habit along. In evaluate(), open undisputed
@@ -97,6 +101,17 @@ static int64_t absv(int64_t x)
     return x < 0 ? -x : x;
 }
 
+/* One settled invoice adds at most half the limit to the CUSUM: a single
+ * invoice paid very late (after a dispute, a lost invoice) is an incident,
+ * not a change of pattern, so the alarm needs at least two paid invoices
+ * later than the habit. */
+static int64_t capped(const int64_t *p, int64_t inc)
+{
+    int64_t cap = p[P_LIMIT] * 1000 / 2;
+
+    return inc > cap ? cap : inc;
+}
+
 static void clear_run(int64_t *v)
 {
     v[S_CUSUM] = 0;
@@ -126,6 +141,7 @@ static void take(const int64_t *p, struct rs_dstate *s, int32_t d)
     v[S_N]++;
     k = slack_of(p, s);
     inc = x - v[S_MEAN] - k;
+    inc = capped(p, inc);
     raised = v[S_ALARM] & 0xffffffff;
     streak = v[S_ALARM] >> 32;
     if (raised) {

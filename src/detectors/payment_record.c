@@ -109,8 +109,8 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     int open_late = 0;
     struct rs_finding *f;
 
-    if (max < 1)
-        return 0;
+    if (max < 1 || c->invoices == 0)
+        return 0; /* never invoiced (a holding, say): no record to grade */
     for (uint32_t i = 0; i < c->open_count; i++) {
         const struct rs_open_invoice *inv = &c->open[i];
 
@@ -121,21 +121,30 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     }
     n += open_late;
     late += open_late;
-    if (n <= 0)
-        return 0;
-    share = (late + prior * k) / (n + k);
-    mean = days / n;
-    pts = (double)p[P_MAX_SCORE] * clamp01((share - prior) / (1.0 - prior)) +
+    /* With nothing known yet (n = 0) the share is the prior itself: an
+     * invoiced customer without a record is an average one, neither the
+     * best nor the worst. */
+    share = n + k > 0 ? (late + prior * k) / (n + k) : prior;
+    mean = n > 0 ? days / n : 0.0;
+    pts = (double)p[P_MAX_SCORE] * share +
           (double)p[P_DAYS_SCORE] * clamp01(mean / (double)p[P_DAYS_FULL]);
     if (pts < 0.5)
         return 0;
     f = rs_finding_start(out, "payment_record", "PAYMENT_RECORD",
                          (int32_t)(pts + 0.5));
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "pays late often: %.0f %% of its invoices known late (recent "
-             "ones weigh more; %d open past due now), %.1f days beyond terms "
-             "on average; %d %% is usual",
-             share * 100.0, open_late, mean, (int)p[P_PRIOR]);
+    if (n <= 0)
+        snprintf(f->reason.message, sizeof(f->reason.message),
+                 "no payment record yet (no invoice settled or past due): "
+                 "taken as the usual %d %% of invoices paid late",
+                 (int)p[P_PRIOR]);
+    else
+        snprintf(f->reason.message, sizeof(f->reason.message),
+                 "%s: %.0f %% of its invoices known late (recent ones weigh "
+                 "more; %d open past due now), %.1f days beyond terms on "
+                 "average; %d %% is usual",
+                 share > prior ? "pays late more often than usual"
+                               : "pays on time more often than usual",
+                 share * 100.0, open_late, mean, (int)p[P_PRIOR]);
     f->reason.value = share * 100.0;
     f->reason.has_baseline = 1;
     f->reason.baseline = (double)p[P_PRIOR];
@@ -146,7 +155,8 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         if (inv->open > 0 && !inv->disputed && inv->due_date < today)
             rs_finding_evidence(f, inv->event_id);
     }
-    rs_finding_action(f, "FOLLOW_UP_EARLIER");
+    if (share > prior)
+        rs_finding_action(f, "FOLLOW_UP_EARLIER");
     return 1;
 }
 

@@ -114,15 +114,18 @@ static void none(struct rs_scn *s, const char *detector)
                      f[i].reason.message);
 }
 
-/* No finding of any detector. */
+/* No finding of any detector but payment_record, which grades the record
+ * of every invoiced customer (a few points for a punctual one). */
 static void quiet(struct rs_scn *s)
 {
     struct rs_finding f[RS_FINDINGS_MAX];
     int32_t score;
     int n = rs_scn_findings(s, "C1", f, RS_FINDINGS_MAX, &score);
 
-    if (n > 0)
-        fail_msg("unexpected %s: %s", f[0].reason.code, f[0].reason.message);
+    for (int i = 0; i < n; i++)
+        if (strcmp(f[i].reason.detector, "payment_record") != 0)
+            fail_msg("unexpected %s: %s", f[i].reason.code,
+                     f[i].reason.message);
 }
 
 /* exposure */

@@ -860,7 +860,10 @@ static void test_det_payment_partials_out_of_order_credit_note(
 
 /* payment_record: the standing record, as table rows of payment delays
  * (days after the due date; negative = early) of invoices issued every 30
- * days on 30-day terms, then optional open invoices past due. */
+ * days on 30-day terms, then optional open invoices past due. The score is
+ * continuous over the whole range (16 x the share + 8 x the mean delay /
+ * 30 days), so a punctual record scores low but above nothing known, and a
+ * customer with no record yet sits at the usual share (35 % -> 6). */
 static void test_det_payment_record(void **state)
 {
     static const struct {
@@ -869,16 +872,30 @@ static void test_det_payment_record(void **state)
         int paid;       /* how many of delays */
         int open_late;  /* an open invoice this many days past due, 0: none */
         int disputed;   /* that open invoice is disputed */
-        int score;      /* 0: no finding */
+        int score;
         double value;   /* known-late share, % */
+        const char *says;
     } rows[] = {
-        {"punctual", {-5, -5, -5, -5, -5, -5}, 6, 0, 0, 0, 0},
-        {"always 20 days late", {20, 20, 20, 20, 20, 20}, 6, 0, 0, 17, 82.18},
-        {"first invoice ever, 10 days past due", {0}, 0, 10, 0, 8, 56.67},
-        {"disputed open amounts left out", {0}, 0, 10, 1, 0, 0},
-        {"three late", {20, 20, 20}, 3, 0, 0, 15, 73.21},
+        {"punctual", {-5, -5, -5, -5, -5, -5}, 6, 0, 0, 2, 9.59,
+         "pays on time more often than usual: 10 % of its invoices known "
+         "late"},
+        {"always 20 days late", {20, 20, 20, 20, 20, 20}, 6, 0, 0, 18, 82.18,
+         "pays late more often than usual: 82 % of its invoices known late "
+         "(recent ones weigh more; 0 open past due now), 20.0 days beyond "
+         "terms on average; 35 % is usual"},
+        {"first invoice ever, 10 days past due", {0}, 0, 10, 0, 12, 56.67,
+         "57 % of its invoices known late (recent ones weigh more; 1 open "
+         "past due now), 10.0 days beyond terms"},
+        {"disputed open amounts left out: no record yet", {0}, 0, 10, 1, 6,
+         35.0,
+         "no payment record yet (no invoice settled or past due): taken as "
+         "the usual 35 % of invoices paid late"},
+        {"three late", {20, 20, 20}, 3, 0, 0, 17, 73.21,
+         "73 % of its invoices known late"},
         {"three late, then six on time (improves)",
-         {20, 20, 20, -2, -2, -2, -2, -2, -2}, 9, 0, 0, 2, 29.74},
+         {20, 20, 20, -2, -2, -2, -2, -2, -2}, 9, 0, 0, 6, 29.74,
+         "pays on time more often than usual: 30 % of its invoices known "
+         "late"},
     };
 
     (void)state;
@@ -910,24 +927,27 @@ static void test_det_payment_record(void **state)
         day_str(day, sizeof(day), end);
         snprintf(at, sizeof(at), "%sT12:00:00Z", day);
         rs_scn_advance(s, at);
-        if (!rows[r].score) {
-            if (rs_scn_finding(s, "C1", "PAYMENT_RECORD", &f))
-                fail_msg("%s: unexpected finding: %s", rows[r].name,
-                         f.reason.message);
-        } else {
-            if (!rs_scn_finding(s, "C1", "PAYMENT_RECORD", &f))
-                fail_msg("%s: no PAYMENT_RECORD finding", rows[r].name);
-            if (f.score != rows[r].score ||
-                f.reason.value - rows[r].value > 0.01 ||
-                rows[r].value - f.reason.value > 0.01)
-                fail_msg("%s: score %d value %.2f, want %d and %.2f",
-                         rows[r].name, (int)f.score, f.reason.value,
-                         rows[r].score, rows[r].value);
-            NEAR(f.reason.baseline, 35.0);
-            assert_int_equal(f.reason.evidence_count,
-                             rows[r].open_late ? 1 : 0);
-            assert_non_null(strstr(f.reason.message, "% of its invoices known late"));
-        }
+        if (!rs_scn_finding(s, "C1", "PAYMENT_RECORD", &f))
+            fail_msg("%s: no PAYMENT_RECORD finding", rows[r].name);
+        if (f.score != rows[r].score ||
+            f.reason.value - rows[r].value > 0.01 ||
+            rows[r].value - f.reason.value > 0.01)
+            fail_msg("%s: score %d value %.2f, want %d and %.2f",
+                     rows[r].name, (int)f.score, f.reason.value,
+                     rows[r].score, rows[r].value);
+        NEAR(f.reason.baseline, 35.0);
+        assert_int_equal(f.reason.evidence_count, rows[r].open_late &&
+                                                          !rows[r].disputed
+                                                      ? 1
+                                                      : 0);
+        if (!strstr(f.reason.message, rows[r].says))
+            fail_msg("%s: message '%s' lacks '%s'", rows[r].name,
+                     f.reason.message, rows[r].says);
+        /* Only a record worse than usual asks for an earlier follow-up. */
+        if (rows[r].value > 35.0)
+            assert_string_equal(f.actions[0], "FOLLOW_UP_EARLIER");
+        else
+            assert_null(f.actions[0]);
         rs_scn_destroy(s);
     }
 }
