@@ -5,8 +5,11 @@
  * late too). The other payment detectors look for a *change* against the
  * customer's own past; this one grades the past itself, so that a chronic
  * late payer ranks above a punctual one even when nothing changed. Alone it
- * stays below the medium level by default: it orders customers (and feeds
- * the combined score that backtests rank by) rather than alerting.
+ * stays below the score at which a MEDIUM customer goes back to LOW
+ * (medium threshold − hysteresis: 15 by default): it orders customers (and
+ * feeds the combined score that backtests rank by) and adds to other
+ * reasons, but never raises or holds a level by itself — a customer who
+ * paid its one late invoice goes back to LOW.
  *
  * Known-late share: each invoice settled so far counts as late when paid
  * after its due date; each open, undisputed invoice past its due date at
@@ -19,8 +22,10 @@
  *
  *   share = (late + prior · k) / (invoices + k)
  *   days  = mean days beyond terms over the same invoices (0 when on time)
- *   score = max.score · clamp((share − prior) / (1 − prior))
- *         + days.score · clamp(days / days.full)
+ *   score = max.score · share + days.score · clamp(days / days.full)
+ *
+ * continuous over the whole range (a punctual customer scores a point or
+ * two, not 0), so that customers are ordered, not tied.
  *
  * Slots (fixed point, x1000):
  *   0 weighted invoices, 1 weighted late invoices, 2 weighted days beyond
@@ -53,9 +58,9 @@ static const struct rs_detector_prop props[] = {
     {"alpha.pct", 5, 0, 50,
      "Each newly settled invoice shrinks the weight of the older history by "
      "this percentage (0: all invoices weigh the same)."},
-    {"max.score", 16, 0, 100,
+    {"max.score", 10, 0, 100,
      "Score contribution of an always-late record (share 100 %)."},
-    {"days.score", 8, 0, 100,
+    {"days.score", 4, 0, 100,
      "Further score contribution when the mean delay reaches days.full."},
     {"days.full", 30, 1, 3650,
      "Mean days beyond terms that earns the whole days.score."},

@@ -116,10 +116,11 @@ static void test_run_alerts_and_state(void **state)
     assert_non_null(strstr(json, "\"level_after\": \"HIGH\""));
     /* Overdue 60, plus a quarter of the silence finding (30: the reminder
      * of 02-10 got no answer within 14 days) and of the payment record
-     * (12: its one invoice is known late, 30 days). */
+     * (10: its one invoice is known late, 30 days: 10 x 57 % + 4). */
     if (!strstr(json, "\"score_before\": 49"))
         fail_msg("alert: %s", json);
-    assert_non_null(strstr(json, "\"score_after\": 70"));
+    if (!strstr(json, "\"score_after\": 69"))
+        fail_msg("alert: %s", json);
     assert_non_null(strstr(json, "\"code\": \"PAYMENT_RECORD\""));
     assert_non_null(strstr(json, "\"code\": \"SILENCE_NO_RESPONSE\""));
     snprintf(want, sizeof(want), "\"event_time\": %lld",
@@ -143,7 +144,7 @@ static void test_run_alerts_and_state(void **state)
     hash = rs_pipe_customer(&p, "C-LATE");
     assert_non_null(hash);
     assert_non_null(strstr(hash, "level=HIGH\n"));
-    assert_non_null(strstr(hash, "score=70\n"));
+    assert_non_null(strstr(hash, "score=69\n"));
     assert_non_null(strstr(hash, "open_amount=250000\n"));
     assert_non_null(strstr(hash, "overdue_amount=250000\n"));
     /* As of the customer's last evaluation: the timer at 30 days. */

@@ -178,11 +178,11 @@ static void test_det_segment_profile(void **state)
     invoice(s, "PLAIN", "I2", 100000, "2026-01-05", "2026-02-04", "retail");
     rs_scn_advance(s, "2026-02-12T00:00:00Z");
     assert_int_equal(rs_scn_level(s, "RISKY", &score), RS_LEVEL_HIGH);
-    /* 60 overdue + a quarter of payment_record's 11 (1 invoice of 1 known
-     * late, 8 days: 16 x 57 % + 8 x 8 / 30) */
-    assert_int_equal(score, 62);
+    /* 60 overdue + a quarter of payment_record's 7 (1 invoice of 1 known
+     * late, 8 days: 10 x 57 % + 4 x 8 / 30) */
+    assert_int_equal(score, 61);
     assert_int_equal(rs_scn_level(s, "PLAIN", &score), RS_LEVEL_MEDIUM);
-    assert_int_equal(score, 42); /* 40 + 11 / 4 */
+    assert_int_equal(score, 41); /* 40 + 7 / 4 */
     rs_scn_destroy(s);
 }
 
