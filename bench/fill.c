@@ -3,8 +3,9 @@
  * An idempotent producer (acks=all) built by riskstream's own Kafka adapter,
  * so keys land where riskstream's producers would put them
  * (murmur2_random), tuned for throughput: large batches, lz4, a deep queue.
- * With --check N the first N events are decoded with riskstream's decoder
- * before anything is produced. Prints one JSON line. */
+ * With --check N the first N events (and probes among them) are decoded
+ * with riskstream's decoder before anything is produced; --check-only stops
+ * there (the CTest bench_gen_decodes). Prints one JSON line. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static int check(const struct rs_bench_gen_opts *o, const char *schema_dir,
     struct rs_bench_event ev;
     struct rs_event out;
     enum rs_error_class cls;
-    uint64_t bad = 0;
+    uint64_t bad = 0, ok[RS_EVENT_KINDS] = {0};
 
     if (!dec) {
         fprintf(stderr, "rsbench fill: %s\n", errstr);
@@ -54,13 +55,24 @@ static int check(const struct rs_bench_gen_opts *o, const char *schema_dir,
         else
             rs_bench_gen_next(g, -1, &ev);
         if (rs_decode(dec, ev.kind, ev.key, ev.key_len, ev.value, ev.len, &out,
-                      &cls, why, sizeof(why)) != RS_DECODE_OK &&
-            bad++ < 5)
+                      &cls, why, sizeof(why)) == RS_DECODE_OK &&
+            out.kind == ev.kind && out.event_time == ev.event_time) {
+            ok[ev.kind]++;
+        } else if (bad++ < 5) {
             fprintf(stderr, "rsbench fill: event %llu (kind %d) does not "
                             "decode: %s: %s\n",
                     (unsigned long long)i, (int)ev.kind,
                     rs_error_class_name(cls), why);
+        }
     }
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        if (!ok[k] && bad++ < 5)
+            fprintf(stderr, "rsbench fill: no event of kind %d decoded\n", k);
+    if (!bad)
+        fprintf(stderr, "rsbench fill: check: %llu invoices, %llu payments, "
+                        "%llu bureau, %llu communications decode\n",
+                (unsigned long long)ok[0], (unsigned long long)ok[1],
+                (unsigned long long)ok[2], (unsigned long long)ok[3]);
     rs_decoder_destroy(dec);
     rs_registry_destroy(reg);
     rs_bench_gen_destroy(g);
@@ -82,10 +94,11 @@ int rs_bench_fill(int argc, char **argv)
         {"time-to", required_argument, NULL, 't'},
         {"tag", required_argument, NULL, 'g'},
         {"check", required_argument, NULL, 'k'},
+        {"check-only", no_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     char *sets[64];
-    int nsets = 0, c;
+    int nsets = 0, c, check_only = 0;
     uint64_t events = 5000000, check_count = 0;
     double days = 365;
     struct rs_bench_gen_opts o = {.seed = 1, .customers = 100000,
@@ -133,6 +146,9 @@ int rs_bench_fill(int argc, char **argv)
         case 'k':
             check_count = strtoull(optarg, NULL, 10);
             break;
+        case 'K':
+            check_only = 1;
+            break;
         default:
             return 2;
         }
@@ -146,6 +162,8 @@ int rs_bench_fill(int argc, char **argv)
         return 1;
     if (check_count && check(&o, conf->schema_dir, check_count))
         return 1;
+    if (check_only)
+        return 0;
 
     /* Throughput settings for the fill only; riskstream's are untouched. */
     {
