@@ -81,6 +81,12 @@ int rs_bench_schema_ids(const char *schema_dir, uint32_t ids[RS_EVENT_KINDS])
         }
         ids[k] = e->id;
     }
+    /* gen.c writes the CreditBureauEvent fields of version 1, which bureau
+     * feeds may keep writing (docs/schemas.md); version 2 adds riskstream's
+     * own group relay fields. */
+    for (size_t i = 0; i < rs_registry_count(reg); i++)
+        if (strcmp(rs_registry_at(reg, i)->file, "CreditBureauEvent.avsc") == 0)
+            ids[RS_EVENT_BUREAU] = rs_registry_at(reg, i)->id;
     rs_registry_destroy(reg);
     return 0;
 }

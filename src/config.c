@@ -89,8 +89,17 @@ static const struct prop props[] = {
      "unread data is always waited for, so replays are deterministic."},
     {"order.queue.records", INT(order_queue_records), "1000", 16, 1000000,
      {NULL},
-     "Decoded records buffered per input partition for event-time "
-     "ordering; a full buffer pauses fetching from that partition."},
+     "Decoded records per input partition in the event-time orderer "
+     "(about 1.5 kB each); further records wait undecoded in "
+     "order.buffer.records."},
+    {"order.buffer.records", INT(order_buffer_records), "50000", 0,
+     100000000, {NULL},
+     "Undecoded records (pointers to librdkafka's messages) kept per input "
+     "partition beyond order.queue.records before fetching from that "
+     "partition pauses. Pausing is costly with librdkafka 2.0.2 (a resumed "
+     "partition's prefetched data is dropped and its fetch backs off for a "
+     "second), so this is large: a partition pauses only when it runs far "
+     "ahead of the others in event time."},
     {"lateness.ms", INT(lateness_ms), "604800000", 0, 31622400000LL, {NULL},
      "Allowed lateness: how far behind stream time an event may be. Later "
      "invoices and payments are still applied (balances must be complete) "

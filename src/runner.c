@@ -603,8 +603,17 @@ static void unspill(struct rs_runner *r, struct slot *s, int k)
     while (s->spill_head[k] < s->spill_count[k] &&
            (it = rs_order_slot(&s->order, (enum rs_event_kind)k)))
         enqueue(r, s, k, it, s->spill[k][s->spill_head[k]++]);
-    if (s->spill_head[k] == s->spill_count[k])
+    if (s->spill_head[k] == s->spill_count[k]) {
         s->spill_head[k] = s->spill_count[k] = 0;
+    } else if (s->spill_head[k] >= 4096 &&
+               2 * s->spill_head[k] >= s->spill_count[k]) {
+        /* Records keep coming while others leave: move the waiting ones
+         * to the front so the list does not grow with the stream. */
+        s->spill_count[k] -= s->spill_head[k];
+        memmove(s->spill[k], s->spill[k] + s->spill_head[k],
+                s->spill_count[k] * sizeof(*s->spill[k]));
+        s->spill_head[k] = 0;
+    }
 }
 
 /* Takes one consumed message into its task's orderer. */
@@ -632,19 +641,18 @@ static void take_message(struct rs_runner *r, rd_kafka_message_t *m)
     it = s->spill_count[k] ? NULL
                            : rs_order_slot(&s->order, (enum rs_event_kind)k);
     if (!it) {
+        /* The orderer is full: the record waits undecoded. Fetching from
+         * the partition pauses only when that wait list is long too. */
         rs_grow((void **)&s->spill[k], &s->spill_cap[k],
                 s->spill_count[k] + 1, sizeof(*s->spill[k]));
         s->spill[k][s->spill_count[k]++] = m;
         rs_order_caught_up(&s->order, (enum rs_event_kind)k, 0, 0);
-        if (!s->paused[k])
+        if (!s->paused[k] && s->spill_count[k] - s->spill_head[k] >=
+                                 (size_t)r->conf->order_buffer_records)
             pause_partition(r, s, k, m->partition, 1);
         return;
     }
     enqueue(r, s, k, it, m);
-    if (rs_order_count(&s->order, (enum rs_event_kind)k) ==
-            (size_t)r->conf->order_queue_records &&
-        !s->paused[k])
-        pause_partition(r, s, k, m->partition, 1);
 }
 
 /* Lets each task's orderer hand out what it can. */
@@ -682,9 +690,9 @@ static void process(struct rs_runner *r)
             rs_order_pop(&s->order, k);
             if (s->spill_count[k])
                 unspill(r, s, (int)k);
-            if (s->paused[k] && s->spill_count[k] == 0 &&
-                rs_order_count(&s->order, k) <
-                    (size_t)r->conf->order_queue_records / 2)
+            if (s->paused[k] &&
+                s->spill_count[k] - s->spill_head[k] <
+                    (size_t)r->conf->order_buffer_records / 2)
                 pause_partition(r, s, (int)k, p, 0);
         }
         if (rs_task_wants_flush(s->task))
@@ -865,6 +873,7 @@ static void report_unreloadable(const struct rs_config *old,
         old->record_max_bytes != now->record_max_bytes ||
         old->cache_customers != now->cache_customers ||
         old->order_queue_records != now->order_queue_records ||
+        old->order_buffer_records != now->order_buffer_records ||
         old->order_max_wait_ms != now->order_max_wait_ms ||
         old->kafka_count != now->kafka_count)
         rs_log_warn("runner", "reload: redis.port, record.max.bytes, "
