@@ -402,20 +402,29 @@ void rs_customer_summary(const struct rs_customer *c, int64_t now,
 
 /* Packing. */
 
+/* Packing writes straight into the buffer when it has room (it grows
+ * rarely and is reused), else through rs_buf_append(). */
 static void put_varint(struct rs_buf *b, int64_t v)
 {
     uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-    uint8_t tmp[10];
-    size_t n = 0;
+    uint8_t tmp[10], *o = tmp;
+    int direct = b->cap - b->len > 11 && (!b->max || b->max - b->len > 11);
 
+    if (direct)
+        o = b->data + b->len;
     do {
-        tmp[n] = (uint8_t)(z & 0x7f);
+        *o = (uint8_t)(z & 0x7f);
         z >>= 7;
         if (z)
-            tmp[n] |= 0x80;
-        n++;
+            *o |= 0x80;
+        o++;
     } while (z);
-    rs_buf_append(b, tmp, n);
+    if (direct) {
+        b->len = (size_t)(o - b->data);
+        b->data[b->len] = '\0';
+    } else {
+        rs_buf_append(b, tmp, (size_t)(o - tmp));
+    }
 }
 
 static void put_str(struct rs_buf *b, const char *s)

@@ -410,13 +410,16 @@ static int cmp_finding(const void *x, const void *y);
 /* Runs every detector on c at now: findings (weighted, sorted) and the
  * next timer. */
 static int find(struct rs_task *t, const struct rs_customer *c, int64_t now,
-                struct rs_finding *f, int max, int32_t *score, int64_t *next)
+                int texts, struct rs_finding *f, int max, int32_t *score,
+                int64_t *next)
 {
     const struct rs_segment_profile *prof =
         rs_scoring_profile(&t->p->scoring, c->segment);
     int nf = 0;
 
     *next = RS_NO_TIMER;
+    for (int i = 0; i < max; i++)
+        f[i].quiet = !texts;
     for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
         const int64_t *p = t->p->detectors.v[(*d)->id];
         const struct rs_dstate *s = &c->dstate[(*d)->id];
@@ -471,7 +474,9 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
             rs_cluster_publish(&seg->dstate[RS_CLUSTER_DETECTOR_ID],
                                &c->dstate[RS_CLUSTER_DETECTOR_ID]);
     }
-    nf = find(t, c, now, f, RS_FINDINGS_MAX, &score, &next);
+    /* Most evaluations change no level: the words of the findings are
+     * only written when an alert is made (below). */
+    nf = find(t, c, now, 0, f, RS_FINDINGS_MAX, &score, &next);
     enum rs_level level;
 
     level = rs_score_level(prof, t->p->scoring.hysteresis, score,
@@ -488,6 +493,7 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
             c->suppressed++;
             t->stats.suppressed++;
         } else {
+            nf = find(t, c, now, 1, f, RS_FINDINGS_MAX, &score, &next);
             for (int i = 0; i < nf && tr->ev; i++)
                 if (tr->moved & (1u << f[i].detector_id))
                     rs_finding_evidence(&f[i], tr->ev->event_id);
@@ -770,7 +776,7 @@ int rs_task_findings(struct rs_task *t, const char *customer,
 
     if (!c)
         return -1;
-    return find(t, c, t->stream_time, out, max, score, &next);
+    return find(t, c, t->stream_time, 1, out, max, score, &next);
 }
 
 const struct rs_customer *rs_task_customer(struct rs_task *t,

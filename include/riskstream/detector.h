@@ -33,6 +33,10 @@
 
 struct rs_finding {
     int32_t score; /* contribution before segment weights, 0..100 */
+    /* Set by the engine before evaluate(): 1 when only the score counts
+     * (no alert can come of it), so rs_finding_say() skips the words.
+     * rs_finding_start() keeps it. */
+    int quiet;
     int detector_id; /* set by the engine: whose finding this is */
     struct rs_reason reason;
     /* Action codes this finding recommends (see actions.h); NULL-padded. */
@@ -90,6 +94,11 @@ void rs_format_amount(char *out, size_t size, int64_t minor,
 /* Starts a finding: zeroes it and sets detector, code, score. */
 struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
                                     const char *code, int32_t score);
+
+/* Writes the finding's message (plain words with the numbers), unless the
+ * finding is quiet. */
+void rs_finding_say(struct rs_finding *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Appends an evidence event id (ignored when full or empty). */
 void rs_finding_evidence(struct rs_finding *f, const char *event_id);

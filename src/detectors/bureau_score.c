@@ -379,8 +379,7 @@ static int score_finding(const int64_t *p, const struct rs_dstate *s,
     if (into) {
         rs_finding_start(f, "bureau_score", "BUREAU_SCORE_INTO_BAND",
                          (int32_t)p[P_BAND_SCORE]);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "bureau score fell %s (last drop on %s), below the floor "
+        rs_finding_say(f, "bureau score fell %s (last drop on %s), below the floor "
                  "of %d on a 0-100 scale (now %s): a drop of %s points",
                  scores, date, (int)p[P_FLOOR],
                  points(b1, sizeof(b1), to), drop);
@@ -390,8 +389,7 @@ static int score_finding(const int64_t *p, const struct rs_dstate *s,
     } else {
         rs_finding_start(f, "bureau_score", "BUREAU_SCORE_DROP",
                          (int32_t)p[P_SCORE]);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "bureau score fell %s (last drop on %s): %s points on a "
+        rs_finding_say(f, "bureau score fell %s (last drop on %s): %s points on a "
                  "0-100 scale, from %s to %s (flagged from a drop of %d)",
                  scores, date, drop, points(b1, sizeof(b1), from),
                  points(b2, sizeof(b2), to), (int)p[P_DROP]);
@@ -426,14 +424,12 @@ static int rating_finding(const int64_t *p, const struct rs_dstate *s,
     rs_finding_start(f, "bureau_score", "BUREAU_RATING_DOWNGRADE",
                      (int32_t)p[P_SCORE]);
     if (kind == RATING_LETTER)
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "bureau rating lowered from %s to %s (last downgrade on "
+        rs_finding_say(f, "bureau rating lowered from %s to %s (last downgrade on "
                  "%s): %lld notch%s down (flagged from %d)",
                  a, b, date, (long long)n, n == 1 ? "" : "es",
                  (int)p[P_NOTCHES]);
     else
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "bureau rating worsened from %s to %s (last downgrade on "
+        rs_finding_say(f, "bureau rating worsened from %s to %s (last downgrade on "
                  "%s; %s is better): %lld step%s down (flagged from %d)",
                  a, b, date, p[P_NUMBERS] == 1 ? "lower" : "higher",
                  (long long)n, n == 1 ? "" : "s", (int)p[P_NOTCHES]);

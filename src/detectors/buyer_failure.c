@@ -145,13 +145,11 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                  "together %d%% of the customer's revenue",
                  (int)((total + 5) / 10));
     if (n == 1)
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "a major buyer of the customer failed on %s; %s (domino "
+        rs_finding_say(f, "a major buyer of the customer failed on %s; %s (domino "
                  "risk: the customer may lose revenue and a receivable)",
                  date, share);
     else
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "%d major buyers of the customer failed in the last %d "
+        rs_finding_say(f, "%d major buyers of the customer failed in the last %d "
                  "days, the latest on %s; %s (domino risk)",
                  n, (int)p[P_KEEP], date, share);
     f->reason.value = (double)total / 10.0;

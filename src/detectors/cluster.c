@@ -105,8 +105,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         return 0;
     f = rs_finding_start(out, "cluster", "RISK_CLUSTER_DETERIORATING",
                          (int32_t)p[P_SCORE]);
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "the customer's segment '%s' is paying later: %.1f%% of its %lld "
+    rs_finding_say(f, "the customer's segment '%s' is paying later: %.1f%% of its %lld "
              "recently settled invoices were paid late, against %.1f%% "
              "before (flagged from +%d points); a cluster is not a verdict "
              "on this customer",

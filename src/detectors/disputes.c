@@ -211,13 +211,11 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                          amount);
             }
             if (open == 1)
-                snprintf(f->reason.message, sizeof(f->reason.message),
-                         "a dispute has been open for %d days without "
+                rs_finding_say(f, "a dispute has been open for %d days without "
                          "resolution (flagged from %d days)%s",
                          (int)days, (int)p[P_OPEN_DAYS], held);
             else
-                snprintf(f->reason.message, sizeof(f->reason.message),
-                         "%d disputes are open, the oldest for %d days "
+                rs_finding_say(f, "%d disputes are open, the oldest for %d days "
                          "without resolution (flagged from %d days)%s",
                          open, (int)days, (int)p[P_OPEN_DAYS], held);
             f->reason.value = (double)days;
@@ -231,8 +229,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     }
     if (reopened && nf < max) {
         f = rs_finding_start(&out[nf++], "disputes", "DISPUTE_REOPENED", 40);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "%d %s reopened within %d days of %s resolution (%s), "
+        rs_finding_say(f, "%d %s reopened within %d days of %s resolution (%s), "
                  "open again for %d days",
                  reopened, reopened == 1 ? "dispute was" : "disputes were",
                  (int)p[P_REOPEN_DAYS], reopened == 1 ? "its" : "their",

@@ -211,8 +211,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     describe(recent, sizeof(recent), p, w.recent);
     describe(before, sizeof(before), p, w.baseline);
     f = rs_finding_start(out, "dunning", codes[g], scores[g]);
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "dunning reached %s in the last %d days, above the customer's "
+    rs_finding_say(f, "dunning reached %s in the last %d days, above the customer's "
              "own history: %s in the %d days before (flagged from step %d); "
              "%d reminder%s and %d formal notice%s in the window",
              recent, (int)(w.window_buckets * BUCKET_DAYS), before,

@@ -138,8 +138,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     f = rs_finding_start(out, "excuses",
                          cash ? "EXCUSES_CASH_PROBLEMS" : "EXCUSES_REPEATED",
                          high ? 50 : 30);
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "%d excuses for not paying in the last %d days (%s); weighted "
+    rs_finding_say(f, "%d excuses for not paying in the last %d days (%s); weighted "
              "%lld with cash problems counting %d (flagged from %d)",
              total, (int)p[P_WINDOW], list, (long long)weight,
              (int)p[P_CASH_WEIGHT], (int)p[P_MIN_WEIGHT]);

@@ -184,13 +184,11 @@ static int usage(const int64_t *p, const struct rs_customer *c,
         if (s->v[S_ACTION] - 1 == RS_LIMIT_WITHDRAWN && s->v[S_PREV_ACTION] &&
             s->v[S_PREV] > 0 && same_currency(c, s->v[S_PREV_CCY])) {
             rs_format_amount(l, sizeof(l), s->v[S_PREV], c->currency);
-            snprintf(f->reason.message, sizeof(f->reason.message),
-                     "open invoices of %s have no credit limit to cover "
+            rs_finding_say(f, "open invoices of %s have no credit limit to cover "
                      "them: the limit of %s was withdrawn",
                      o, l);
         } else {
-            snprintf(f->reason.message, sizeof(f->reason.message),
-                     "open invoices of %s have no credit limit to cover "
+            rs_finding_say(f, "open invoices of %s have no credit limit to cover "
                      "them: the limit is %s",
                      o, s->v[S_ACTION] - 1 == RS_LIMIT_WITHDRAWN ? "withdrawn"
                                                                  : "0");
@@ -200,16 +198,14 @@ static int usage(const int64_t *p, const struct rs_customer *c,
         pct = (double)open * 100.0 / (double)limit;
         rs_finding_start(f, "exposure", "EXPOSURE_OVER_LIMIT", SCORE_OVER);
         rs_format_amount(d, sizeof(d), open - limit, c->currency);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "open invoices of %s exceed the credit limit of %s%s by %s "
+        rs_finding_say(f, "open invoices of %s exceed the credit limit of %s%s by %s "
                  "(%.0f%% of the limit)",
                  o, l, prev, d, pct);
         f->reason.threshold = (double)limit / 100.0;
     } else if ((double)open * 100.0 >= (double)p[P_NEAR] * (double)limit) {
         pct = (double)open * 100.0 / (double)limit;
         rs_finding_start(f, "exposure", "EXPOSURE_NEAR_LIMIT", SCORE_NEAR);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "open invoices of %s use %.0f%% of the credit limit of %s%s "
+        rs_finding_say(f, "open invoices of %s use %.0f%% of the credit limit of %s%s "
                  "(flagged from %d%%)",
                  o, pct, l, prev, (int)p[P_NEAR]);
         f->reason.threshold = (double)limit * (double)p[P_NEAR] / 10000.0;
@@ -254,8 +250,7 @@ static int large(const int64_t *p, const struct rs_customer *c,
     rs_finding_start(f, "exposure", "EXPOSURE_LARGE_INVOICE", SCORE_LARGE);
     rs_format_amount(a, sizeof(a), big->amount, c->currency);
     rs_format_amount(l, sizeof(l), limit, c->currency);
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "new invoice %s of %s, issued %d days ago, is %.0f%% of the "
+    rs_finding_say(f, "new invoice %s of %s, issued %d days ago, is %.0f%% of the "
              "credit limit of %s on its own (flagged from %d%%)%s; check "
              "creditworthiness before accepting more large orders",
              big->invoice_id, a, (int)age,

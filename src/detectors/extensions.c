@@ -138,8 +138,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         snprintf(days, sizeof(days),
                  "; %d asked %d to %d extra days, %lld in total", t.with_days,
                  (int)t.min_days, (int)t.max_days, (long long)t.days);
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "%d requests to extend or defer payment in the last %d days "
+    rs_finding_say(f, "%d requests to extend or defer payment in the last %d days "
              "(flagged from %d, frequent from %d)%s%s",
              t.count, (int)p[P_WINDOW], (int)p[P_MIN_COUNT],
              (int)p[P_HIGH_COUNT], days,

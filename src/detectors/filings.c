@@ -156,8 +156,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         rs_entry_in_window(e, now, p[P_BANKRUPTCY_KEEP] * RS_DAY_MS)) {
         f = rs_finding_start(&out[nf++], "filings", "BANKRUPTCY_FILING",
                              (int32_t)p[P_BANKRUPTCY_SCORE]);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "bankruptcy filing reported on %s (%s): expect open "
+        rs_finding_say(f, "bankruptcy filing reported on %s (%s): expect open "
                  "invoices not to be paid in full; kept for %d days",
                  rs_entry_date(date, sizeof(date), rs_entry_time(e)),
                  kind_name(e), (int)p[P_BANKRUPTCY_KEEP]);
@@ -181,14 +180,12 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                                                 : p[P_LEGAL_SCORE]));
         rs_entry_date(date, sizeof(date), rs_entry_time(e));
         if (n == 1)
-            snprintf(f->reason.message, sizeof(f->reason.message),
-                     "legal filing against the customer on %s (%s); "
+            rs_finding_say(f, "legal filing against the customer on %s (%s); "
                      "counts for %d days (%d or more: repeated)",
                      date, kind_name(e), (int)p[P_LEGAL_KEEP],
                      (int)p[P_REPEAT_COUNT]);
         else
-            snprintf(f->reason.message, sizeof(f->reason.message),
-                     "%d legal filings against the customer in the last %d "
+            rs_finding_say(f, "%d legal filings against the customer in the last %d "
                      "days, the latest on %s (%s) (repeated from %d)",
                      n, (int)p[P_LEGAL_KEEP], date, kind_name(e),
                      (int)p[P_REPEAT_COUNT]);

@@ -85,8 +85,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     if (n >= p[P_REPEAT]) {
         f = rs_finding_start(out, "financing", "FINANCING_CHANGES_REPEATED",
                              (int32_t)p[P_REPEAT_SCORE]);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "%d financing changes in the last %d days (%d new "
+        rs_finding_say(f, "%d financing changes in the last %d days (%d new "
                  "financing, %d house-bank switch%s), the latest on %s "
                  "(flagged from %d)",
                  n, (int)p[P_WINDOW], n - banks, banks,
@@ -96,16 +95,14 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     } else if (newest_kind == KIND_BANK) {
         f = rs_finding_start(out, "financing", "HOUSE_BANK_CHANGE",
                              (int32_t)p[P_BANK_SCORE]);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "the customer switched its house bank on %s (counts for "
+        rs_finding_say(f, "the customer switched its house bank on %s (counts for "
                  "%d days; repeated from %d changes)",
                  date, (int)p[P_WINDOW], (int)p[P_REPEAT]);
         f->reason.threshold = 1;
     } else {
         f = rs_finding_start(out, "financing", "NEW_FINANCING",
                              (int32_t)p[P_FINANCING_SCORE]);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "the customer took on new financing on %s (counts for %d "
+        rs_finding_say(f, "the customer took on new financing on %s (counts for %d "
                  "days; repeated from %d changes)",
                  date, (int)p[P_WINDOW], (int)p[P_REPEAT]);
         f->reason.threshold = 1;

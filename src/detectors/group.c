@@ -112,8 +112,7 @@ static int parent_finding(const int64_t *p, const struct rs_customer *c,
                      (int32_t)(critical ? p[P_PARENT_CRITICAL]
                                         : p[P_PARENT_HIGH]));
     rs_entry_date(date, sizeof(date), g->parent_since);
-    snprintf(out->reason.message, sizeof(out->reason.message),
-             "parent company '%s' is at %s risk on its own (score %d) since "
+    rs_finding_say(out, "parent company '%s' is at %s risk on its own (score %d) since "
              "%s; a group in trouble stops backing its companies",
              g->parent, rs_level_name((enum rs_level)g->parent_level),
              (int)g->parent_score, date);
@@ -142,8 +141,7 @@ static int sister_finding(const int64_t *p, const struct rs_customer *c,
     if (score > p[P_SISTER_MAX])
         score = p[P_SISTER_MAX];
     rs_finding_start(out, "group", "GROUP_SISTER_RISK", (int32_t)score);
-    snprintf(out->reason.message, sizeof(out->reason.message),
-             "%d other compan%s of the group of '%s' %s at high risk or worse "
+    rs_finding_say(out, "%d other compan%s of the group of '%s' %s at high risk or worse "
              "(%d critical)",
              n, n == 1 ? "y" : "ies", c->group.parent[0] ? c->group.parent : "?",
              n == 1 ? "is" : "are", critical);
@@ -177,8 +175,7 @@ static int member_finding(const int64_t *p, const struct rs_customer *c,
     if (score > p[P_MEMBER_MAX])
         score = p[P_MEMBER_MAX];
     rs_finding_start(out, "group", "GROUP_MEMBER_RISK", (int32_t)score);
-    snprintf(out->reason.message, sizeof(out->reason.message),
-             "%d of its %u subsidiar%s at high risk or worse; the worst, "
+    rs_finding_say(out, "%d of its %u subsidiar%s at high risk or worse; the worst, "
              "'%s', is at %s risk (score %d)",
              n, (unsigned)g->member_count,
              g->member_count == 1 ? "y is" : "ies are", worst->id,

@@ -90,8 +90,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                  named == 1 ? "" : "s");
     else
         snprintf(who, sizeof(who), "inquirers not disclosed");
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "%d credit inquiries about the customer in the last %d days "
+    rs_finding_say(f, "%d credit inquiries about the customer in the last %d days "
              "(%s), the latest on %s: lenders or suppliers are checking it "
              "repeatedly (flagged from %d)",
              n, (int)p[P_WINDOW], who,

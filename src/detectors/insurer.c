@@ -57,8 +57,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         return 0;
     if (days >= p[P_EXTENSION] + p[P_COLLECTIONS]) {
         f = rs_finding_start(out, "insurer", "INSURER_COLLECTIONS_DEADLINE", 0);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "insurer deadline: invoice %s is %d days past due, past the "
+        rs_finding_say(f, "insurer deadline: invoice %s is %d days past due, past the "
                  "%d-day extension and the %d days allowed for the hand-over "
                  "to collections",
                  o->invoice_id, days, (int)p[P_EXTENSION],
@@ -67,8 +66,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         rs_finding_action(f, "INSURER_COLLECTIONS_DEADLINE");
     } else if (days >= p[P_EXTENSION]) {
         f = rs_finding_start(out, "insurer", "INSURER_EXTENSION_REACHED", 0);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "insurer deadline: invoice %s is %d days past due, the "
+        rs_finding_say(f, "insurer deadline: invoice %s is %d days past due, the "
                  "maximum extension of %d days is reached; hand over to "
                  "collections within %d days",
                  o->invoice_id, days, (int)p[P_EXTENSION],
@@ -77,8 +75,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         rs_finding_action(f, "INSURER_STOP_DELIVERIES");
     } else {
         f = rs_finding_start(out, "insurer", "INSURER_REPORT_OVERDUE", 0);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "insurer deadline: invoice %s is %d days past due; overdue "
+        rs_finding_say(f, "insurer deadline: invoice %s is %d days past due; overdue "
                  "invoices must be reported within %d days",
                  o->invoice_id, days, (int)p[P_REPORT]);
         f->reason.threshold = (double)p[P_REPORT];

@@ -135,18 +135,15 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         }
     }
     if (withdrawn)
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "the credit insurer withdrew its limit on the customer on "
+        rs_finding_say(f, "the credit insurer withdrew its limit on the customer on "
                  "%s%s: new deliveries are not insured%s",
                  date, before, exposure);
     else if (ccy)
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "the credit insurer reduced its limit on the customer to "
+        rs_finding_say(f, "the credit insurer reduced its limit on the customer to "
                  "%s on %s%s%s",
                  limit, date, before, exposure);
     else
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "the credit insurer reduced its limit on the customer on "
+        rs_finding_say(f, "the credit insurer reduced its limit on the customer on "
                  "%s (new amount not given)",
                  date);
     f->reason.value = ccy ? (double)v[S_LIMIT] / 100.0 : 0.0;

@@ -251,8 +251,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                  " and %d unpaid past due (%s, counted as paid today)",
                  j.r.open, amount);
     }
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "payments are getting later: %.1f days beyond terms on average "
+    rs_finding_say(f, "payments are getting later: %.1f days beyond terms on average "
              "over the last %d days (%d invoice%s paid%s), against %.1f days "
              "before; flagged from %.1f days, strong from %.1f",
              j.value, (int)p[P_WINDOW], j.r.paid, j.r.paid == 1 ? "" : "s",
@@ -287,10 +286,12 @@ static int state_at(const int64_t *p, const struct rs_customer *c,
 }
 
 /* Between two breakpoints (an invoice falling due, a payment leaving the
- * window and entering the baseline) the baseline and the set of counted
- * invoices are fixed and the recent delay can only grow (open invoices get
- * later each day), so the state changes at a breakpoint or once inside a
- * stretch, found by bisection. */
+ * window and entering the baseline) the baseline, the thresholds and the
+ * set of counted invoices are fixed, and the recent delay grows linearly:
+ * each day adds the counted open amount to Σ amount·days while Σ amount
+ * stays. So the state changes at a breakpoint, or once inside a stretch on
+ * a day found by solving that line (then checked against judge() itself,
+ * so rounding cannot move it). */
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
@@ -314,30 +315,39 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
             inv->due_date + 1 < end)
             breaks[n++] = inv->due_date + 1;
     }
+    if (n == 0 && c->open_count == 0)
+        return RS_NO_TIMER; /* nothing will move without an event */
     breaks[n++] = end;
     qsort(breaks, n, sizeof(breaks[0]), cmp_day);
     for (size_t i = 0; i < n; i++) {
         int32_t hi = breaks[i]; /* the stretch is [lo, hi) */
+        struct judgement j;
+        double target, days;
+        int32_t t;
 
         if (hi <= lo)
             continue;
         if (++used > BREAKS_MAX)
             return (int64_t)lo * RS_DAY_MS; /* look further then */
-        if (state_at(p, c, s, lo) != cur)
+        if (judge(p, c, s, lo, &j) != cur)
             return (int64_t)lo * RS_DAY_MS;
-        if (hi - 1 > lo && state_at(p, c, s, hi - 1) != cur) {
-            int32_t a = lo, b = hi - 1; /* state(a) == cur != state(b) */
-
-            while (b - a > 1) {
-                int32_t m = a + (b - a) / 2;
-
-                if (state_at(p, c, s, m) != cur)
-                    b = m;
-                else
-                    a = m;
-            }
-            return (int64_t)b * RS_DAY_MS;
-        }
+        /* Within the stretch only a rise is possible, and only with open
+         * invoices counted (a judgement with thresholds set). */
+        if (cur == 2 || j.r.open_amount <= 0 || j.r.weight <= 0 ||
+            j.threshold <= 0)
+            goto next;
+        target = cur == 0 ? j.threshold : j.strong_threshold;
+        days = (target - j.value) * j.r.weight / (double)j.r.open_amount;
+        if (days >= (double)(hi - lo))
+            goto next;
+        t = lo + (days > 0 ? (int32_t)days : 0);
+        while (t > lo + 1 && state_at(p, c, s, t - 1) != cur)
+            t--;
+        while (t < hi && state_at(p, c, s, t) == cur)
+            t++;
+        if (t < hi)
+            return (int64_t)t * RS_DAY_MS;
+    next:
         lo = hi;
     }
     return RS_NO_TIMER;

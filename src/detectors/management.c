@@ -113,14 +113,12 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     f = rs_finding_start(out, "management", code, score);
     rs_entry_date(date, sizeof(date), newest);
     if (n == 1)
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "management change on %s%s (frequent from %d changes in %d "
+        rs_finding_say(f, "management change on %s%s (frequent from %d changes in %d "
                  "days)",
                  date, newest_interim ? ", an interim appointment" : "",
                  (int)p[P_FREQUENT], (int)p[P_WINDOW]);
     else
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "%d management changes in the last %d days, %d of them "
+        rs_finding_say(f, "%d management changes in the last %d days, %d of them "
                  "interim appointments, the latest on %s (flagged from %d "
                  "changes or %d interim appointments)",
                  n, (int)p[P_WINDOW], interims, date, (int)p[P_FREQUENT],

@@ -343,16 +343,14 @@ static void spike_finding(struct rs_finding *f, const int64_t *p,
     rs_format_amount(m, sizeof(m), w->mean, c->currency);
     period_text(when, sizeof(when), p, period);
     if (period == w->period)
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "invoiced volume is already %s in %s (%d days in), %.0f%% "
+        rs_finding_say(f, "invoiced volume is already %s in %s (%d days in), %.0f%% "
                  "of the usual %s per %d days (flagged above %d%%); check "
                  "creditworthiness before accepting more large orders",
                  v, when, (int)(rs_day_of(now) - first + 1),
                  (double)x * 100.0 / (double)w->mean, m, (int)p[P_PERIOD],
                  (int)p[P_SPIKE]);
     else
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "invoiced volume rose to %s in %s, %.0f%% of the usual %s "
+        rs_finding_say(f, "invoiced volume rose to %s in %s, %.0f%% of the usual %s "
                  "per %d days (flagged above %d%%); check creditworthiness "
                  "before accepting more large orders",
                  v, when, (double)x * 100.0 / (double)w->mean, m,
@@ -382,13 +380,11 @@ static void drop_finding(struct rs_finding *f, const int64_t *p,
     rs_format_amount(t, sizeof(t), w->mean * p[P_DROP] / 100, c->currency);
     period_text(when, sizeof(when), p, w->period - 1);
     if (stopped)
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "nothing was invoiced (net of credit notes) in %s, against "
+        rs_finding_say(f, "nothing was invoiced (net of credit notes) in %s, against "
                  "a usual %s per %d days (flagged below %d%%, %s)",
                  when, m, (int)p[P_PERIOD], (int)p[P_DROP], t);
     else
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "invoiced volume fell to %s in %s, %.0f%% of the usual %s "
+        rs_finding_say(f, "invoiced volume fell to %s in %s, %.0f%% of the usual %s "
                  "per %d days (flagged below %d%%, %s)",
                  v, when, (double)w->prev * 100.0 / (double)w->mean, m,
                  (int)p[P_PERIOD], (int)p[P_DROP], t);
@@ -425,8 +421,7 @@ static int irregular(const int64_t *p, const struct rs_customer *c,
         return 0;
     gaps_get(s, &count, &mean, &mad);
     rs_finding_start(f, "ordering", "ORDERING_IRREGULAR", SCORE_IRREGULAR);
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "no new invoice for %lld days since %s, while the customer "
+    rs_finding_say(f, "no new invoice for %lld days since %s, while the customer "
              "ordered steadily about every %.1f days (flagged from %lld "
              "days, %d%% of the usual gap)",
              (long long)silence, rs_format_date(d, sizeof(d), last),

@@ -82,8 +82,7 @@ static int severe(const int64_t *p, const struct rs_customer *c, int64_t now,
     rs_finding_start(f, "overdue", "SEVERE_DELINQUENCY", 90);
     rs_format_amount(a, sizeof(a), severe_amount, c->currency);
     rs_format_amount(b, sizeof(b), owed, c->currency);
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "severe delinquency: %s of the %s owed (%d%%) is more than %d "
+    rs_finding_say(f, "severe delinquency: %s of the %s owed (%d%%) is more than %d "
              "days past due (threshold %d%%)",
              a, b, (int)(severe_amount * 100 / owed), (int)p[P_SEVERE_DAYS],
              (int)p[P_SEVERE_PCT]);
@@ -135,13 +134,11 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     rs_format_amount(worst_amount, sizeof(worst_amount), worst->open,
                      c->currency);
     if (n == 1)
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "invoice %s has %s open %d days after its due date, with "
+        rs_finding_say(f, "invoice %s has %s open %d days after its due date, with "
                  "no full payment (flagged from %d days)",
                  worst->invoice_id, worst_amount, days, (int)p[P_GRACE]);
     else
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "%d invoices with %s open are at least %d days past due; "
+        rs_finding_say(f, "%d invoices with %s open are at least %d days past due; "
                  "the oldest, %s, is %d days past due (flagged from %d days)",
                  n, amount, (int)p[P_GRACE], worst->invoice_id, days,
                  (int)p[P_GRACE]);

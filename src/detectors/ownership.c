@@ -129,13 +129,11 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     }
     rs_entry_date(date, sizeof(date), rs_entry_time(newest));
     if (n == 1)
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "ownership change on %s: %s (counts for %d days; repeated "
+        rs_finding_say(f, "ownership change on %s: %s (counts for %d days; repeated "
                  "from %d changes)",
                  date, what, (int)p[P_WINDOW], (int)p[P_REPEAT]);
     else
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "%d ownership changes in the last %d days; the latest on "
+        rs_finding_say(f, "%d ownership changes in the last %d days; the latest on "
                  "%s: %s (flagged from %d)",
                  n, (int)p[P_WINDOW], date, what, (int)p[P_REPEAT]);
     f->reason.value = n;

@@ -201,8 +201,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         }
         rs_format_amount(amount, sizeof(amount), open, c->currency);
         usual(u, sizeof(u), &t, "partial payments", p[P_PARTIAL_WINDOW]);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "%d partial payments in the last %d days (flagged from "
+        rs_finding_say(f, "%d partial payments in the last %d days (flagged from "
                  "%.1f; %s); %d invoice%s paid in part still %s %s open",
                  (int)t.count, (int)p[P_PARTIAL_WINDOW], t.threshold, u,
                  invoices, invoices == 1 ? "" : "s",
@@ -217,8 +216,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         f = rs_finding_start(&out[nf++], "partials", "FREQUENT_FAILED_DEBITS",
                              (int32_t)p[P_FAILED_SCORE]);
         usual(u, sizeof(u), &t, "failed direct debits", p[P_FAILED_WINDOW]);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "%d direct debits failed in the last %d days (flagged from "
+        rs_finding_say(f, "%d direct debits failed in the last %d days (flagged from "
                  "%.1f; %s)",
                  (int)t.count, (int)p[P_FAILED_WINDOW], t.threshold, u);
         fill(f, &t, p[P_FAILED_WINDOW]);

@@ -279,8 +279,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     if (w.open)
         snprintf(unpaid, sizeof(unpaid),
                  " (%d of them unpaid, counted as paid today)", w.open);
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "payment pattern changed: the last %d invoice%s%s %s paid %s "
+    rs_finding_say(f, "payment pattern changed: the last %d invoice%s%s %s paid %s "
              "on average; this customer used to pay %s (flagged from %s)",
              (int)w.run, w.run == 1 ? "" : "s", unpaid,
              w.run == 1 ? "was" : "were", now_s, was_s, thr_s);

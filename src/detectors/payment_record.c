@@ -138,13 +138,11 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     f = rs_finding_start(out, "payment_record", "PAYMENT_RECORD",
                          (int32_t)(pts + 0.5));
     if (n <= 0)
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "no payment record yet (no invoice settled or past due): "
+        rs_finding_say(f, "no payment record yet (no invoice settled or past due): "
                  "taken as the usual %d %% of invoices paid late",
                  (int)p[P_PRIOR]);
     else
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "%s: %.0f %% of its invoices known late (recent ones weigh "
+        rs_finding_say(f, "%s: %.0f %% of its invoices known late (recent ones weigh "
                  "more; %d open past due now), %.1f days beyond terms on "
                  "average; %d %% is usual",
                  share > prior ? "pays late more often than usual"

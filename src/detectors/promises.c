@@ -395,8 +395,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         on[0] = '\0';
         if (inv)
             snprintf(on, sizeof(on), " on invoice %s", inv->invoice_id);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "promise to pay %s%s by %s broken: %s paid since, %s "
+        rs_finding_say(f, "promise to pay %s%s by %s broken: %s paid since, %s "
                  "missing %d days after the date (grace %d days)%s; %s",
                  amount, on, date, paid, missing, today - promised_day(s),
                  (int)p[P_GRACE], again ? ", the second within the window" : "",
@@ -417,8 +416,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         score >= p[P_RELIABILITY])
         return 0;
     f = rs_finding_start(out, "promises", "PROMISES_UNRELIABLE", 35);
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "promises to pay are unreliable: %s (flagged below %d), the "
+    rs_finding_say(f, "promises to pay are unreliable: %s (flagged below %d), the "
              "last broken %d days ago",
              counts, (int)p[P_RELIABILITY], today - last);
     f->reason.value = score;

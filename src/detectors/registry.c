@@ -5,6 +5,7 @@
  * it below and list it in rs_detectors[] before the end marker. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,11 +161,25 @@ void rs_format_amount(char *out, size_t size, int64_t minor,
 struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
                                     const char *code, int32_t score)
 {
+    int quiet = f->quiet;
+
     memset(f, 0, sizeof(*f));
+    f->quiet = quiet;
     f->score = score;
     snprintf(f->reason.detector, sizeof(f->reason.detector), "%s", detector);
     snprintf(f->reason.code, sizeof(f->reason.code), "%s", code);
     return f;
+}
+
+void rs_finding_say(struct rs_finding *f, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (f->quiet)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(f->reason.message, sizeof(f->reason.message), fmt, ap);
+    va_end(ap);
 }
 
 void rs_finding_evidence(struct rs_finding *f, const char *event_id)

@@ -96,14 +96,12 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                          (int32_t)score);
     rs_entry_date(date, sizeof(date), worst_time);
     if (n == 1)
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "negative reputation signal (news, reviews or a lawsuit) "
+        rs_finding_say(f, "negative reputation signal (news, reviews or a lawsuit) "
                  "of severity %d of 5 on %s (flagged from severity %d; "
                  "counts for %d days)",
                  (int)worst, date, (int)p[P_MIN], (int)p[P_WINDOW]);
     else
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "%d negative reputation signals (news, reviews, lawsuits) "
+        rs_finding_say(f, "%d negative reputation signals (news, reviews, lawsuits) "
                  "in the last %d days, the worst of severity %d of 5 on %s "
                  "(flagged from severity %d)",
                  n, (int)p[P_WINDOW], (int)worst, date, (int)p[P_MIN]);

@@ -171,8 +171,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     f = rs_finding_start(out, "silence",
                          strong ? "SILENCE_UNREACHABLE" : "SILENCE_NO_RESPONSE",
                          strong ? 50 : 30);
-    snprintf(f->reason.message, sizeof(f->reason.message),
-             "no reply, answered call, promise or payment for %lld days "
+    rs_finding_say(f, "no reply, answered call, promise or payment for %lld days "
              "since the first of %lld unanswered contacts (%s; the last %lld "
              "days ago); %s (flagged after %d days)",
              (long long)days, (long long)s->v[3], kinds, (long long)last_days,

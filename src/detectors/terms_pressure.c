@@ -145,8 +145,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                      (int)asked_max);
         f = rs_finding_start(&out[nf++], "terms_pressure",
                              "TERMS_LONGER_REQUESTED", repeated ? 35 : 20);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "asked for longer payment terms %d %s in the last %d "
+        rs_finding_say(f, "asked for longer payment terms %d %s in the last %d "
                  "days%s (repeated from %d)",
                  requests, requests == 1 ? "time" : "times",
                  (int)p[P_WINDOW], detail, (int)p[P_REPEAT]);
@@ -164,8 +163,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 
         f = rs_finding_start(&out[nf++], "terms_pressure", "DEPOSIT_REFUSED",
                              repeated ? 40 : 30);
-        snprintf(f->reason.message, sizeof(f->reason.message),
-                 "refused a deposit or prepayment %d %s in the last %d days "
+        rs_finding_say(f, "refused a deposit or prepayment %d %s in the last %d days "
                  "(repeated from %d)",
                  deposits, deposits == 1 ? "time" : "times", (int)p[P_WINDOW],
                  (int)p[P_REPEAT]);
