@@ -44,15 +44,17 @@ struct slot {
     struct rs_order order;
     int paused[RS_EVENT_KINDS];
     int64_t committed[RS_EVENT_KINDS]; /* offsets of the last transaction */
-    /* Records that arrived while a partition's queue was full: after the
-     * pause, librdkafka still hands out what it had prefetched. They wait
-     * here, in offset order, and move into the queue as it drains; no seek,
-     * so nothing can be skipped or read twice. Bounded by librdkafka's
-     * prefetch queue. */
+    /* Records that arrived while a partition's orderer queue was full,
+     * undecoded: they wait here, in offset order, and move into the queue
+     * as it drains; no seek, so nothing can be skipped or read twice. The
+     * partition pauses when order.buffer.records wait. */
     rd_kafka_message_t **spill[RS_EVENT_KINDS];
     size_t spill_head[RS_EVENT_KINDS];
     size_t spill_count[RS_EVENT_KINDS];
     size_t spill_cap[RS_EVENT_KINDS];
+    /* The partition's end was reached while records still waited here:
+     * it is caught up once they are in the queue. */
+    int eof_pending[RS_EVENT_KINDS];
 };
 
 struct rs_runner {
@@ -605,6 +607,11 @@ static void unspill(struct rs_runner *r, struct slot *s, int k)
         enqueue(r, s, k, it, s->spill[k][s->spill_head[k]++]);
     if (s->spill_head[k] == s->spill_count[k]) {
         s->spill_head[k] = s->spill_count[k] = 0;
+        if (s->eof_pending[k]) {
+            s->eof_pending[k] = 0;
+            rs_order_caught_up(&s->order, (enum rs_event_kind)k, 1,
+                               now_ms());
+        }
     } else if (s->spill_head[k] >= 4096 &&
                2 * s->spill_head[k] >= s->spill_count[k]) {
         /* Records keep coming while others leave: move the waiting ones
@@ -631,15 +638,19 @@ static void take_message(struct rs_runner *r, rd_kafka_message_t *m)
         return;
     }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        /* Everything up to the end is in the queue (or spilled) now. */
+        /* Everything up to the end is in the queue, or waits in the
+         * spill list and is caught up when that drains. */
         if (s->spill_count[k] == 0)
             rs_order_caught_up(&s->order, (enum rs_event_kind)k, 1,
                                now_ms());
+        else
+            s->eof_pending[k] = 1;
         rd_kafka_message_destroy(m);
         return;
     }
     it = s->spill_count[k] ? NULL
                            : rs_order_slot(&s->order, (enum rs_event_kind)k);
+    s->eof_pending[k] = 0; /* more came after the end we saw */
     if (!it) {
         /* The orderer is full: the record waits undecoded. Fetching from
          * the partition pauses only when that wait list is long too. */

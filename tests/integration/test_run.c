@@ -278,6 +278,45 @@ static void test_run_refuses_topics_not_copartitioned(void **state)
     rs_pipe_release(&p);
 }
 
+/* A partition read to its end while records still wait undecoded behind
+ * a full orderer queue is caught up once they are in: the run reaches the
+ * end (regression: the last records waited forever for more input). */
+static void test_run_small_queue_reaches_end(void **state)
+{
+    struct rs_pipe p;
+    char f[512];
+
+    (void)state;
+    rs_pipe_init(&p, "rs-it-smallq", 1);
+    for (int i = 0; i < 20000; i++) {
+        int day = 1 + i / 800, min = (i / 60) % 60, sec = i % 60;
+
+        snprintf(f, sizeof(f),
+                 "event_id=q-%d event_time=2026-01-%02dT%02d:%02d:%02dZ "
+                 "customer_id=Q-%d type=ISSUED invoice_id=QI-%d "
+                 "amount=10000 currency=EUR issue_date=2026-01-%02d "
+                 "due_date=2026-02-%02d payment_terms_days=30",
+                 i, day, (i / 3600) % 24, min, sec, i % 300, i, day, day);
+        rs_pipe_produce(&p, RS_EVENT_INVOICE, f, NULL);
+        if (i % 4 == 0) {
+            snprintf(f, sizeof(f),
+                     "event_id=qc-%d event_time=2026-01-%02dT%02d:%02d:%02dZ "
+                     "customer_id=Q-%d type=REMINDER invoice_id=QI-%d",
+                     i, day, (i / 3600) % 24, min, sec, i % 300, i);
+            rs_pipe_produce(&p, RS_EVENT_COMM, f, NULL);
+        }
+    }
+    rs_pipe_produce(&p, RS_EVENT_PAYMENT,
+                    "event_id=q-pay event_time=2026-01-31T10:00:00Z "
+                    "customer_id=Q-1 type=FULL payment_id=QP amount=10000 "
+                    "currency=EUR payment_date=2026-01-31 invoice_id=QI-1",
+                    NULL);
+    rs_pipe_flush(&p);
+    /* Fails if riskstream does not apply all 25,001 records in 120 s. */
+    rs_pipe_run_to_end(&p, "order.queue.records = 16\n", 120000);
+    rs_pipe_release(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_run_refuses_when_redis_lost_state),
         cmocka_unit_test(test_run_refuses_topics_not_copartitioned),
         cmocka_unit_test(test_run_restart_reads_topic_never_applied),
+        cmocka_unit_test(test_run_small_queue_reaches_end),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
