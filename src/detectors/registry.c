@@ -142,20 +142,47 @@ int rs_detector_params_set(struct rs_detector_params *params, const char *key,
 void rs_format_amount(char *out, size_t size, int64_t minor,
                       const char *currency)
 {
+    /* By hand, not snprintf: detectors format amounts on every
+     * evaluation, and this was a hot spot. */
     uint64_t v = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
-    char digits[32];
-    char grouped[48];
-    int len, g = 0;
+    uint64_t units = v / 100;
+    char tmp[64], *p = tmp + sizeof(tmp);
+    size_t n, cur = strnlen(currency, RS_CURRENCY_MAX);
+    int digits = 0;
 
-    len = snprintf(digits, sizeof(digits), "%" PRIu64, v / 100);
-    for (int i = 0; i < len; i++) {
-        if (i && (len - i) % 3 == 0)
-            grouped[g++] = ',';
-        grouped[g++] = digits[i];
-    }
-    grouped[g] = '\0';
-    snprintf(out, size, "%s%s.%02u%s%s", minor < 0 ? "-" : "", grouped,
-             (unsigned)(v % 100), *currency ? " " : "", currency);
+    *--p = '\0';
+    for (size_t i = cur; i > 0; i--)
+        *--p = currency[i - 1];
+    if (cur)
+        *--p = ' ';
+    *--p = (char)('0' + v % 10);
+    *--p = (char)('0' + v / 10 % 10);
+    *--p = '.';
+    do {
+        if (digits && digits % 3 == 0)
+            *--p = ',';
+        *--p = (char)('0' + units % 10);
+        units /= 10;
+        digits++;
+    } while (units);
+    if (minor < 0)
+        *--p = '-';
+    n = (size_t)(tmp + sizeof(tmp) - 1 - p);
+    if (size == 0)
+        return;
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+/* A bounded copy (names are short literals; snprintf was a hot spot). */
+static void copy_name(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
@@ -166,8 +193,8 @@ struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
     memset(f, 0, sizeof(*f));
     f->quiet = quiet;
     f->score = score;
-    snprintf(f->reason.detector, sizeof(f->reason.detector), "%s", detector);
-    snprintf(f->reason.code, sizeof(f->reason.code), "%s", code);
+    copy_name(f->reason.detector, sizeof(f->reason.detector), detector);
+    copy_name(f->reason.code, sizeof(f->reason.code), code);
     return f;
 }
 
