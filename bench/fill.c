@@ -158,12 +158,15 @@ int rs_bench_fill(int argc, char **argv)
     o.events = events;
     o.time_from = o.time_to - (int64_t)(days * 86400000.0);
     conf = rs_bench_config(nsets, sets);
-    if (rs_bench_schema_ids(conf->schema_dir, o.schema_ids))
+    if (rs_bench_schema_ids(conf->schema_dir, o.schema_ids) ||
+        (check_count && check(&o, conf->schema_dir, check_count))) {
+        rs_config_destroy(conf);
         return 1;
-    if (check_count && check(&o, conf->schema_dir, check_count))
-        return 1;
-    if (check_only)
+    }
+    if (check_only) {
+        rs_config_destroy(conf);
         return 0;
+    }
 
     /* Throughput settings for the fill only; riskstream's are untouched. */
     {
