@@ -100,6 +100,10 @@ static const struct prop props[] = {
      "partition's prefetched data is dropped and its fetch backs off for a "
      "second), so this is large: a partition pauses only when it runs far "
      "ahead of the others in event time."},
+    {"evaluate.all", INT(evaluate_all), "0", 0, 1, {NULL},
+     "1: run every detector at every evaluation instead of only those the "
+     "event or a due timer concerns. Slower, same results: it is there to "
+     "check exactly that (docs/architecture.md)."},
     {"lateness.ms", INT(lateness_ms), "604800000", 0, 31622400000LL, {NULL},
      "Allowed lateness: how far behind stream time an event may be. Later "
      "invoices and payments are still applied (balances must be complete) "

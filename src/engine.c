@@ -269,21 +269,30 @@ static void relay(struct rs_task *t, const char *to, const char *about,
 /* After an evaluation: when the company's own level (without group
  * reasons, so that relays never feed back on themselves) changed, tell the
  * parent and the members. f: the weighted findings. */
+static int find(struct rs_task *t, const struct rs_customer *c, int64_t now,
+                int texts, struct rs_finding *f, int max, int32_t *score,
+                int64_t *next);
+
 static void relay_own_level(struct rs_task *t, struct rs_customer *c,
                             const struct rs_segment_profile *prof,
-                            const struct rs_finding *f, int nf, int64_t now)
+                            int32_t own, int64_t now)
 {
     struct rs_group *g = &c->group;
-    int32_t own = rs_score_sum(f, nf, RS_GROUP_DETECTOR_ID);
     enum rs_level level = rs_score_level(
         prof, t->p->scoring.hysteresis, own,
         g->own_level < 0 ? RS_LEVEL_LOW : (enum rs_level)g->own_level);
+    struct rs_finding f[RS_FINDINGS_MAX];
     const char *why = NULL;
+    int32_t score;
+    int64_t next;
+    int nf;
 
     if ((int)level == g->own_level)
         return;
     g->own_level = level;
     g->own_score = own;
+    /* The main reason travels with the level: the findings, sorted. */
+    nf = find(t, c, now, 0, f, RS_FINDINGS_MAX, &score, &next);
     for (int i = 0; i < nf && !why; i++)
         if (f[i].detector_id != RS_GROUP_DETECTOR_ID)
             why = f[i].reason.code;
@@ -454,6 +463,87 @@ static int cmp_finding(const void *x, const void *y)
     return r ? r : strcmp(a->reason.code, b->reason.code);
 }
 
+/* The combined score of c at now and its next timer, as find() would give
+ * them, re-running only the detectors that could answer differently: those
+ * that read the kinds of events applied since the last evaluation (kinds),
+ * those whose timer is due, those reading outside state, and those with no
+ * answer kept for these parameters. A detector's answer changes only with
+ * the events it reads or at its next_timer(), so the others' last raw
+ * contributions are reused; they are weighted here, as rs_score_combine()
+ * does. own: the same without the group detector, for the relays. */
+static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
+                      uint32_t kinds, int32_t *own, int64_t *next)
+{
+    const struct rs_segment_profile *prof =
+        rs_scoring_profile(&t->p->scoring, c->segment);
+    struct rs_finding f[RS_FINDINGS_MAX];
+    uint32_t generation = t->p->generation + 1;
+    int32_t best = 0, quarters = 0, own_best = 0, own_quarters = 0;
+
+    if (c->dcache_generation != generation) {
+        for (int i = 0; i < RS_DETECTORS_MAX; i++)
+            c->dcache[i].valid = 0;
+        c->dcache_generation = generation;
+    }
+    *next = RS_NO_TIMER;
+    for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
+        struct rs_dcache *dc = &c->dcache[(*d)->id];
+        const int64_t *p = t->p->detectors.v[(*d)->id];
+        const struct rs_dstate *s = &c->dstate[(*d)->id];
+
+        if (!dc->valid || (*d)->volatile_state || t->p->evaluate_all ||
+            !(*d)->inputs || ((*d)->inputs & kinds) || dc->next <= now) {
+            int n;
+
+            for (int i = 0; i < RS_FINDINGS_MAX; i++)
+                f[i].quiet = 1;
+            n = (*d)->evaluate(p, c, s, now, f, RS_FINDINGS_MAX);
+            dc->next = (*d)->next_timer ? (*d)->next_timer(p, c, s, now)
+                                        : RS_NO_TIMER;
+            dc->count = (uint8_t)(n < RS_DCACHE_FINDINGS ? n
+                                                         : RS_DCACHE_FINDINGS);
+            for (int i = 0; i < dc->count; i++)
+                dc->score[i] = (int16_t)f[i].score;
+            /* More findings than kept: never reused. */
+            dc->valid = n <= RS_DCACHE_FINDINGS;
+            if (!dc->valid) {
+                for (int i = 0; i < n; i++) {
+                    int64_t w = (int64_t)f[i].score *
+                                prof->weight[(*d)->id] / 100;
+                    int32_t v = w > 100 ? 100 : (int32_t)w;
+
+                    quarters += v / 4;
+                    best = v > best ? v : best;
+                    if ((*d)->id != RS_GROUP_DETECTOR_ID) {
+                        own_quarters += v / 4;
+                        own_best = v > own_best ? v : own_best;
+                    }
+                }
+                goto timer;
+            }
+        }
+        for (int i = 0; i < dc->count; i++) {
+            int64_t w = (int64_t)dc->score[i] * prof->weight[(*d)->id] / 100;
+            int32_t v = w > 100 ? 100 : (int32_t)w;
+
+            quarters += v / 4;
+            best = v > best ? v : best;
+            if ((*d)->id != RS_GROUP_DETECTOR_ID) {
+                own_quarters += v / 4;
+                own_best = v > own_best ? v : own_best;
+            }
+        }
+    timer:
+        if (dc->next < *next)
+            *next = dc->next;
+    }
+    /* The strongest plus a quarter of each other (rs_score_combine). */
+    best = best + quarters - best / 4;
+    own_best = own_best + own_quarters - own_best / 4;
+    *own = own_best > 100 ? 100 : own_best;
+    return best > 100 ? 100 : best;
+}
+
 /* Runs the detectors on c at stream time now; alerts on a level change
  * (unless suppressed); re-arms the customer's timer. */
 static void evaluate(struct rs_task *t, struct rs_customer *c,
@@ -462,7 +552,7 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
     struct rs_finding f[RS_FINDINGS_MAX];
     const struct rs_segment_profile *prof =
         rs_scoring_profile(&t->p->scoring, c->segment);
-    int32_t score;
+    int32_t score, own;
     int64_t next;
     int nf;
 
@@ -474,9 +564,11 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
             rs_cluster_publish(&seg->dstate[RS_CLUSTER_DETECTOR_ID],
                                &c->dstate[RS_CLUSTER_DETECTOR_ID]);
     }
-    /* Most evaluations change no level: the words of the findings are
-     * only written when an alert is made (below). */
-    nf = find(t, c, now, 0, f, RS_FINDINGS_MAX, &score, &next);
+    /* Most evaluations change no level: only the score is computed, from
+     * the detectors the event or the time concerns; the findings with
+     * their words are made when an alert is (below). */
+    score = scores(t, c, now, tr->ev ? RS_INPUT(tr->ev->kind) : 0, &own,
+                   &next);
     enum rs_level level;
 
     level = rs_score_level(prof, t->p->scoring.hysteresis, score,
@@ -505,7 +597,7 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
     c->score = score;
     c->evaluated_at = now;
     if (c->group.parent[0] || c->group.member_count)
-        relay_own_level(t, c, prof, f, nf, now);
+        relay_own_level(t, c, prof, own, now);
     if (next != c->next_timer) {
         c->next_timer = next;
         if (next != RS_NO_TIMER)

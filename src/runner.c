@@ -802,6 +802,7 @@ struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
         goto fail;
 
     r->params.lateness_ms = conf->lateness_ms;
+    r->params.evaluate_all = (int)conf->evaluate_all;
     r->params.cache_customers = (size_t)conf->cache_customers;
     r->params.detectors = conf->detector_params;
     rs_scoring_build(conf, &r->params.scoring);
@@ -907,6 +908,8 @@ static void reload(struct rs_runner *r, const struct rs_runner_signals *sig)
     r->params.detectors = now->detector_params;
     rs_scoring_build(now, &r->params.scoring);
     r->params.lateness_ms = now->lateness_ms;
+    r->params.evaluate_all = (int)now->evaluate_all;
+    r->params.generation++; /* cached detector answers are stale */
     r->commit_interval_ms = now->commit_interval_ms;
     rs_log_threshold = (enum rs_log_level)now->log_level;
     rs_log_info("runner", "configuration reloaded: detector parameters, "

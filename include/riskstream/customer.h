@@ -83,6 +83,17 @@ struct rs_group {
     uint32_t members_dropped; /* not kept: RS_CUSTOMER_MEMBERS_MAX */
 };
 
+/* A detector's last answer, kept in memory only (never packed): its raw
+ * score contributions and next timer, reused while no event it reads came
+ * and its timer is not due (engine.c). */
+#define RS_DCACHE_FINDINGS 4
+struct rs_dcache {
+    int64_t next;
+    int16_t score[RS_DCACHE_FINDINGS];
+    uint8_t count;
+    uint8_t valid;
+};
+
 struct rs_customer {
     char id[RS_ID_MAX];
     char segment[RS_TEXT_MAX]; /* from the latest invoice that named one */
@@ -130,6 +141,11 @@ struct rs_customer {
     uint32_t recent_ids[RS_CUSTOMER_ID_RING];
     uint32_t recent_head;
     uint32_t duplicates; /* events not applied as duplicates */
+
+    /* Each detector's last answer (not packed; generation: the engine
+     * parameters it was computed with, 0 = none). */
+    struct rs_dcache dcache[RS_DETECTORS_MAX];
+    uint32_t dcache_generation;
 
     /* Each detector's own state, by detector id. */
     struct rs_dstate dstate[RS_DETECTORS_MAX];

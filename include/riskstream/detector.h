@@ -25,6 +25,7 @@
 #include "riskstream/params.h"
 
 #define RS_FINDINGS_MAX RS_REASONS_MAX
+#define RS_INPUT(kind) (1u << (kind))
 
 /* The group detector's id: the engine leaves its findings out of a
  * company's own level, which is what it relays to the group. */
@@ -56,6 +57,15 @@ struct rs_detector {
     int id; /* stable: the index of its state slots and parameters */
     const char *signal; /* the DOMAIN.md signal(s) it answers, for docs */
     const struct rs_detector_prop *props; /* ends with a NULL name */
+    /* The event kinds (RS_INPUT bits) whose events can change evaluate()'s
+     * answer, through observe() or the shared aggregates it reads; 0: any
+     * kind. Between such events the answer changes only at next_timer(),
+     * so the engine reuses the last score contributions of a detector an
+     * event cannot concern (see engine.c, scores()). */
+    uint32_t inputs;
+    /* 1: evaluate() also reads state from outside the customer (the
+     * segment's health): never reused. */
+    int volatile_state;
     /* Optional: called after the shared aggregates took the event. */
     void (*observe)(const int64_t *p, const struct rs_customer *c,
                     struct rs_dstate *s, const struct rs_event *ev);

@@ -26,6 +26,12 @@
 #include "riskstream/store.h"
 
 struct rs_engine_params {
+    /* Bumped by whoever changes the parameters below in place (a reload):
+     * cached detector answers of another generation are not reused. */
+    uint32_t generation;
+    /* 1: evaluate every detector on every evaluation, reusing nothing
+     * (to check that reuse changes no result). */
+    int evaluate_all;
     int64_t lateness_ms;
     size_t cache_customers;
     struct rs_detector_params detectors;

@@ -476,6 +476,7 @@ const struct rs_detector rs_detector_bureau_score = {
               "(direction-aware: drops and drops into a band; upgrades end "
               "the finding)",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_BUREAU),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

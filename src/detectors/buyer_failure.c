@@ -175,6 +175,7 @@ const struct rs_detector rs_detector_buyer_failure = {
     .signal = "Risky buyers of the customer: a major buyer fails (domino "
               "effect)",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_BUREAU),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

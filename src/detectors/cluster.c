@@ -127,5 +127,6 @@ const struct rs_detector rs_detector_cluster = {
     .id = RS_CLUSTER_DETECTOR_ID,
     .signal = "Risk clusters: a segment that pays late more often",
     .props = props,
+    .volatile_state = 1, /* the segment's health */
     .evaluate = evaluate,
 };

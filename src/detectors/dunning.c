@@ -256,6 +256,7 @@ const struct rs_detector rs_detector_dunning = {
     .id = 10,
     .signal = "Dunning escalation",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_COMM),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

@@ -168,6 +168,7 @@ const struct rs_detector rs_detector_excuses = {
     .id = 6,
     .signal = "Excuses",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_COMM),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

@@ -167,6 +167,7 @@ const struct rs_detector rs_detector_extensions = {
     .id = 5,
     .signal = "Repeated extension requests",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_COMM),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

@@ -217,6 +217,7 @@ const struct rs_detector rs_detector_filings = {
     .signal = "Reputation damage: bankruptcies and lawsuits (bankruptcy "
               "and legal filings)",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_BUREAU),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

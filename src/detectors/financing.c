@@ -127,6 +127,7 @@ const struct rs_detector rs_detector_financing = {
     .signal = "New financing / bank change: securing new financing, "
               "switching house bank",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_BUREAU),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

@@ -208,6 +208,7 @@ const struct rs_detector rs_detector_group = {
     .signal = "Corporate group health: the parent's and sister companies' "
               "risk (contagion across the group)",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_BUREAU),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = NULL,

@@ -117,6 +117,7 @@ const struct rs_detector rs_detector_inquiries = {
     .signal = "More credit inquiries: lenders checking the customer "
               "repeatedly",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_BUREAU),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

@@ -146,6 +146,7 @@ const struct rs_detector rs_detector_management = {
     .signal = "Management change: unusual management changes, many interim "
               "managers",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_BUREAU),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

@@ -160,6 +160,7 @@ const struct rs_detector rs_detector_ownership = {
     .signal = "Corporate group health: ownership changes (a new parent, "
               "leaving the group)",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_BUREAU),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

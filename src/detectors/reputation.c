@@ -127,6 +127,7 @@ const struct rs_detector rs_detector_reputation = {
     .id = 18,
     .signal = "Reputation damage: negative reviews, news, lawsuits",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_BUREAU),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

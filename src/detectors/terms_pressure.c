@@ -191,6 +191,7 @@ const struct rs_detector rs_detector_terms_pressure = {
     .id = 11,
     .signal = "Payment-terms pressure: longer terms asked, deposit refused",
     .props = props,
+    .inputs = RS_INPUT(RS_EVENT_COMM) | RS_INPUT(RS_EVENT_INVOICE),
     .observe = observe,
     .evaluate = evaluate,
     .next_timer = next_timer,

@@ -572,6 +572,81 @@ static void test_backtest_command_csv(void **state)
     unlink(csv);
 }
 
+int rs_cmd_gen(int argc, char **argv); /* src/commands.h */
+
+/* Runs a backtest of path with evaluate.all set as given; the caller
+ * destroys the result and the config. */
+static struct rs_backtest *run_with(const char *path, const char *all,
+                                    struct rs_config **conf)
+{
+    struct rs_backtest_options opt;
+    struct rs_backtest *bt;
+    char err[512];
+
+    *conf = rs_config_new();
+    if (rs_config_set(*conf, "schema.dir", rs_test_path("schemas"), err,
+                      sizeof(err)) ||
+        rs_config_set(*conf, "evaluate.all", all, err, sizeof(err)))
+        fail_msg("%s", err);
+    memset(&opt, 0, sizeof(opt));
+    opt.conf = *conf;
+    opt.events_path = path;
+    opt.until = RS_BACKTEST_UNTIL_DATA_END;
+    bt = rs_backtest_new(&opt, err, sizeof(err));
+    if (!bt || rs_backtest_run(bt, err, sizeof(err)))
+        fail_msg("%s", err);
+    return bt;
+}
+
+/* The engine re-runs only the detectors an event or a due timer concerns
+ * and reuses the others' last answers: over a generated year with every
+ * kind of planted deterioration (groups included), that gives exactly the
+ * alerts and scores of running every detector every time. */
+static void test_backtest_reuse_changes_nothing(void **state)
+{
+    char path[128], truth[160];
+    const char *args[] = {"gen", "--customers", "120", "--days", "400",
+                          "--start", "2025-01-01", "--seed", "5",
+                          "--deteriorating-share", "0.3", "--out", path,
+                          "--truth", truth, "--schemas", NULL, NULL};
+    char *argv[18];
+    struct rs_config *c0, *c1;
+    struct rs_backtest *a, *b;
+
+    (void)state;
+    snprintf(path, sizeof(path), "/tmp/rs-backtest-%d-reuse.rsev",
+             (int)getpid());
+    snprintf(truth, sizeof(truth), "%s.truth.csv", path);
+    args[16] = rs_test_path("schemas");
+    for (int i = 0; i < 18; i++)
+        argv[i] = (char *)(uintptr_t)args[i];
+    assert_int_equal(rs_cmd_gen(17, argv), 0);
+    a = run_with(path, "0", &c0);
+    b = run_with(path, "1", &c1);
+    assert_true(a->alert_count > 50);
+    assert_int_equal(a->alert_count, b->alert_count);
+    for (size_t i = 0; i < a->alert_count; i++) {
+        const struct rs_backtest_alert *x = &a->alerts[i], *y = &b->alerts[i];
+
+        if (x->customer != y->customer || x->time != y->time ||
+            x->level_after != y->level_after ||
+            x->score_after != y->score_after ||
+            strcmp(x->codes, y->codes) != 0)
+            fail_msg("alert %zu differs: %s %d '%s' against %d '%s'", i,
+                     a->customers[x->customer].id, (int)x->score_after,
+                     x->codes, (int)y->score_after, y->codes);
+    }
+    assert_int_equal(a->point_count, b->point_count);
+    for (size_t i = 0; i < a->point_count; i++)
+        assert_int_equal(a->points[i].score, b->points[i].score);
+    rs_backtest_destroy(a);
+    rs_backtest_destroy(b);
+    rs_config_destroy(c0);
+    rs_config_destroy(c1);
+    unlink(path);
+    unlink(truth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_backtest_feed_merges_by_time),
         cmocka_unit_test(test_backtest_command_report),
         cmocka_unit_test(test_backtest_command_csv),
+        cmocka_unit_test(test_backtest_reuse_changes_nothing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
