@@ -211,14 +211,14 @@ void rs_finding_say(struct rs_finding *f, const char *fmt, ...)
 
 void rs_finding_evidence(struct rs_finding *f, const char *event_id)
 {
-    if (!event_id || !*event_id ||
+    if (f->quiet || !event_id || !*event_id || /* quiet: score only */
         f->reason.evidence_count >= RS_EVIDENCE_MAX)
         return;
     for (int i = 0; i < f->reason.evidence_count; i++)
         if (strcmp(f->reason.evidence[i], event_id) == 0)
             return;
-    snprintf(f->reason.evidence[f->reason.evidence_count++], RS_ID_MAX, "%s",
-             event_id);
+    copy_name(f->reason.evidence[f->reason.evidence_count++], RS_ID_MAX,
+              event_id);
 }
 
 void rs_finding_action(struct rs_finding *f, const char *code)
