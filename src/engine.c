@@ -463,14 +463,42 @@ static int cmp_finding(const void *x, const void *y)
     return r ? r : strcmp(a->reason.code, b->reason.code);
 }
 
+/* Running combination of weighted contributions, as rs_score_combine():
+ * the strongest plus a quarter of each other; own leaves out the group
+ * detector (what a company relays). */
+struct tally {
+    int32_t best, quarters, own_best, own_quarters;
+};
+
+static void tally_add(struct tally *ty, int32_t raw, int64_t weight,
+                      int detector_id)
+{
+    int64_t w = (int64_t)raw * weight / 100;
+    int32_t v = w > 100 ? 100 : (int32_t)w;
+
+    ty->quarters += v / 4;
+    ty->best = v > ty->best ? v : ty->best;
+    if (detector_id != RS_GROUP_DETECTOR_ID) {
+        ty->own_quarters += v / 4;
+        ty->own_best = v > ty->own_best ? v : ty->own_best;
+    }
+}
+
+static int32_t tally_score(int32_t best, int32_t quarters)
+{
+    int32_t sum = best + quarters - best / 4;
+
+    return sum > 100 ? 100 : sum;
+}
+
 /* The combined score of c at now and its next timer, as find() would give
  * them, re-running only the detectors that could answer differently: those
  * that read the kinds of events applied since the last evaluation (kinds),
  * those whose timer is due, those reading outside state, and those with no
  * answer kept for these parameters. A detector's answer changes only with
  * the events it reads or at its next_timer(), so the others' last raw
- * contributions are reused; they are weighted here, as rs_score_combine()
- * does. own: the same without the group detector, for the relays. */
+ * contributions are reused and weighted here. own: the same without the
+ * group detector, for the relays. */
 static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
                       uint32_t kinds, int32_t *own, int64_t *next)
 {
@@ -478,7 +506,7 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
         rs_scoring_profile(&t->p->scoring, c->segment);
     struct rs_finding f[RS_FINDINGS_MAX];
     uint32_t generation = t->p->generation + 1;
-    int32_t best = 0, quarters = 0, own_best = 0, own_quarters = 0;
+    struct tally ty = {0, 0, 0, 0};
 
     if (c->dcache_generation != generation) {
         for (int i = 0; i < RS_DETECTORS_MAX; i++)
@@ -487,61 +515,38 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
     }
     *next = RS_NO_TIMER;
     for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
-        struct rs_dcache *dc = &c->dcache[(*d)->id];
-        const int64_t *p = t->p->detectors.v[(*d)->id];
-        const struct rs_dstate *s = &c->dstate[(*d)->id];
+        int id = (*d)->id;
+        struct rs_dcache *dc = &c->dcache[id];
 
         if (!dc->valid || (*d)->volatile_state || t->p->evaluate_all ||
             !(*d)->inputs || ((*d)->inputs & kinds) || dc->next <= now) {
+            const int64_t *p = t->p->detectors.v[id];
             int n;
 
             for (int i = 0; i < RS_FINDINGS_MAX; i++)
                 f[i].quiet = 1;
-            n = (*d)->evaluate(p, c, s, now, f, RS_FINDINGS_MAX);
-            dc->next = (*d)->next_timer ? (*d)->next_timer(p, c, s, now)
-                                        : RS_NO_TIMER;
-            dc->count = (uint8_t)(n < RS_DCACHE_FINDINGS ? n
-                                                         : RS_DCACHE_FINDINGS);
-            for (int i = 0; i < dc->count; i++)
-                dc->score[i] = (int16_t)f[i].score;
-            /* More findings than kept: never reused. */
+            n = (*d)->evaluate(p, c, &c->dstate[id], now, f,
+                               RS_FINDINGS_MAX);
+            dc->next = (*d)->next_timer
+                           ? (*d)->next_timer(p, c, &c->dstate[id], now)
+                           : RS_NO_TIMER;
+            /* More findings than kept: counted now, never reused. */
             dc->valid = n <= RS_DCACHE_FINDINGS;
-            if (!dc->valid) {
-                for (int i = 0; i < n; i++) {
-                    int64_t w = (int64_t)f[i].score *
-                                prof->weight[(*d)->id] / 100;
-                    int32_t v = w > 100 ? 100 : (int32_t)w;
-
-                    quarters += v / 4;
-                    best = v > best ? v : best;
-                    if ((*d)->id != RS_GROUP_DETECTOR_ID) {
-                        own_quarters += v / 4;
-                        own_best = v > own_best ? v : own_best;
-                    }
-                }
-                goto timer;
+            dc->count = dc->valid ? (uint8_t)n : 0;
+            for (int i = 0; i < n; i++) {
+                if (i < dc->count)
+                    dc->score[i] = (int16_t)f[i].score;
+                tally_add(&ty, f[i].score, prof->weight[id], id);
             }
+        } else {
+            for (int i = 0; i < dc->count; i++)
+                tally_add(&ty, dc->score[i], prof->weight[id], id);
         }
-        for (int i = 0; i < dc->count; i++) {
-            int64_t w = (int64_t)dc->score[i] * prof->weight[(*d)->id] / 100;
-            int32_t v = w > 100 ? 100 : (int32_t)w;
-
-            quarters += v / 4;
-            best = v > best ? v : best;
-            if ((*d)->id != RS_GROUP_DETECTOR_ID) {
-                own_quarters += v / 4;
-                own_best = v > own_best ? v : own_best;
-            }
-        }
-    timer:
         if (dc->next < *next)
             *next = dc->next;
     }
-    /* The strongest plus a quarter of each other (rs_score_combine). */
-    best = best + quarters - best / 4;
-    own_best = own_best + own_quarters - own_best / 4;
-    *own = own_best > 100 ? 100 : own_best;
-    return best > 100 ? 100 : best;
+    *own = tally_score(ty.own_best, ty.own_quarters);
+    return tally_score(ty.best, ty.quarters);
 }
 
 /* Runs the detectors on c at stream time now; alerts on a level change
