@@ -10,6 +10,7 @@
 #include "riskstream/quality.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +18,10 @@
 
 #include "riskstream/avro_text.h"
 #include "riskstream/backtest.h"
+#include "riskstream/csv.h"
 #include "riskstream/mem.h"
 
 #define DAY_MS 86400000LL
-#define LINE_MAX_BYTES 4096
-#define FIELDS_MAX 8
 
 struct ranked {
     double score;
@@ -124,40 +124,8 @@ int rs_quality_codes_overlap(const char *a, const char *b)
     return 0;
 }
 
-/* CSV reading. */
-
-/* Splits line (modified in place) at commas; strips CR/LF, spaces around
- * fields and one pair of double quotes. Returns the field count. */
-static int split(char *line, char **f, int max)
-{
-    int n = 0;
-    char *p = line;
-
-    line[strcspn(line, "\r\n")] = '\0';
-    for (;;) {
-        char *end = strchr(p, ',');
-        char *s = p, *e;
-
-        if (end)
-            *end = '\0';
-        while (*s == ' ')
-            s++;
-        e = s + strlen(s);
-        while (e > s && e[-1] == ' ')
-            *--e = '\0';
-        if (e - s >= 2 && *s == '"' && e[-1] == '"') {
-            e[-1] = '\0';
-            s++;
-        }
-        if (n < max)
-            f[n] = s;
-        n++;
-        if (!end)
-            break;
-        p = end + 1;
-    }
-    return n;
-}
+/* CSV reading: truth and label files through the project's CSV reader
+ * (csv.h), one header check and one row check for both. */
 
 static int copy_id(char *dst, size_t size, const char *src)
 {
@@ -169,104 +137,127 @@ static int copy_id(char *dst, size_t size, const char *src)
     return 0;
 }
 
-/* Opens path and checks its header; returns the file or NULL. */
-static FILE *open_csv(const char *path, const char *header, char *errstr,
-                      size_t errstr_size)
+/* Opens path and checks its header; returns the reader or NULL. */
+static struct rs_csv *open_rows(const char *path, const char *header,
+                                char *errstr, size_t errstr_size)
 {
-    FILE *fp = fopen(path, "r");
-    char line[LINE_MAX_BYTES];
+    struct rs_csv *c = rs_csv_open(path, ',', '"', errstr, errstr_size);
+    struct rs_csv_record rec;
+    char got[256] = "";
+    int rc;
 
-    if (!fp) {
-        snprintf(errstr, errstr_size, "cannot open '%s': %s", path,
-                 strerror(errno));
+    if (!c)
         return NULL;
-    }
-    if (!fgets(line, sizeof(line), fp)) {
+    rc = rs_csv_next(c, &rec, errstr, errstr_size);
+    if (rc < 0)
+        goto fail;
+    if (rc == 0) {
         snprintf(errstr, errstr_size, "'%s' is empty; expected the header "
                                       "'%s'",
                  path, header);
-        fclose(fp);
-        return NULL;
+        goto fail;
     }
-    line[strcspn(line, "\r\n")] = '\0';
-    /* A UTF-8 byte order mark is tolerated. */
-    if (strcmp(strncmp(line, "\xef\xbb\xbf", 3) == 0 ? line + 3 : line,
-               header) != 0) {
+    for (size_t i = 0; i < rec.count; i++) {
+        size_t used = strlen(got);
+
+        snprintf(got + used, sizeof(got) - used, "%s%s", i ? "," : "",
+                 rec.fields[i]);
+    }
+    if (strcmp(got, header) != 0) {
         snprintf(errstr, errstr_size, "'%s' line 1: header is '%s', "
                                       "expected '%s'",
-                 path, line, header);
-        fclose(fp);
-        return NULL;
+                 path, got, header);
+        goto fail;
     }
-    return fp;
+    return c;
+fail:
+    rs_csv_close(c);
+    return NULL;
+}
+
+/* The next data row with exactly want fields: 1, 0 at the end, -1 with
+ * errstr naming the line (a row too many, a broken or short row). */
+static int next_row(struct rs_csv *c, const char *path, const char *header,
+                    size_t want, size_t rows, struct rs_csv_record *rec,
+                    char *errstr, size_t errstr_size)
+{
+    int rc = rs_csv_next(c, rec, errstr, errstr_size);
+
+    if (rc <= 0)
+        return rc;
+    if (rows >= RS_QUALITY_LABELS_MAX) {
+        snprintf(errstr, errstr_size, "'%s' has more than %d rows", path,
+                 RS_QUALITY_LABELS_MAX);
+        return -1;
+    }
+    if (rec->bad) {
+        snprintf(errstr, errstr_size, "'%s' line %" PRIu64 ": %s", path,
+                 rec->line, rec->bad);
+        return -1;
+    }
+    if (rec->count != want) {
+        snprintf(errstr, errstr_size, "'%s' line %" PRIu64 ": %zu fields, "
+                                      "expected %zu (%s)",
+                 path, rec->line, rec->count, want, header);
+        return -1;
+    }
+    return 1;
 }
 
 long rs_quality_truth_load(const char *path, struct rs_quality_truth **out,
                            char *errstr, size_t errstr_size)
 {
     static const char header[] = "customer_id,family,onset,reasons";
-    FILE *fp = open_csv(path, header, errstr, errstr_size);
+    struct rs_csv *c = open_rows(path, header, errstr, errstr_size);
     struct rs_quality_truth *v = NULL;
+    struct rs_csv_record rec;
     size_t n = 0, cap = 0;
-    char line[LINE_MAX_BYTES];
-    long lineno = 1;
+    int rc;
 
     *out = NULL;
-    if (!fp)
+    if (!c)
         return -1;
-    while (fgets(line, sizeof(line), fp)) {
-        char *f[FIELDS_MAX];
-        int nf;
+    while ((rc = next_row(c, path, header, 4, n, &rec, errstr,
+                          errstr_size)) == 1) {
+        const char *const *f = rec.fields;
         struct rs_quality_truth *t;
 
-        lineno++;
-        if (line[strspn(line, " \r\n")] == '\0')
-            continue;
-        if (n >= RS_QUALITY_LABELS_MAX) {
-            snprintf(errstr, errstr_size, "'%s' has more than %d rows", path,
-                     RS_QUALITY_LABELS_MAX);
-            goto fail;
-        }
-        nf = split(line, f, FIELDS_MAX);
-        if (nf != 4) {
-            snprintf(errstr, errstr_size, "'%s' line %ld: %d fields, "
-                                          "expected 4 (%s)",
-                     path, lineno, nf, header);
-            goto fail;
-        }
         rs_grow((void **)&v, &cap, n + 1, sizeof(*v));
         t = &v[n];
         memset(t, 0, sizeof(*t));
         if (copy_id(t->customer_id, sizeof(t->customer_id), f[0]) ||
             copy_id(t->family, sizeof(t->family), f[1])) {
-            snprintf(errstr, errstr_size, "'%s' line %ld: customer_id and "
-                                          "family must be 1 to %d bytes",
-                     path, lineno, RS_ID_MAX - 1);
+            snprintf(errstr, errstr_size, "'%s' line %" PRIu64 ": "
+                                          "customer_id and family must be 1 "
+                                          "to %d bytes",
+                     path, rec.line, RS_ID_MAX - 1);
             goto fail;
         }
         t->onset = RS_QUALITY_NO_TIME;
         if (strcmp(t->family, "none") != 0 &&
             rs_avro_parse_timestamp(f[2], &t->onset)) {
-            snprintf(errstr, errstr_size, "'%s' line %ld: onset '%s' is not "
-                                          "an ISO instant like "
+            snprintf(errstr, errstr_size, "'%s' line %" PRIu64 ": onset "
+                                          "'%s' is not an ISO instant like "
                                           "2025-03-04T00:00:00Z",
-                     path, lineno, f[2]);
+                     path, rec.line, f[2]);
             goto fail;
         }
         if (strlen(f[3]) >= sizeof(t->reasons)) {
-            snprintf(errstr, errstr_size, "'%s' line %ld: reasons longer "
-                                          "than %d bytes",
-                     path, lineno, RS_QUALITY_REASONS_MAX - 1);
+            snprintf(errstr, errstr_size, "'%s' line %" PRIu64 ": reasons "
+                                          "longer than %d bytes",
+                     path, rec.line, RS_QUALITY_REASONS_MAX - 1);
             goto fail;
         }
         memcpy(t->reasons, f[3], strlen(f[3]) + 1);
         n++;
     }
-    fclose(fp);
+    if (rc < 0)
+        goto fail;
+    rs_csv_close(c);
     *out = v;
     return (long)n;
 fail:
-    fclose(fp);
+    rs_csv_close(c);
     free(v);
     return -1;
 }
@@ -275,65 +266,52 @@ long rs_quality_labels_load(const char *path, struct rs_quality_label **out,
                             char *errstr, size_t errstr_size)
 {
     static const char header[] = "customer_id,label_time,label";
-    FILE *fp = open_csv(path, header, errstr, errstr_size);
+    struct rs_csv *c = open_rows(path, header, errstr, errstr_size);
     struct rs_quality_label *v = NULL;
+    struct rs_csv_record rec;
     size_t n = 0, cap = 0;
-    char line[LINE_MAX_BYTES];
-    long lineno = 1;
+    int rc;
 
     *out = NULL;
-    if (!fp)
+    if (!c)
         return -1;
-    while (fgets(line, sizeof(line), fp)) {
-        char *f[FIELDS_MAX];
-        int nf;
+    while ((rc = next_row(c, path, header, 3, n, &rec, errstr,
+                          errstr_size)) == 1) {
+        const char *const *f = rec.fields;
         struct rs_quality_label *l;
 
-        lineno++;
-        if (line[strspn(line, " \r\n")] == '\0')
-            continue;
-        if (n >= RS_QUALITY_LABELS_MAX) {
-            snprintf(errstr, errstr_size, "'%s' has more than %d rows", path,
-                     RS_QUALITY_LABELS_MAX);
-            goto fail;
-        }
-        nf = split(line, f, FIELDS_MAX);
-        if (nf != 3) {
-            snprintf(errstr, errstr_size, "'%s' line %ld: %d fields, "
-                                          "expected 3 (%s)",
-                     path, lineno, nf, header);
-            goto fail;
-        }
         rs_grow((void **)&v, &cap, n + 1, sizeof(*v));
         l = &v[n];
         memset(l, 0, sizeof(*l));
         if (copy_id(l->customer_id, sizeof(l->customer_id), f[0])) {
-            snprintf(errstr, errstr_size, "'%s' line %ld: customer_id must "
-                                          "be 1 to %d bytes",
-                     path, lineno, RS_ID_MAX - 1);
+            snprintf(errstr, errstr_size, "'%s' line %" PRIu64 ": "
+                                          "customer_id must be 1 to %d bytes",
+                     path, rec.line, RS_ID_MAX - 1);
             goto fail;
         }
         if (rs_avro_parse_timestamp(f[1], &l->label_time)) {
-            snprintf(errstr, errstr_size, "'%s' line %ld: label_time '%s' "
-                                          "is not an ISO instant like "
-                                          "2005-10-01T00:00:00Z",
-                     path, lineno, f[1]);
+            snprintf(errstr, errstr_size, "'%s' line %" PRIu64 ": "
+                                          "label_time '%s' is not an ISO "
+                                          "instant like 2005-10-01T00:00:00Z",
+                     path, rec.line, f[1]);
             goto fail;
         }
         if (strcmp(f[2], "0") != 0 && strcmp(f[2], "1") != 0) {
-            snprintf(errstr, errstr_size, "'%s' line %ld: label '%s' is not "
-                                          "0 or 1",
-                     path, lineno, f[2]);
+            snprintf(errstr, errstr_size, "'%s' line %" PRIu64 ": label '%s' "
+                                          "is not 0 or 1",
+                     path, rec.line, f[2]);
             goto fail;
         }
         l->label = f[2][0] == '1';
         n++;
     }
-    fclose(fp);
+    if (rc < 0)
+        goto fail;
+    rs_csv_close(c);
     *out = v;
     return (long)n;
 fail:
-    fclose(fp);
+    rs_csv_close(c);
     free(v);
     return -1;
 }
