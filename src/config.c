@@ -81,8 +81,15 @@ static const struct prop props[] = {
      "once instead of waiting for timeouts. Two instances of one app.id "
      "must have different names."},
     {"commit.interval.ms", INT(commit_interval_ms), "100", 1, 60000, {NULL},
-     "How often changed customers, offsets and alerts are committed: one "
-     "atomic Redis write per task, then one Kafka transaction."},
+     "How often changed customers, offsets and alerts are committed while "
+     "riskstream is caught up with its input: one atomic Redis write per "
+     "task, then one Kafka transaction."},
+    {"commit.catchup.interval.ms", INT(commit_catchup_interval_ms), "1000",
+     1, 600000, {NULL},
+     "The commit interval while some input partition has not been read to "
+     "its end (a backlog after a restart or an outage): rarer commits write "
+     "each busy customer once for many events, so the backlog goes faster; "
+     "nothing waits for them but the backlog itself."},
     {"order.max.wait.ms", INT(order_max_wait_ms), "0", 0, 60000, {NULL},
      "How long a task waits for an input that is read to its end before "
      "processing the other inputs without it. An input that still has "

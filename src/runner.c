@@ -37,6 +37,7 @@
 #define COMMITTED_ATTEMPTS 9
 #define DEADLETTER_VALUE_MAX (1024 * 1024)
 #define LOG_FIRST_DEADLETTERS 20
+#define CATCHUP_LAG 1000 /* records behind a partition's end: not live */
 #define STATS_INTERVAL_MS 10000
 
 struct slot {
@@ -55,6 +56,8 @@ struct slot {
     /* The partition's end was reached while records still waited here:
      * it is caught up once they are in the queue. */
     int eof_pending[RS_EVENT_KINDS];
+    /* Offset after the last record taken from the partition. */
+    int64_t taken[RS_EVENT_KINDS];
 };
 
 struct rs_runner {
@@ -74,6 +77,7 @@ struct rs_runner {
     int64_t last_commit;
     int64_t last_stats;
     int64_t commit_interval_ms; /* reloadable */
+    int64_t catchup_interval_ms; /* reloadable: while behind */
     uint64_t records;
     uint64_t deadletters[RS_ERROR_CLASSES];
     uint64_t alerts_committed;
@@ -489,6 +493,8 @@ static int assign_tasks(struct rs_runner *r,
         rs_order_init(&s->order, (size_t)r->conf->order_queue_records,
                       r->conf->order_max_wait_ms);
         rs_task_offsets(s->task, s->committed);
+        for (int k = 0; k < RS_EVENT_KINDS; k++)
+            s->taken[k] = s->committed[k] > 0 ? s->committed[k] : 0;
         r->slots[p] = s;
         for (int i = 0; i < parts->cnt; i++) {
             if (parts->elems[i].partition != p)
@@ -651,6 +657,7 @@ static void take_message(struct rs_runner *r, rd_kafka_message_t *m)
     it = s->spill_count[k] ? NULL
                            : rs_order_slot(&s->order, (enum rs_event_kind)k);
     s->eof_pending[k] = 0; /* more came after the end we saw */
+    s->taken[k] = m->offset + 1;
     if (!it) {
         /* The orderer is full: the record waits undecoded. Fetching from
          * the partition pauses only when that wait list is long too. */
@@ -664,6 +671,29 @@ static void take_message(struct rs_runner *r, rd_kafka_message_t *m)
         return;
     }
     enqueue(r, s, k, it, m);
+}
+
+/* Whether riskstream is live (every input partition read to within
+ * CATCHUP_LAG records of its end, by librdkafka's cached high watermarks:
+ * no network call), as opposed to working off a backlog. */
+static int caught_up(const struct rs_runner *r)
+{
+    for (int p = 0; p < r->partitions; p++) {
+        const struct slot *s = r->slots[p];
+
+        if (!s)
+            continue;
+        for (int k = 0; k < RS_EVENT_KINDS; k++) {
+            int64_t lo, hi;
+
+            if (rd_kafka_get_watermark_offsets(r->consumer, r->topics[k], p,
+                                               &lo, &hi) ==
+                    RD_KAFKA_RESP_ERR_NO_ERROR &&
+                hi - s->taken[k] > CATCHUP_LAG)
+                return 0;
+        }
+    }
+    return 1;
 }
 
 /* Lets each task's orderer hand out what it can. */
@@ -807,6 +837,7 @@ struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
     r->params.detectors = conf->detector_params;
     rs_scoring_build(conf, &r->params.scoring);
     r->commit_interval_ms = conf->commit_interval_ms;
+    r->catchup_interval_ms = conf->commit_catchup_interval_ms;
     r->params.alert_schema_id = ids.alert;
     r->params.deadletter_schema_id = ids.deadletter;
     r->params.relay_schema_id = ids.relay;
@@ -911,6 +942,7 @@ static void reload(struct rs_runner *r, const struct rs_runner_signals *sig)
     r->params.evaluate_all = (int)now->evaluate_all;
     r->params.generation++; /* cached detector answers are stale */
     r->commit_interval_ms = now->commit_interval_ms;
+    r->catchup_interval_ms = now->commit_catchup_interval_ms;
     rs_log_threshold = (enum rs_log_level)now->log_level;
     rs_log_info("runner", "configuration reloaded: detector parameters, "
                           "segment profiles and scoring apply from each "
@@ -968,6 +1000,8 @@ int rs_runner_run(struct rs_runner *r, const struct rs_runner_signals *sig,
         now = now_ms();
         if (!r->fatal &&
             now - r->last_commit >= r->commit_interval_ms &&
+            (now - r->last_commit >= r->catchup_interval_ms ||
+             caught_up(r)) &&
             commit_all(r, errstr, errstr_size)) {
             set_fatal(r, "%s", errstr);
             break;
