@@ -463,32 +463,14 @@ static int cmp_finding(const void *x, const void *y)
     return r ? r : strcmp(a->reason.code, b->reason.code);
 }
 
-/* Running combination of weighted contributions, as rs_score_combine():
- * the strongest plus a quarter of each other; own leaves out the group
- * detector (what a company relays). */
-struct tally {
-    int32_t best, quarters, own_best, own_quarters;
-};
-
-static void tally_add(struct tally *ty, int32_t raw, int64_t weight,
-                      int detector_id)
+/* A contribution counts in the score and, unless it is the group
+ * detector's, in the own score a company relays. */
+static void tally(struct rs_score_tally *all, struct rs_score_tally *own,
+                  int32_t raw, int64_t weight, int detector_id)
 {
-    int64_t w = (int64_t)raw * weight / 100;
-    int32_t v = w > 100 ? 100 : (int32_t)w;
-
-    ty->quarters += v / 4;
-    ty->best = v > ty->best ? v : ty->best;
-    if (detector_id != RS_GROUP_DETECTOR_ID) {
-        ty->own_quarters += v / 4;
-        ty->own_best = v > ty->own_best ? v : ty->own_best;
-    }
-}
-
-static int32_t tally_score(int32_t best, int32_t quarters)
-{
-    int32_t sum = best + quarters - best / 4;
-
-    return sum > 100 ? 100 : sum;
+    rs_score_tally_add(all, raw, weight);
+    if (detector_id != RS_GROUP_DETECTOR_ID)
+        rs_score_tally_add(own, raw, weight);
 }
 
 /* The combined score of c at now and its next timer, as find() would give
@@ -506,7 +488,7 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
         rs_scoring_profile(&t->p->scoring, c->segment);
     struct rs_finding f[RS_FINDINGS_MAX];
     uint32_t generation = t->p->generation + 1;
-    struct tally ty = {0, 0, 0, 0};
+    struct rs_score_tally all = {0, 0}, own_t = {0, 0};
 
     if (c->dcache_generation != generation) {
         for (int i = 0; i < RS_DETECTORS_MAX; i++)
@@ -536,17 +518,17 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
             for (int i = 0; i < n; i++) {
                 if (i < dc->count)
                     dc->score[i] = (int16_t)f[i].score;
-                tally_add(&ty, f[i].score, prof->weight[id], id);
+                tally(&all, &own_t, f[i].score, prof->weight[id], id);
             }
         } else {
             for (int i = 0; i < dc->count; i++)
-                tally_add(&ty, dc->score[i], prof->weight[id], id);
+                tally(&all, &own_t, dc->score[i], prof->weight[id], id);
         }
         if (dc->next < *next)
             *next = dc->next;
     }
-    *own = tally_score(ty.own_best, ty.own_quarters);
-    return tally_score(ty.best, ty.quarters);
+    *own = rs_score_tally_total(&own_t);
+    return rs_score_tally_total(&all);
 }
 
 /* Runs the detectors on c at stream time now; alerts on a level change

@@ -55,38 +55,40 @@ const struct rs_segment_profile *rs_scoring_profile(const struct rs_scoring *s,
     return &s->def;
 }
 
+void rs_score_tally_add(struct rs_score_tally *t, int32_t raw, int64_t weight)
+{
+    int64_t w = (int64_t)raw * weight / 100;
+    int32_t v = w > 100 ? 100 : (int32_t)w;
+
+    t->quarters += v / 4;
+    if (v > t->best)
+        t->best = v;
+}
+
+int32_t rs_score_tally_total(const struct rs_score_tally *t)
+{
+    /* The best counts in full, not a quarter of it. */
+    int32_t sum = t->best + t->quarters - t->best / 4;
+
+    return sum > 100 ? 100 : sum;
+}
+
 int32_t rs_score_combine(const struct rs_segment_profile *p,
                          struct rs_finding *f, int n)
 {
+    struct rs_score_tally t = {0, 0};
+
     for (int i = 0; i < n; i++) {
         int id = f[i].detector_id;
         int64_t w = id >= 0 && id < RS_DETECTORS_MAX ? p->weight[id] : 100;
+        int32_t raw = f[i].score;
 
-        f[i].score = (int32_t)((int64_t)f[i].score * w / 100);
+        f[i].score = (int32_t)((int64_t)raw * w / 100);
         if (f[i].score > 100)
             f[i].score = 100;
+        rs_score_tally_add(&t, raw, w);
     }
-    return rs_score_sum(f, n, -1);
-}
-
-int32_t rs_score_sum(const struct rs_finding *f, int n, int skip)
-{
-    int32_t best = 0, sum;
-    int best_i = -1;
-
-    for (int i = 0; i < n; i++) {
-        if (f[i].detector_id == skip)
-            continue;
-        if (f[i].score > best) {
-            best = f[i].score;
-            best_i = i;
-        }
-    }
-    sum = best;
-    for (int i = 0; i < n; i++)
-        if (i != best_i && f[i].detector_id != skip)
-            sum += f[i].score / 4;
-    return sum > 100 ? 100 : sum;
+    return rs_score_tally_total(&t);
 }
 
 static enum rs_level raw_level(const struct rs_segment_profile *p,

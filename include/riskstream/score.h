@@ -49,9 +49,16 @@ const struct rs_segment_profile *rs_scoring_profile(const struct rs_scoring *s,
 int32_t rs_score_combine(const struct rs_segment_profile *p,
                          struct rs_finding *f, int n);
 
-/* The combination rs_score_combine() makes of findings already weighted,
- * leaving out those of detector skip (-1: none). */
-int32_t rs_score_sum(const struct rs_finding *f, int n, int skip);
+/* The combination rule, for callers that weigh contributions themselves
+ * (the engine reuses detectors' last answers): the strongest weighted
+ * contribution plus a quarter of each other, capped at 100. Start from
+ * {0, 0}; add each raw contribution with its detector's weight (percent). */
+struct rs_score_tally {
+    int32_t best;
+    int32_t quarters;
+};
+void rs_score_tally_add(struct rs_score_tally *t, int32_t raw, int64_t weight);
+int32_t rs_score_tally_total(const struct rs_score_tally *t);
 
 /* The level for score, given the current level (hysteresis). */
 enum rs_level rs_score_level(const struct rs_segment_profile *p,
