@@ -751,13 +751,16 @@ static int flush_task(struct rs_backtest *bt, struct task *t, char *errstr,
     return 0;
 }
 
-/* The customer's score now (0 when the engine does not know it yet). */
+/* The customer's score now; for a customer the engine has not seen yet,
+ * a newcomer's (see rs_task_findings_newcomer). */
 static int32_t score_now(struct task *t, const char *customer)
 {
     struct rs_finding f[RS_FINDINGS_MAX];
     int32_t score = 0;
 
-    if (rs_task_findings(t->task, customer, f, RS_FINDINGS_MAX, &score) < 0)
+    if (rs_task_findings(t->task, customer, f, RS_FINDINGS_MAX, &score) < 0 &&
+        rs_task_findings_newcomer(t->task, customer, f, RS_FINDINGS_MAX,
+                                  &score) < 0)
         return 0;
     return score;
 }

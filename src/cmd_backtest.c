@@ -300,6 +300,12 @@ static void summary(const struct rs_backtest *bt,
            q->invoices_late);
     print_figure("auc_invoice_late", q->auc_invoice_late, "");
     print_figure("baseline_auc_late_share", q->baseline_auc_late_share, "");
+    print_figure("auc_invoice_late_with_history",
+                 q->auc_invoice_late_with_history, "");
+    print_figure("baseline_auc_late_share_with_history",
+                 q->baseline_auc_late_share_with_history, "");
+    print_figure("hindsight_auc_late_share_with_history",
+                 q->hindsight_auc_late_share_with_history, "");
     if (q->labels_scored) {
         print_figure("auc_label", q->auc_label, "");
         print_figure("baseline_auc_label", q->baseline_auc_label, "");

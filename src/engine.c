@@ -858,6 +858,24 @@ int rs_task_findings(struct rs_task *t, const char *customer,
     return find(t, c, t->stream_time, 1, out, max, score, &next);
 }
 
+int rs_task_findings_newcomer(struct rs_task *t, const char *customer,
+                              struct rs_finding *out, int max,
+                              int32_t *score)
+{
+    struct rs_customer *c = calloc(1, sizeof(*c));
+    int64_t next;
+    int n;
+
+    if (!c)
+        return -1;
+    rs_customer_init(c, customer);
+    c->invoices = 1; /* being invoiced: it has a (blank) payment record */
+    n = find(t, c, t->stream_time, 1, out, max, score, &next);
+    rs_customer_release(c);
+    free(c);
+    return n;
+}
+
 const struct rs_customer *rs_task_customer(struct rs_task *t,
                                            const char *customer)
 {

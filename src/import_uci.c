@@ -294,6 +294,28 @@ static int pay(struct out *o, const struct client *cl, struct statement *s,
     return add(o, &ev);
 }
 
+/* A credit note taking `amount` off statement s: that much of its balance
+ * is carried into the next statement, which bills it again. */
+static int carry(struct out *o, const struct client *cl, struct statement *s,
+                 int64_t amount, int32_t day)
+{
+    struct rs_event ev;
+
+    start(&ev, cl, RS_EVENT_INVOICE, RS_INVOICE_CREDITED, day, 0);
+    snprintf(ev.event_id, sizeof(ev.event_id), "%s-carry", s->id);
+    snprintf(ev.u.inv.invoice_id, RS_ID_MAX, "%s", ev.event_id);
+    ev.u.inv.amount = amount;
+    snprintf(ev.u.inv.currency, RS_CURRENCY_MAX, CURRENCY);
+    ev.u.inv.issue_date = day;
+    ev.u.inv.due_date = day;
+    ev.has = RS_INV_HAS_CREDITED_INVOICE_ID;
+    snprintf(ev.u.inv.credited_invoice_id, RS_ID_MAX, "%s", s->id);
+    s->open -= amount;
+    if (s->open == 0)
+        s->state = ST_CLOSED;
+    return add(o, &ev);
+}
+
 static int month_events(struct out *o, const struct client *cl,
                         struct statement *st, int k)
 {
@@ -312,6 +334,12 @@ static int month_events(struct out *o, const struct client *cl,
         a = pool < s->open ? pool : s->open;
         day = k - j == 1 ? day_of(k, PAY_DAY) : s->due + 30 * (k - j - 1);
         pool -= a;
+        /* A current account (n <= 0: paid in full, or the minimum on a
+         * revolving balance) met what was due: the rest is carried, not
+         * owed, so the payment settles the statement. Behind, a short
+         * payment is a partial one and the rest is carried later. */
+        if (n <= 0 && a < s->open && carry(o, cl, s, s->open - a, day))
+            return -1;
         if (a > 0 && pay(o, cl, s, a, day, k))
             return -1;
         if (s->state == ST_OPEN)
@@ -358,19 +386,7 @@ static int month_events(struct out *o, const struct client *cl,
         struct statement *s = &st[j];
 
         if (s->state == ST_OPEN && s->carry) {
-            start(&ev, cl, RS_EVENT_INVOICE, RS_INVOICE_CREDITED,
-                  day_of(k, STATEMENT_DAY), 0);
-            snprintf(ev.event_id, sizeof(ev.event_id), "%s-carry", s->id);
-            snprintf(ev.u.inv.invoice_id, RS_ID_MAX, "%s", ev.event_id);
-            ev.u.inv.amount = s->open;
-            snprintf(ev.u.inv.currency, RS_CURRENCY_MAX, CURRENCY);
-            ev.u.inv.issue_date = day_of(k, STATEMENT_DAY);
-            ev.u.inv.due_date = ev.u.inv.issue_date;
-            ev.has = RS_INV_HAS_CREDITED_INVOICE_ID;
-            snprintf(ev.u.inv.credited_invoice_id, RS_ID_MAX, "%s", s->id);
-            s->open = 0;
-            s->state = ST_CLOSED;
-            if (add(o, &ev))
+            if (carry(o, cl, s, s->open, day_of(k, STATEMENT_DAY)))
                 return -1;
         } else if (s->state == ST_OPEN) {
             owed += s->open;

@@ -492,6 +492,50 @@ static void invoice_figures(const struct rs_backtest *bt,
     free(pos);
 }
 
+/* The invoice figures again on the invoices with an earlier invoice of
+ * the same customer, beside the hindsight share. A customer's invoices are
+ * listed in the order the engine applied them, which is event-time order. */
+static void history_figures(const struct rs_backtest *bt,
+                            struct rs_backtest_quality *q)
+{
+    size_t n = bt->invoice_count ? bt->invoice_count : 1;
+    double *score = rs_calloc(n, sizeof(*score));
+    double *base = rs_calloc(n, sizeof(*base));
+    double *hind = rs_calloc(n, sizeof(*hind));
+    uint8_t *pos = rs_calloc(n, 1);
+    size_t m = 0;
+
+    for (size_t c = 0; c < bt->customer_count; c++) {
+        size_t earlier = 0, known = 0, late = 0;
+
+        for (size_t i = bt->customers[c].first_invoice; i != SIZE_MAX;
+             i = bt->invoices[i].next) {
+            const struct rs_backtest_invoice *inv = &bt->invoices[i];
+
+            if (earlier > 0 && inv->outcome >= 0) {
+                score[m] = inv->score_before;
+                base[m] = inv->baseline;
+                hind[m] = known ? (double)late / (double)known : 0.0;
+                pos[m] = (uint8_t)inv->outcome;
+                m++;
+            }
+            earlier++;
+            if (inv->outcome >= 0) {
+                known++;
+                late += inv->outcome == 1;
+            }
+        }
+    }
+    q->invoices_with_history = m;
+    q->auc_invoice_late_with_history = rs_quality_auc(score, pos, m);
+    q->baseline_auc_late_share_with_history = rs_quality_auc(base, pos, m);
+    q->hindsight_auc_late_share_with_history = rs_quality_auc(hind, pos, m);
+    free(score);
+    free(base);
+    free(hind);
+    free(pos);
+}
+
 static void label_figures(const struct rs_backtest *bt,
                           struct rs_backtest_quality *q)
 {
@@ -555,6 +599,7 @@ void rs_backtest_quality(const struct rs_backtest *bt,
     memset(q, 0, sizeof(*q));
     q->late_days = bt->opt.late_days;
     invoice_figures(bt, q);
+    history_figures(bt, q);
     label_figures(bt, q);
     for (size_t i = 0; i < n; i++)
         has_labels |= bt->customers[i].has_label;

@@ -90,6 +90,13 @@ void rs_report_quality_json(FILE *out, const struct rs_backtest *bt,
     jnum(out, "baseline_auc_late_share", q->baseline_auc_late_share, 1);
     jnum(out, "invoices_scored", (double)q->invoices_scored, 1);
     jnum(out, "invoices_late", (double)q->invoices_late, 1);
+    jnum(out, "invoices_with_history", (double)q->invoices_with_history, 1);
+    jnum(out, "auc_invoice_late_with_history",
+         q->auc_invoice_late_with_history, 1);
+    jnum(out, "baseline_auc_late_share_with_history",
+         q->baseline_auc_late_share_with_history, 1);
+    jnum(out, "hindsight_auc_late_share_with_history",
+         q->hindsight_auc_late_share_with_history, 1);
     jnum(out, "auc_label", q->auc_label, 1);
     jnum(out, "baseline_auc_label", q->baseline_auc_label, 1);
     jnum(out, "labels_scored", (double)q->labels_scored, 1);

@@ -224,6 +224,14 @@ struct rs_backtest_quality {
     size_t invoices_late;
     double auc_invoice_late;
     double baseline_auc_late_share;
+    /* The same on the invoices of customers with an earlier invoice (a
+     * newcomer's first one is left out), and the baseline as hindsight
+     * would give it there: the share of the customer's earlier invoices
+     * that turned out late, counting outcomes not known yet at the time. */
+    size_t invoices_with_history;
+    double auc_invoice_late_with_history;
+    double baseline_auc_late_share_with_history;
+    double hindsight_auc_late_share_with_history;
     size_t labels_scored;
     size_t labels_positive;
     double auc_label;

@@ -97,6 +97,15 @@ int rs_task_advance(struct rs_task *t, int64_t upto, char *errstr,
 int rs_task_findings(struct rs_task *t, const char *customer,
                      struct rs_finding *out, int max, int32_t *score);
 
+/* The same for a newcomer the task has never seen, as it receives its
+ * first invoice: no event applied, no state, an invoice counted (so the
+ * payment record grades it at its prior: an unknown customer is an
+ * average one, not the safest). Returns the number of findings, or -1
+ * when out of memory. */
+int rs_task_findings_newcomer(struct rs_task *t, const char *customer,
+                              struct rs_finding *out, int max,
+                              int32_t *score);
+
 /* The customer's state, or NULL when unknown (valid until the next call
  * into the task). */
 const struct rs_customer *rs_task_customer(struct rs_task *t,

@@ -31,15 +31,22 @@
  *   4 the limit before it (minor units), valid when slot 6 is set
  *   5 that limit's currency, as slot 3
  *   6 the earlier decision's limit_action + 1; 0 = none
- *   7 unused (0) */
+ *   7 the usual invoice amount: a running average of the issued invoices'
+ *     amounts (minor units), the newest weighing a quarter; 0 = none yet
+ *
+ * A large invoice must also be unusual for the customer: once it has
+ * usual.after invoices, at least usual.pct of the usual amount (which
+ * includes it). A card account or a customer whose every invoice is half
+ * its limit is not placing a large order each month. */
 #include <stdio.h>
 #include <string.h>
 
 #include "riskstream/detector.h"
 
-enum { P_NEAR, P_LARGE, P_LARGE_DAYS };
+enum { P_NEAR, P_LARGE, P_LARGE_DAYS, P_USUAL, P_USUAL_AFTER };
 
-enum { S_LIMIT, S_TIME, S_ACTION, S_CCY, S_PREV, S_PREV_CCY, S_PREV_ACTION };
+enum { S_LIMIT, S_TIME, S_ACTION, S_CCY, S_PREV, S_PREV_CCY, S_PREV_ACTION,
+       S_USUAL };
 
 #define SCORE_NEAR 30
 #define SCORE_OVER 50
@@ -56,6 +63,13 @@ static const struct rs_detector_prop props[] = {
     {"large.days", 30, 1, 365,
      "Days after its issue date for which an open invoice counts as new "
      "for the large-order check."},
+    {"usual.pct", 150, 0, 1000,
+     "A large invoice must also be at least this percentage of the "
+     "customer's usual invoice amount (a running average, the newest "
+     "weighing a quarter, this one included); 0: no such condition."},
+    {"usual.after", 2, 1, 1000,
+     "Invoices the customer must have before its usual amount is "
+     "compared with: before that, every large invoice counts."},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -77,6 +91,13 @@ static void observe(const int64_t *p, const struct rs_customer *c,
 
     (void)p;
     (void)c;
+    if (ev->kind == RS_EVENT_INVOICE && ev->type == RS_INVOICE_ISSUED &&
+        ev->u.inv.amount > 0) {
+        v[S_USUAL] = v[S_USUAL] ? v[S_USUAL] - v[S_USUAL] / 4 +
+                                      ev->u.inv.amount / 4
+                                : ev->u.inv.amount;
+        return;
+    }
     if (ev->kind != RS_EVENT_BUREAU ||
         ev->type != RS_BUREAU_CREDIT_LIMIT_DECISION ||
         !(ev->has & RS_BUR_HAS_LIMIT_ACTION))
@@ -130,12 +151,18 @@ static int is_new(const int64_t *p, const struct rs_open_invoice *inv,
 }
 
 /* Large: amount * 100 >= large.pct * limit, without overflow for any
- * amount the schema allows. */
-static int is_large(const int64_t *p, const struct rs_open_invoice *inv,
-                    int64_t limit)
+ * amount the schema allows, and unusual for the customer (see above). */
+static int is_large(const int64_t *p, const struct rs_customer *c,
+                    const struct rs_dstate *s,
+                    const struct rs_open_invoice *inv, int64_t limit)
 {
-    return limit > 0 &&
-           (double)inv->amount * 100.0 >= (double)p[P_LARGE] * (double)limit;
+    if (limit <= 0 ||
+        (double)inv->amount * 100.0 < (double)p[P_LARGE] * (double)limit)
+        return 0;
+    return !p[P_USUAL] || c->invoices < (uint64_t)p[P_USUAL_AFTER] ||
+           !s->v[S_USUAL] ||
+           (double)inv->amount * 100.0 >=
+               (double)p[P_USUAL] * (double)s->v[S_USUAL];
 }
 
 /* " (reduced from 20,000.00 EUR)" when an earlier decision gave a limit in
@@ -234,7 +261,7 @@ static int large(const int64_t *p, const struct rs_customer *c,
         const struct rs_open_invoice *inv = &c->open[i];
 
         if (inv->open <= 0 || !is_new(p, inv, now) ||
-            !is_large(p, inv, limit))
+            !is_large(p, c, s, inv, limit))
             continue;
         n++;
         if (!big || inv->amount > big->amount ||
@@ -265,7 +292,7 @@ static int large(const int64_t *p, const struct rs_customer *c,
     for (uint32_t i = c->open_count; i > 0; i--) {
         const struct rs_open_invoice *inv = &c->open[i - 1];
 
-        if (inv->open > 0 && is_new(p, inv, now) && is_large(p, inv, limit))
+        if (inv->open > 0 && is_new(p, inv, now) && is_large(p, c, s, inv, limit))
             rs_finding_evidence(f, inv->event_id);
     }
     rs_finding_action(f, "CHECK_CREDITWORTHINESS");
@@ -299,7 +326,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
         const struct rs_open_invoice *inv = &c->open[i];
         int64_t at = ((int64_t)inv->issue_date + p[P_LARGE_DAYS]) * RS_DAY_MS;
 
-        if (inv->open > 0 && is_large(p, inv, s->v[S_LIMIT]) && at > now &&
+        if (inv->open > 0 && is_large(p, c, s, inv, s->v[S_LIMIT]) && at > now &&
             at < next)
             next = at;
     }

@@ -313,7 +313,9 @@ static void test_backtest_scenario(void **state)
     assert_int_equal(invoice(bt, "INV-C3-1")->days_late, 10);
     assert_int_equal(invoice(bt, "INV-C3-1")->outcome, 1);
     assert_int_equal(invoice(bt, "INV-C2-3")->outcome, 1);
-    assert_int_equal(invoice(bt, "INV-C2-1")->score_before, 0);
+    /* A newcomer is graded at the payment record's prior (35 % late:
+     * 10 x 0.35, rounded), an average customer, not the safest. */
+    assert_int_equal(invoice(bt, "INV-C2-1")->score_before, 4);
     assert_true(invoice(bt, "INV-C2-6")->score_before >= 50);
     /* C1 pays on time: payment_record grades its record a little above
      * nothing (10 x its smoothed late share), not 0. */
@@ -328,6 +330,10 @@ static void test_backtest_scenario(void **state)
     assert_int_equal(q.invoices_late, 10);
     assert_true(q.auc_invoice_late > 0.5 && q.auc_invoice_late <= 1.0);
     assert_true(q.baseline_auc_late_share > 0.5);
+    /* Three customers: their first invoices have no history. */
+    assert_int_equal(q.invoices_with_history, 15);
+    assert_true(q.auc_invoice_late_with_history > 0.5);
+    assert_true(q.hindsight_auc_late_share_with_history > 0.5);
     assert_int_equal(q.outcome, RS_OUTCOME_LATE);
     assert_true(q.alerts.precision == 1.0); /* every alert on a late payer */
 

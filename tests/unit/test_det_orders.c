@@ -285,6 +285,40 @@ static void test_det_orders_exposure_partial_payment_and_credit_note(
     rs_scn_destroy(s);
 }
 
+/* A customer whose every invoice is 60 % of its limit (a card statement,
+ * say) is not placing a large order each time: from its second invoice a
+ * large one must also be 150 % of its usual amount. */
+static void test_det_orders_exposure_large_must_be_unusual(void **state)
+{
+    struct rs_scn *s = rs_scn_new(NULL);
+
+    (void)state;
+    bureau_limit(s, "C1", "2026-01-02T09:00:00Z", "GRANTED", 1000000, "EUR");
+    invoice(s, "C1", "I1", 600000, "2026-01-05", "2026-01-25");
+    must(s, "EXPOSURE_LARGE_INVOICE", 25, "new invoice I1 of 6,000.00 EUR");
+    payment(s, "C1", "I1", "FULL", 600000, "2026-01-20");
+    invoice(s, "C1", "I2", 600000, "2026-02-05", "2026-02-25");
+    none(s, "exposure"); /* as large as usual */
+    payment(s, "C1", "I2", "FULL", 600000, "2026-02-20");
+    invoice(s, "C1", "I3", 620000, "2026-03-05", "2026-03-25");
+    none(s, "exposure");
+    payment(s, "C1", "I3", "FULL", 620000, "2026-03-20");
+    /* Twice the usual: usual = 3/4 x 6,050 + 1/4 x 12,000 = 7,537.50, and
+     * 12,000 is 159 % of it. */
+    invoice(s, "C1", "I4", 1200000, "2026-04-05", "2026-04-25");
+    must(s, "EXPOSURE_LARGE_INVOICE", 25, "new invoice I4 of 12,000.00 EUR");
+    rs_scn_destroy(s);
+
+    /* usual.pct = 0: every large invoice counts, as before. */
+    s = rs_scn_new("detector.exposure.usual.pct = 0\n");
+    bureau_limit(s, "C1", "2026-01-02T09:00:00Z", "GRANTED", 1000000, "EUR");
+    invoice(s, "C1", "I1", 600000, "2026-01-05", "2026-01-25");
+    payment(s, "C1", "I1", "FULL", 600000, "2026-01-20");
+    invoice(s, "C1", "I2", 600000, "2026-02-05", "2026-02-25");
+    must(s, "EXPOSURE_LARGE_INVOICE", 25, "new invoice I2 of 6,000.00 EUR");
+    rs_scn_destroy(s);
+}
+
 /* Limit decisions: a reduction, one that arrives out of order (older than
  * the one in force: not applied), an increase that ends the finding, and a
  * withdrawal. */
@@ -657,6 +691,7 @@ int main(void)
         cmocka_unit_test(
             test_det_orders_exposure_quiet_without_limit_or_within),
         cmocka_unit_test(test_det_orders_exposure_large_first_invoice),
+        cmocka_unit_test(test_det_orders_exposure_large_must_be_unusual),
         cmocka_unit_test(
             test_det_orders_exposure_partial_payment_and_credit_note),
         cmocka_unit_test(
