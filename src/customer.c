@@ -5,8 +5,9 @@
  * settled ring and the communication kinds that were seen are written, so a
  * quiet customer costs a few dozen bytes. Version 2 appends the corporate
  * group section (one 0 byte for a customer outside any group) and the
- * recent event-id hashes; version 1 states, written before those existed,
- * are still read. */
+ * recent event-id hashes; version 3 the level the last alert announced.
+ * Versions 1 and 2, written before those existed, are still read (their
+ * announced level is taken to be the level). */
 #include "riskstream/customer.h"
 
 #include <stdio.h>
@@ -15,7 +16,8 @@
 
 #include "riskstream/mem.h"
 
-#define PACK_VERSION 2
+#define PACK_VERSION 3
+#define PACK_VERSION_NO_ALERTED 2
 #define PACK_VERSION_NO_GROUP 1
 
 void rs_customer_init(struct rs_customer *c, const char *id)
@@ -23,6 +25,7 @@ void rs_customer_init(struct rs_customer *c, const char *id)
     memset(c, 0, sizeof(*c));
     snprintf(c->id, sizeof(c->id), "%s", id);
     c->level = RS_LEVEL_LOW;
+    c->alerted_level = RS_LEVEL_LOW;
     c->next_timer = RS_NO_TIMER;
     c->group.parent_level = -1;
     c->group.own_level = -1;
@@ -592,6 +595,7 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
     for (int i = 0; i < RS_CUSTOMER_ID_RING; i++)
         put_varint(out, c->recent_ids[(c->recent_head + (uint32_t)i) %
                                       RS_CUSTOMER_ID_RING]);
+    put_varint(out, c->alerted_level);
 }
 
 static void unpack_group(struct reader *r, struct rs_group *g)
@@ -636,7 +640,8 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     char id[RS_ID_MAX];
 
     if (len == 0 ||
-        (data[0] != PACK_VERSION && data[0] != PACK_VERSION_NO_GROUP)) {
+        (data[0] != PACK_VERSION && data[0] != PACK_VERSION_NO_ALERTED &&
+         data[0] != PACK_VERSION_NO_GROUP)) {
         snprintf(errstr, errstr_size,
                  "state of customer '%s' has unknown version %d", c->id,
                  len ? data[0] : -1);
@@ -740,7 +745,11 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
             c->recent_ids[i] = (uint32_t)get_varint(&r);
         c->recent_head = 0;
     }
-    if (c->level < RS_LEVEL_LOW || c->level > RS_LEVEL_CRITICAL)
+    c->alerted_level = data[0] == PACK_VERSION ? (int)get_varint(&r)
+                                               : c->level;
+    if (c->level < RS_LEVEL_LOW || c->level > RS_LEVEL_CRITICAL ||
+        c->alerted_level < RS_LEVEL_LOW ||
+        c->alerted_level > RS_LEVEL_CRITICAL)
         r.bad = 1;
     if (r.bad || r.p != r.end) {
         snprintf(errstr, errstr_size, "state of customer '%s' is corrupt "

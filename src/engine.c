@@ -375,10 +375,10 @@ static void make_alert(struct rs_task *t, const struct rs_customer *c,
     else
         snprintf(trig, sizeof(trig), "timer-%" PRId64, tr->at);
     snprintf(a->alert_id, sizeof(a->alert_id), "%s/%s/%s-%s", c->id, trig,
-             rs_level_name(c->level), rs_level_name(after));
+             rs_level_name(c->alerted_level), rs_level_name(after));
     snprintf(a->customer_id, sizeof(a->customer_id), "%s", c->id);
     a->event_time = now;
-    a->level_before = c->level;
+    a->level_before = c->alerted_level;
     a->level_after = after;
     a->score_before = c->score;
     a->score_after = score;
@@ -571,6 +571,10 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
         if (suppress) {
             c->suppressed++;
             t->stats.suppressed++;
+        } else if ((int)level == c->alerted_level) {
+            /* Back to the level the last alert announced: the end of a
+             * suppressed rise, already counted. The consumers never saw
+             * it begin, so they are not told it ended. */
         } else {
             nf = find(t, c, now, 1, f, RS_FINDINGS_MAX, &score, &next);
             for (int i = 0; i < nf && tr->ev; i++)
@@ -578,6 +582,7 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
                     rs_finding_evidence(&f[i], tr->ev->event_id);
             make_alert(t, c, tr, now, level, score, f, nf);
             c->suppressed = 0;
+            c->alerted_level = (int)level;
         }
     }
     c->level = level;

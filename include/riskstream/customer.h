@@ -128,6 +128,10 @@ struct rs_customer {
 
     /* Risk as last evaluated. */
     int level; /* enum rs_level */
+    /* The level the customer's last alert announced (LOW before any): what
+     * the consumers of the alerts believe. Differs from level while a
+     * suppressed rise lasts. */
+    int alerted_level;
     int32_t score;
     int64_t next_timer; /* RS_NO_TIMER: none */
     int64_t evaluated_at; /* stream time of the last evaluation */

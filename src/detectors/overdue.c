@@ -5,13 +5,21 @@
  * the amount owed more than 90 days past due. An open, undisputed invoice
  * counts once stream time is `grace` days past its due date; the score
  * steps up at `high` and `critical` days. Timers fire at each threshold, so
- * the finding appears even if the customer sends nothing more. */
+ * the finding appears even if the customer sends nothing more.
+ *
+ * A customer's own habit moves the first threshold: once usual.invoices
+ * invoices are settled, grace is counted from the median days beyond terms
+ * of the recently settled ones (the customer's usual lateness, at most
+ * usual.max.days), up to high.days. A customer who always pays 12 days late is flagged when it is
+ * later than that, not every month at 7 days; HIGH and CRITICAL stay where
+ * they are for everybody. */
 #include <stdio.h>
 #include <string.h>
 
 #include "riskstream/detector.h"
 
-enum { P_GRACE, P_HIGH, P_CRITICAL, P_SEVERE_DAYS, P_SEVERE_PCT };
+enum { P_GRACE, P_HIGH, P_CRITICAL, P_SEVERE_DAYS, P_SEVERE_PCT, P_USUAL,
+       P_USUAL_MAX };
 
 static const struct rs_detector_prop props[] = {
     {"grace.days", 7, 0, 3650,
@@ -26,12 +34,54 @@ static const struct rs_detector_prop props[] = {
     {"severe.share.pct", 10, 1, 100,
      "Severe delinquency: this percentage of the open amount (or more) is "
      "over severe.days past due (score 90)."},
+    {"usual.invoices", 4, 0, RS_CUSTOMER_PAID_RING,
+     "Settled invoices from which the customer's usual lateness (median "
+     "days beyond terms of the recently settled ones) is added to "
+     "grace.days, up to high.days; 0: grace.days for everybody."},
+    {"usual.max.days", 14, 0, 3650,
+     "At most this many days of usual lateness are added to grace.days: "
+     "a customer that has become very late is not excused for it."},
     {NULL, 0, 0, 0, NULL},
 };
 
 static int32_t days_past_due(const struct rs_open_invoice *inv, int64_t now)
 {
     return rs_day_of(now) - inv->due_date;
+}
+
+/* The customer's usual lateness: the median days beyond terms (0 when
+ * on time) of the settled invoices in the ring, or 0 with fewer than
+ * usual.invoices of them. */
+static int32_t usual_days(const int64_t *p, const struct rs_customer *c)
+{
+    int32_t d[RS_CUSTOMER_PAID_RING];
+    uint32_t n = c->settled_count;
+
+    if (!p[P_USUAL] || n < (uint32_t)p[P_USUAL])
+        return 0;
+    if (n > RS_CUSTOMER_PAID_RING)
+        n = RS_CUSTOMER_PAID_RING;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct rs_settled *e = &c->settled[i];
+        int32_t v = e->paid_date > e->due_date ? e->paid_date - e->due_date
+                                               : 0;
+        uint32_t j = i;
+
+        for (; j > 0 && d[j - 1] > v; j--)
+            d[j] = d[j - 1];
+        d[j] = v;
+    }
+    return d[n / 2] < p[P_USUAL_MAX] ? d[n / 2] : (int32_t)p[P_USUAL_MAX];
+}
+
+/* Days past due from which an invoice of c counts. */
+static int32_t grace_days(const int64_t *p, const struct rs_customer *c)
+{
+    int64_t g = p[P_GRACE] + usual_days(p, c);
+
+    if (g > p[P_HIGH] && p[P_GRACE] <= p[P_HIGH])
+        g = p[P_HIGH];
+    return (int32_t)(g > p[P_GRACE] ? g : p[P_GRACE]);
 }
 
 static int counts(const struct rs_open_invoice *inv)
@@ -103,15 +153,17 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     int n = 0, nf = 0;
     struct rs_finding *f;
     char amount[64], worst_amount[64];
-    int32_t days;
+    int32_t days, grace, usual;
+    char from[96];
 
     (void)s;
     if (max < 1)
         return 0;
+    grace = grace_days(p, c);
     for (uint32_t i = 0; i < c->open_count; i++) {
         const struct rs_open_invoice *inv = &c->open[i];
 
-        if (!counts(inv) || days_past_due(inv, now) < p[P_GRACE])
+        if (!counts(inv) || days_past_due(inv, now) < grace)
             continue;
         n++;
         total += inv->open;
@@ -133,18 +185,25 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     rs_format_amount(amount, sizeof(amount), total, c->currency);
     rs_format_amount(worst_amount, sizeof(worst_amount), worst->open,
                      c->currency);
+    usual = grace - (int32_t)p[P_GRACE];
+    if (usual > 0)
+        snprintf(from, sizeof(from),
+                 "flagged from %d days: %d beyond the %d days late this "
+                 "customer usually pays",
+                 (int)grace, (int)p[P_GRACE], (int)usual);
+    else
+        snprintf(from, sizeof(from), "flagged from %d days", (int)grace);
     if (n == 1)
         rs_finding_say(f, "invoice %s has %s open %d days after its due date, with "
-                 "no full payment (flagged from %d days)",
-                 worst->invoice_id, worst_amount, days, (int)p[P_GRACE]);
+                 "no full payment (%s)",
+                 worst->invoice_id, worst_amount, days, from);
     else
         rs_finding_say(f, "%d invoices with %s open are at least %d days past due; "
-                 "the oldest, %s, is %d days past due (flagged from %d days)",
-                 n, amount, (int)p[P_GRACE], worst->invoice_id, days,
-                 (int)p[P_GRACE]);
+                 "the oldest, %s, is %d days past due (%s)",
+                 n, amount, (int)grace, worst->invoice_id, days, from);
     f->reason.value = days;
-    f->reason.threshold = (double)p[P_GRACE];
-    add_evidence(f, c, now, (int32_t)p[P_GRACE]);
+    f->reason.threshold = (double)grace;
+    add_evidence(f, c, now, grace);
     rs_finding_action(f, "FOLLOW_UP_EARLIER");
     if (days >= p[P_HIGH])
         rs_finding_action(f, "STRICT_DUNNING");
@@ -158,7 +217,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
-    const int64_t steps[] = {p[P_GRACE], p[P_HIGH], p[P_CRITICAL],
+    const int64_t steps[] = {grace_days(p, c), p[P_HIGH], p[P_CRITICAL],
                              p[P_SEVERE_DAYS] + 1};
     int64_t next = RS_NO_TIMER;
 

@@ -2,6 +2,7 @@
 #include "support.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "riskstream/customer.h"
@@ -209,6 +210,7 @@ static void test_customer_pack_roundtrip(void **state)
         rs_customer_apply(&c, &ev);
     }
     c.level = RS_LEVEL_HIGH;
+    c.alerted_level = RS_LEVEL_MEDIUM; /* a suppressed rise to HIGH */
     c.score = 61;
     c.next_timer = 12345;
 
@@ -225,7 +227,27 @@ static void test_customer_pack_roundtrip(void **state)
     assert_string_equal(d.segment, "retail");
     assert_int_equal(d.comm[RS_COMM_REMINDER].count, 11);
     assert_int_equal(d.level, RS_LEVEL_HIGH);
+    assert_int_equal(d.alerted_level, RS_LEVEL_MEDIUM);
     assert_int_equal(d.next_timer, 12345);
+
+    /* A version 2 state (before the announced level was kept): the same
+     * bytes less the last varint, version byte 2. It reads, its announced
+     * level taken to be its level. */
+    {
+        struct rs_customer v2;
+        uint8_t *old = malloc(a.len);
+
+        assert_non_null(old);
+        memcpy(old, a.data, a.len - 1);
+        old[0] = 2;
+        rs_customer_init(&v2, "C1");
+        if (rs_customer_unpack(&v2, old, a.len - 1, errstr, sizeof(errstr)))
+            fail_msg("%s", errstr);
+        assert_int_equal(v2.alerted_level, RS_LEVEL_HIGH);
+        assert_int_equal(v2.open_count, 10);
+        rs_customer_release(&v2);
+        free(old);
+    }
 
     /* Every truncation is refused, never misread. */
     for (size_t n = 0; n < a.len; n++) {

@@ -72,6 +72,69 @@ static void test_det_overdue_steps_by_timer(void **state)
     rs_scn_destroy(s);
 }
 
+/* A customer that always pays about 10 days late is flagged when it is
+ * later than that (grace + its usual lateness), not at 7 days each month;
+ * HIGH stays at 30 days. usual.max.days caps what is excused. */
+static void test_det_overdue_grace_follows_usual_lateness(void **state)
+{
+    static const char *const due[] = {"2026-01-31", "2026-02-28",
+                                       "2026-03-31", "2026-04-30"};
+    static const char *const paid[] = {"2026-02-09", "2026-03-11",
+                                        "2026-04-12", "2026-05-10"};
+    struct rs_scn *s;
+    struct rs_finding f;
+    char id[16];
+
+    (void)state;
+    for (int cap = 0; cap < 2; cap++) {
+        s = rs_scn_new(cap ? "detector.overdue.usual.max.days = 4\n" : NULL);
+        for (int i = 0; i < 4; i++) { /* 9, 11, 12, 10 days late */
+            snprintf(id, sizeof(id), "I%d", i + 1);
+            invoice(s, "C1", id, 100000, "2026-01-01", due[i], NULL);
+            payment(s, "C1", id, "FULL", 100000, paid[i]);
+        }
+        invoice(s, "C1", "I5", 100000, "2026-05-01", "2026-05-31", NULL);
+        rs_scn_advance(s, "2026-06-08T00:00:00Z"); /* 8 days past due */
+        if (cap) {
+            /* 7 + at most 4 days excused: flagged from 11 days. */
+            assert_false(rs_scn_finding(s, "C1", "OVERDUE_NO_PAYMENT", &f));
+            rs_scn_advance(s, "2026-06-11T00:00:00Z");
+            assert_true(rs_scn_finding(s, "C1", "OVERDUE_NO_PAYMENT", &f));
+            assert_non_null(strstr(f.reason.message,
+                                   "flagged from 11 days: 7 beyond the 4 "
+                                   "days late this customer usually pays"));
+            rs_scn_destroy(s);
+            continue;
+        }
+        assert_false(rs_scn_finding(s, "C1", "OVERDUE_NO_PAYMENT", &f));
+        rs_scn_advance(s, "2026-06-17T00:00:00Z"); /* 17 = 7 + median 11 - 1 */
+        assert_false(rs_scn_finding(s, "C1", "OVERDUE_NO_PAYMENT", &f));
+        rs_scn_advance(s, "2026-06-18T00:00:00Z"); /* 18 days */
+        assert_true(rs_scn_finding(s, "C1", "OVERDUE_NO_PAYMENT", &f));
+        assert_true(f.reason.value == 18.0);
+        assert_true(f.reason.threshold == 18.0);
+        assert_non_null(strstr(f.reason.message,
+                               "flagged from 18 days: 7 beyond the 11 days "
+                               "late this customer usually pays"));
+        assert_int_equal(rs_scn_level(s, "C1", NULL), RS_LEVEL_MEDIUM);
+        rs_scn_advance(s, "2026-06-30T00:00:00Z"); /* 30 days: HIGH as ever */
+        assert_true(rs_scn_finding(s, "C1", "OVERDUE_HIGH", &f));
+        rs_scn_destroy(s);
+    }
+
+    /* usual.invoices = 0: 7 days for everybody. */
+    s = rs_scn_new("detector.overdue.usual.invoices = 0\n");
+    for (int i = 0; i < 4; i++) {
+        snprintf(id, sizeof(id), "I%d", i + 1);
+        invoice(s, "C1", id, 100000, "2026-01-01", due[i], NULL);
+        payment(s, "C1", id, "FULL", 100000, paid[i]);
+    }
+    invoice(s, "C1", "I5", 100000, "2026-05-01", "2026-05-31", NULL);
+    rs_scn_advance(s, "2026-06-07T00:00:00Z");
+    assert_true(rs_scn_finding(s, "C1", "OVERDUE_NO_PAYMENT", &f));
+    rs_scn_destroy(s);
+}
+
 static void test_det_overdue_credit_note_and_partial_payment(void **state)
 {
     struct rs_scn *s = rs_scn_new(NULL);
@@ -204,8 +267,36 @@ static void test_det_hysteresis_and_suppression(void **state)
     rs_scn_advance(s, "2026-03-13T00:00:00Z"); /* HIGH: alerted */
     a = rs_scn_last_alert(s, "C1");
     assert_int_equal(a->level_after, RS_LEVEL_HIGH);
-    assert_int_equal(a->level_before, RS_LEVEL_MEDIUM);
+    /* From the level the last alert announced: the consumers never saw
+     * the suppressed MEDIUM, which the count tells them of. */
+    assert_int_equal(a->level_before, RS_LEVEL_LOW);
     assert_int_equal(a->suppressed_count, 1);
+    rs_scn_destroy(s);
+
+    /* A suppressed rise that ends is not announced either: no alert "from
+     * MEDIUM" the consumers were never told of. */
+    s = rs_scn_new("score.suppress.days = 30");
+    invoice(s, "C1", "I1", 100000, "2026-01-05", "2026-02-04", NULL);
+    rs_scn_advance(s, "2026-02-12T00:00:00Z"); /* MEDIUM */
+    payment(s, "C1", "I1", "FULL", 100000, "2026-02-13"); /* LOW */
+    invoice(s, "C1", "I2", 100000, "2026-01-20", "2026-02-10", NULL);
+    rs_scn_advance(s, "2026-02-18T00:00:00Z"); /* MEDIUM: suppressed */
+    assert_int_equal(rs_scn_level(s, "C1", NULL), RS_LEVEL_MEDIUM);
+    payment(s, "C1", "I2", "FULL", 100000, "2026-02-19"); /* LOW: silent */
+    assert_int_equal(rs_scn_level(s, "C1", NULL), RS_LEVEL_LOW);
+    assert_int_equal(rs_scn_alert_count(s), 2);
+    a = rs_scn_last_alert(s, "C1");
+    assert_int_equal(a->level_before, RS_LEVEL_MEDIUM);
+    assert_int_equal(a->level_after, RS_LEVEL_LOW);
+    /* The next alert counts the silent rises: the one above, and I3's
+     * MEDIUM on 02-27, 9 days after the last rise to MEDIUM. */
+    invoice(s, "C1", "I3", 100000, "2026-02-01", "2026-02-20", NULL);
+    rs_scn_advance(s, "2026-03-25T00:00:00Z"); /* 33 days: HIGH */
+    a = rs_scn_last_alert(s, "C1");
+    assert_int_equal(rs_scn_alert_count(s), 3);
+    assert_int_equal(a->level_before, RS_LEVEL_LOW);
+    assert_int_equal(a->level_after, RS_LEVEL_HIGH);
+    assert_int_equal(a->suppressed_count, 2);
     rs_scn_destroy(s);
 }
 
@@ -213,6 +304,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_det_overdue_steps_by_timer),
+        cmocka_unit_test(test_det_overdue_grace_follows_usual_lateness),
         cmocka_unit_test(test_det_overdue_credit_note_and_partial_payment),
         cmocka_unit_test(test_det_overdue_severe_delinquency),
         cmocka_unit_test(test_det_overdue_disputed_left_out),
