@@ -126,14 +126,10 @@ class Redis:
             if cursor == b"0" or (limit and len(keys) >= limit):
                 return keys
 
-    def count_keys(self, pattern):
-        cursor, n = b"0", 0
-        while True:
-            cursor, batch = self.cmd("SCAN", cursor, "MATCH", pattern,
-                                     "COUNT", 10000)
-            n += len(batch)
-            if cursor == b"0":
-                return n
+    def count_customers(self, prefix):
+        """Customers in Redis: the fields of every task's state hash."""
+        keys = self.scan_keys(prefix + ":*:s")
+        return sum(self.cmd("HLEN", k) for k in keys)
 
     def delete_prefix(self, prefix):
         n = 0
@@ -348,7 +344,7 @@ class Bench:
         after = self.redis_snapshot()
         events = lag["committed_offsets"] - lag["start_offsets"]
         seconds = t1 - t0
-        customers = self.redis.count_keys(kv["redis.prefix"] + ":*:c:*")
+        customers = self.redis.count_customers(kv["redis.prefix"])
         r = {
             "complete": lag["complete"],
             "events": events,
@@ -369,19 +365,18 @@ class Bench:
             kv["redis.prefix"], customers)
         return p, r
 
-    def sample_memory(self, prefix, customers, n=500):
-        """MEMORY USAGE of a sample of customer hashes (a cross-check of the
-        used_memory delta, which other users of the Redis blur)."""
-        keys = self.redis.scan_keys(prefix + ":*:c:*", limit=n)[:n]
-        if not keys:
+    def sample_memory(self, prefix, customers):
+        """MEMORY USAGE of the tasks' state, summary and timer keys, per
+        customer (a cross-check of the used_memory delta, which other users
+        of the Redis blur). SAMPLES 0 walks every field."""
+        if not customers:
             return None
-        sizes = self.redis.pipeline([("MEMORY", "USAGE", k, "SAMPLES", "0")
-                                     for k in keys])
-        per = sum(s or 0 for s in sizes) / len(keys)
-        timers = self.redis.scan_keys(prefix + ":*:timers", limit=100)
-        zsz = sum(self.redis.cmd("MEMORY", "USAGE", k, "SAMPLES", "0") or 0
-                  for k in timers)
-        return round(per + zsz / max(customers, 1), 1)
+        total = 0
+        for suffix in (":*:s", ":*:sum", ":*:timers"):
+            for k in self.redis.scan_keys(prefix + suffix):
+                total += self.redis.cmd("MEMORY", "USAGE", k,
+                                        "SAMPLES", "0") or 0
+        return round(total / customers, 1)
 
     def phase_rs(self, kv):
         p, r = self.measure_daemon(kv, "rs-main", self.a.rs_max_seconds)

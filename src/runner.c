@@ -194,6 +194,20 @@ static int produce_span(struct rs_runner *r, const struct span *sp)
 
 /* One transaction: the spans' records and the offsets. Retries what the
  * protocol says may be retried; returns -1 with errstr when it gave up. */
+/* Before an abort: lets the records already produced be delivered (or
+ * fail). An abort racing the transaction's first produce can fail fatally
+ * with INVALID_TXN_STATE in librdkafka 2.0.2 (#4849, docs/dependencies.md
+ * K13); a flush first leaves the abort nothing in flight. Bounded by the
+ * transaction timeout, after which librdkafka fails the records itself. */
+static void abort_settle(struct rs_runner *r)
+{
+    rd_kafka_resp_err_t e = rd_kafka_flush(r->producer, 60000);
+
+    if (e)
+        rs_log_warn("runner", "before aborting, records still in flight: %s",
+                    rd_kafka_err2str(e));
+}
+
 static int txn_run(struct rs_runner *r, const struct span *spans,
                    size_t nspans, rd_kafka_topic_partition_list_t *offsets,
                    char *errstr, size_t errstr_size)
@@ -214,6 +228,7 @@ static int txn_run(struct rs_runner *r, const struct span *spans,
         for (size_t i = 0; i < nspans && produced; i++)
             produced = produce_span(r, &spans[i]) == 0;
         if (!produced) {
+            abort_settle(r);
             err = rd_kafka_abort_transaction(r->producer, -1);
             if (err)
                 goto failed;
@@ -243,8 +258,10 @@ static int txn_run(struct rs_runner *r, const struct span *spans,
         if (rd_kafka_error_is_fatal(err))
             break;
         if (rd_kafka_error_txn_requires_abort(err)) {
-            rd_kafka_error_t *aerr = rd_kafka_abort_transaction(r->producer,
-                                                                -1);
+            rd_kafka_error_t *aerr;
+
+            abort_settle(r);
+            aerr = rd_kafka_abort_transaction(r->producer, -1);
             if (aerr) {
                 rd_kafka_error_destroy(err);
                 err = aerr;

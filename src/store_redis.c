@@ -1,5 +1,11 @@
 /* The Redis state store: a task's customers, timers, meta and outbox in
- * four kinds of keys that share the task's hash tag (layout in store.h).
+ * five keys that share the task's hash tag (layout in store.h).
+ *
+ * A task's customers are fields of two hashes (packed states, readable
+ * summaries), not a key each: a flush writes every changed customer with
+ * one HSET per HSET_BATCH customers and hash, so the commands per flush
+ * follow the tasks, not the customers, and Redis keeps no key object per
+ * customer.
  *
  * The flush is optimistic locking, not a script: WATCH meta and read the
  * epoch (one round trip); if it is ours, send MULTI, every write and EXEC
@@ -27,6 +33,8 @@
 
 /* Timer updates go out as ZADD and ZREM commands of this many customers. */
 #define ZSET_BATCH 512
+/* Customer writes go out as HSET commands of this many customers. */
+#define HSET_BATCH 512
 
 static const char *const meta_offset_fields[RS_EVENT_KINDS] = {"o0", "o1",
                                                                "o2", "o3"};
@@ -39,8 +47,8 @@ struct task_keys {
     struct rs_buf meta;   /* P:{tT}:meta */
     struct rs_buf timers; /* P:{tT}:timers */
     struct rs_buf outbox; /* P:{tT}:outbox */
-    struct rs_buf customer; /* P:{tT}:c:<id>, rebuilt per customer */
-    size_t customer_base; /* length of "P:{tT}:c:" */
+    struct rs_buf state;  /* P:{tT}:s */
+    struct rs_buf summary; /* P:{tT}:sum */
 };
 
 /* One pending ZADD (scores and members) or ZREM (members) batch. */
@@ -58,6 +66,10 @@ struct redis_store {
     struct task_keys keys;
     struct zset_batch zset;
     struct rs_buf encoded; /* outbox entries of one flush, back to back */
+    struct rs_buf sums;    /* summaries of one HSET batch, back to back */
+    const char *hargv[2 + 2 * HSET_BATCH];
+    size_t hlen[2 + 2 * HSET_BATCH];
+    size_t sum_end[HSET_BATCH];
     /* Per flush: which entries are the last of their customer. */
     uint8_t *last;
     size_t last_cap;
@@ -76,23 +88,14 @@ static void keys_build(struct redis_store *rs, int task)
     rs_buf_reset(&k->meta);
     rs_buf_reset(&k->timers);
     rs_buf_reset(&k->outbox);
-    rs_buf_reset(&k->customer);
+    rs_buf_reset(&k->state);
+    rs_buf_reset(&k->summary);
     rs_buf_printf(&k->meta, "%s:{t%d}:meta", rs->prefix, task);
     rs_buf_printf(&k->timers, "%s:{t%d}:timers", rs->prefix, task);
     rs_buf_printf(&k->outbox, "%s:{t%d}:outbox", rs->prefix, task);
-    rs_buf_printf(&k->customer, "%s:{t%d}:c:", rs->prefix, task);
-    k->customer_base = k->customer.len;
+    rs_buf_printf(&k->state, "%s:{t%d}:s", rs->prefix, task);
+    rs_buf_printf(&k->summary, "%s:{t%d}:sum", rs->prefix, task);
     k->task = task;
-}
-
-static const struct rs_buf *customer_key(struct redis_store *rs,
-                                         const char *id)
-{
-    struct task_keys *k = &rs->keys;
-
-    k->customer.len = k->customer_base;
-    rs_buf_puts(&k->customer, id);
-    return &k->customer;
 }
 
 /* Small helpers. */
@@ -320,13 +323,13 @@ static int redis_load(void *self, int task, const char *customer,
     if (check_task(task, "cannot load", errstr, errstr_size))
         return -1;
     keys_build(rs, task);
-    key = customer_key(rs, customer);
+    key = &rs->keys.state;
     argv[0] = "HGET";
     argv[1] = (const char *)key->data;
-    argv[2] = "s";
+    argv[2] = customer;
     len[0] = 4;
     len[1] = key->len;
-    len[2] = 1;
+    len[2] = strlen(customer);
     rep = rs_redis_commandv(rs->redis, 3, argv, len, why, sizeof(why));
     if (!rep) {
         snprintf(errstr, errstr_size, "task %d: cannot load customer '%s': %s",
@@ -337,8 +340,8 @@ static int redis_load(void *self, int task, const char *customer,
         rc = 0;
     } else if (rep->type != REDIS_REPLY_STRING) {
         snprintf(errstr, errstr_size,
-                 "task %d: cannot load customer '%s': field s of '%s' is not "
-                 "a string",
+                 "task %d: cannot load customer '%s': HGET of '%s' answered "
+                 "neither a string nor nil",
                  task, customer, (const char *)key->data);
     } else {
         rs_buf_reset(packed);
@@ -552,36 +555,65 @@ static void append_timers(struct pipeline *p, const struct rs_flush *f)
     zset_send(p);
 }
 
-static void append_customer(struct pipeline *p,
-                            const struct rs_flush_customer *c)
+/* The readable summary of c, as flat JSON, appended to out. */
+static void summary_json(struct rs_buf *out, const struct rs_flush_customer *c)
 {
     const struct rs_summary *sm = &c->summary;
-    const struct rs_buf *key = customer_key(p->rs, c->id);
-    const char *level = rs_level_name((enum rs_level)sm->level);
-    char score[24], open[24], overdue[24], days[352], last[40];
-    const char *argv[16] = {
-        "HSET", (const char *)key->data,
-        "s", (const char *)c->packed,
-        "level", level,
-        "score", score,
-        "open_amount", open,
-        "overdue_amount", overdue,
-        "days_beyond_terms", days,
-        "last_event_time", last,
-    };
-    size_t len[16];
+    char last[40];
 
-    snprintf(score, sizeof(score), "%" PRId32, sm->score);
-    snprintf(open, sizeof(open), "%" PRId64, sm->open_amount);
-    snprintf(overdue, sizeof(overdue), "%" PRId64, sm->overdue_amount);
-    snprintf(days, sizeof(days), "%.1f", sm->days_beyond_terms);
     rs_format_time_ms(last, sizeof(last), sm->last_event_time);
-    if (!c->packed)
-        argv[3] = "";
-    for (int i = 0; i < 16; i++)
-        len[i] = i == 3 ? c->packed_len : strlen(argv[i]);
-    len[1] = key->len;
-    pipe_append(p, 16, argv, len);
+    rs_buf_printf(out,
+                  "{\"level\":\"%s\",\"score\":%" PRId32
+                  ",\"open_amount\":%" PRId64 ",\"overdue_amount\":%" PRId64
+                  ",\"days_beyond_terms\":%.1f,\"last_event_time\":\"%s\"}",
+                  rs_level_name((enum rs_level)sm->level), sm->score,
+                  sm->open_amount, sm->overdue_amount, sm->days_beyond_terms,
+                  last);
+}
+
+/* HSET P:{tT}:s id packed ... and HSET P:{tT}:sum id summary ..., a batch
+ * of customers each. A customer listed twice is written twice, the later
+ * last, as Redis applies an HSET's pairs in order. */
+static void append_customers(struct pipeline *p, const struct rs_flush *f)
+{
+    struct redis_store *rs = p->rs;
+    const char **argv = rs->hargv;
+    size_t *len = rs->hlen;
+
+    argv[0] = "HSET";
+    len[0] = 4;
+    for (size_t from = 0; from < f->customer_count; from += HSET_BATCH) {
+        size_t n = f->customer_count - from;
+
+        if (n > HSET_BATCH)
+            n = HSET_BATCH;
+        argv[1] = (const char *)rs->keys.state.data;
+        len[1] = rs->keys.state.len;
+        for (size_t i = 0; i < n; i++) {
+            const struct rs_flush_customer *c = &f->customers[from + i];
+
+            argv[2 + 2 * i] = c->id;
+            len[2 + 2 * i] = strlen(c->id);
+            argv[3 + 2 * i] = c->packed ? (const char *)c->packed : "";
+            len[3 + 2 * i] = c->packed ? c->packed_len : 0;
+        }
+        pipe_append(p, (int)(2 + 2 * n), argv, len);
+
+        rs_buf_reset(&rs->sums);
+        for (size_t i = 0; i < n; i++) {
+            summary_json(&rs->sums, &f->customers[from + i]);
+            rs->sum_end[i] = rs->sums.len;
+        }
+        argv[1] = (const char *)rs->keys.summary.data;
+        len[1] = rs->keys.summary.len;
+        for (size_t i = 0; i < n; i++) {
+            size_t start = i ? rs->sum_end[i - 1] : 0;
+
+            argv[3 + 2 * i] = (const char *)rs->sums.data + start;
+            len[3 + 2 * i] = rs->sum_end[i] - start;
+        }
+        pipe_append(p, (int)(2 + 2 * n), argv, len);
+    }
 }
 
 static void append_meta(struct pipeline *p, const struct rs_flush *f)
@@ -785,8 +817,7 @@ static enum rs_store_result redis_flush(void *self, int task,
     memset(&p, 0, sizeof(p));
     p.rs = rs;
     pipe_append(&p, 1, multi, multi_len);
-    for (size_t i = 0; i < f->customer_count; i++)
-        append_customer(&p, &f->customers[i]);
+    append_customers(&p, f);
     append_timers(&p, f);
     append_meta(&p, f);
     append_outbox(&p, f, ends);
@@ -860,7 +891,9 @@ static void redis_destroy(void *self)
     rs_buf_release(&rs->keys.meta);
     rs_buf_release(&rs->keys.timers);
     rs_buf_release(&rs->keys.outbox);
-    rs_buf_release(&rs->keys.customer);
+    rs_buf_release(&rs->keys.state);
+    rs_buf_release(&rs->keys.summary);
+    rs_buf_release(&rs->sums);
     rs_buf_release(&rs->encoded);
     free(rs->last);
     free(rs->slots);
@@ -925,7 +958,9 @@ struct rs_store *rs_store_redis_new(const struct rs_config *conf,
     rs_buf_init(&rs->keys.meta, 0);
     rs_buf_init(&rs->keys.timers, 0);
     rs_buf_init(&rs->keys.outbox, 0);
-    rs_buf_init(&rs->keys.customer, 0);
+    rs_buf_init(&rs->keys.state, 0);
+    rs_buf_init(&rs->keys.summary, 0);
+    rs_buf_init(&rs->sums, 0);
     rs_buf_init(&rs->encoded, 0);
     s = rs_calloc(1, sizeof(*s));
     s->ops = &redis_ops;

@@ -14,7 +14,8 @@
  * transaction started from, so recovery can tell whether Kafka saw it.
  *
  * Redis layout (prefix = redis.prefix, T = task number):
- *   P:{tT}:c:<customer>  hash: s (packed state) + summary fields
+ *   P:{tT}:s             hash: customer -> packed state
+ *   P:{tT}:sum           hash: customer -> readable summary (flat JSON)
  *   P:{tT}:meta          hash: epoch, o0..o3, p0..p3, st (stream time)
  *   P:{tT}:timers        sorted set: customer -> next timer (ms)
  *   P:{tT}:outbox        list: encoded outbox records

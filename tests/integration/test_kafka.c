@@ -219,6 +219,11 @@ static void txn_produce(rd_kafka_t *rk, const char *topic, const char *value,
                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                        RD_KAFKA_V_END),
                      0);
+    /* Abort only once the records are delivered: an abort racing the
+     * first produce can fail fatally with INVALID_TXN_STATE (librdkafka
+     * #4849; docs/dependencies.md K13). */
+    if (!commit)
+        assert_int_equal(rd_kafka_flush(rk, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
     err = commit ? rd_kafka_commit_transaction(rk, -1)
                  : rd_kafka_abort_transaction(rk, -1);
     if (err)

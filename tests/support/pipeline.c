@@ -315,42 +315,69 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Appends the "key":value pairs of a flat JSON object as key=value lines
+ * (strings without their quotes; no escapes are written by the store). */
+static void flat_json_lines(const char *json, char ***lines, size_t *n,
+                            size_t *cap)
+{
+    const char *q = json;
+
+    while ((q = strchr(q, '"')) != NULL) {
+        const char *k = q + 1, *ke = strchr(k, '"'), *v, *ve;
+        char *line;
+
+        if (!ke || ke[1] != ':')
+            break;
+        v = ke + 2;
+        if (*v == '"') {
+            v++;
+            ve = strchr(v, '"');
+            if (!ve)
+                break;
+            q = ve + 1;
+        } else {
+            ve = v + strcspn(v, ",}");
+            q = ve;
+        }
+        line = rs_malloc((size_t)(ke - k) + (size_t)(ve - v) + 2);
+        sprintf(line, "%.*s=%.*s", (int)(ke - k), k, (int)(ve - v), v);
+        rs_grow((void **)lines, cap, *n + 1, sizeof(**lines));
+        (*lines)[(*n)++] = line;
+    }
+}
+
 char *rs_pipe_customer(const struct rs_pipe *p, const char *customer)
 {
     redisContext *c = redis();
     char *out = NULL;
 
     for (int t = 0; t < p->partitions && !out; t++) {
-        redisReply *r = redisCommand(c, "HGETALL %s:{t%d}:c:%s", p->prefix,
-                                     t, customer);
-        char **lines;
-        size_t len = 0, n;
+        redisReply *st = redisCommand(c, "HGET %s:{t%d}:s %s", p->prefix, t,
+                                      customer);
+        redisReply *sum = redisCommand(c, "HGET %s:{t%d}:sum %s", p->prefix,
+                                       t, customer);
+        char **lines = NULL;
+        size_t n = 0, cap = 0, len = 0;
 
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-            if (r)
-                freeReplyObject(r);
+        if (!st || st->type != REDIS_REPLY_STRING || !sum ||
+            sum->type != REDIS_REPLY_STRING) {
+            if (st)
+                freeReplyObject(st);
+            if (sum)
+                freeReplyObject(sum);
             continue;
         }
-        n = r->elements / 2;
-        lines = rs_calloc(n, sizeof(*lines));
-        for (size_t i = 0; i < n; i++) {
-            const redisReply *k = r->element[2 * i], *v = r->element[2 * i + 1];
-            size_t l = k->len + 2 * v->len + 3;
-
-            lines[i] = rs_malloc(l);
-            /* Binary values (the packed state) as hex. */
-            if (strcmp(k->str, "s") == 0) {
-                size_t o = (size_t)snprintf(lines[i], l, "%s=", k->str);
-
-                for (size_t j = 0; j < v->len; j++)
-                    o += (size_t)snprintf(lines[i] + o, l - o, "%02x",
-                                          (unsigned char)v->str[j]);
-            } else {
-                snprintf(lines[i], l, "%s=%s", k->str, v->str);
-            }
-            len += strlen(lines[i]) + 1;
-        }
+        /* The packed state as hex. */
+        rs_grow((void **)&lines, &cap, 1, sizeof(*lines));
+        lines[0] = rs_malloc(2 * st->len + 3);
+        strcpy(lines[0], "s=");
+        for (size_t j = 0; j < st->len; j++)
+            sprintf(lines[0] + 2 + 2 * j, "%02x", (unsigned char)st->str[j]);
+        n = 1;
+        flat_json_lines(sum->str, &lines, &n, &cap);
         qsort(lines, n, sizeof(*lines), cmp_str);
+        for (size_t i = 0; i < n; i++)
+            len += strlen(lines[i]) + 1;
         out = rs_malloc(len + 1);
         out[0] = '\0';
         for (size_t i = 0; i < n; i++) {
@@ -359,7 +386,8 @@ char *rs_pipe_customer(const struct rs_pipe *p, const char *customer)
             free(lines[i]);
         }
         free(lines);
-        freeReplyObject(r);
+        freeReplyObject(st);
+        freeReplyObject(sum);
     }
     redisFree(c);
     return out;

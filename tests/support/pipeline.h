@@ -66,9 +66,10 @@ char *rs_pipe_json(const struct rs_pipe *p, const struct rs_record *r);
 int rs_pipe_json_str(const char *json, const char *field, char *out,
                      size_t size);
 
-/* HGETALL of a customer key of task 0..partitions-1 (found by trying each)
- * as "field=value\n" lines sorted by field; heap, caller frees; NULL when
- * the customer has no key. */
+/* A customer's packed state (s=<hex>) and summary fields, from the state
+ * and summary hashes of task 0..partitions-1 (found by trying each), as
+ * "field=value\n" lines sorted by field; heap, caller frees; NULL when the
+ * customer is in none. */
 char *rs_pipe_customer(const struct rs_pipe *p, const char *customer);
 
 /* Waits until the Redis meta of every task shows applied offsets equal to
