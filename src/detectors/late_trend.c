@@ -206,6 +206,8 @@ static int judge(const int64_t *p, const struct rs_customer *c,
 static void add_evidence(struct rs_finding *f, const struct rs_customer *c,
                          int32_t day)
 {
+    if (f->quiet)
+        return; /* no words, no evidence: it would not be kept */
     for (int32_t d = INT32_MIN; f->reason.evidence_count < RS_EVIDENCE_MAX;) {
         int32_t next = INT32_MAX;
 

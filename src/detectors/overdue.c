@@ -92,6 +92,8 @@ static int counts(const struct rs_open_invoice *inv)
 static void add_evidence(struct rs_finding *f, const struct rs_customer *c,
                          int64_t now, int32_t min_days)
 {
+    if (f->quiet)
+        return; /* no words, no evidence: it would not be kept */
     /* The counting invoices' events, oldest due first. */
     for (int32_t d = INT32_MIN; f->reason.evidence_count < RS_EVIDENCE_MAX;) {
         int32_t next = INT32_MAX;
