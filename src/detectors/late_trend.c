@@ -175,8 +175,88 @@ struct judgement {
     struct recent r;
 };
 
-static int judge(const int64_t *p, const struct rs_customer *c,
-                 const struct rs_dstate *s, int32_t day, struct judgement *j)
+/* The counted open invoices sorted by due date, with prefix sums, so that
+ * next_timer() can judge many days without a pass over the open invoices
+ * for each: the open part of the recent delay at day is
+ * Σ_{due < day} open · (day − due) = day · A − B. */
+struct opens {
+    size_t n;
+    int32_t due[RS_CUSTOMER_OPEN_MAX];
+    double a[RS_CUSTOMER_OPEN_MAX + 1];  /* Σ open of the first k */
+    double b[RS_CUSTOMER_OPEN_MAX + 1];  /* Σ open · due of the first k */
+    int64_t amount[RS_CUSTOMER_OPEN_MAX + 1];
+};
+
+struct due_open {
+    int32_t due;
+    int64_t open;
+};
+
+static int cmp_due_open(const void *x, const void *y)
+{
+    const struct due_open *a = x, *b = y;
+
+    return a->due < b->due ? -1 : a->due > b->due;
+}
+
+static void opens_build(const struct rs_customer *c, struct opens *o)
+{
+    struct due_open d[RS_CUSTOMER_OPEN_MAX];
+    size_t n = 0;
+
+    for (uint32_t i = 0; i < c->open_count && n < RS_CUSTOMER_OPEN_MAX; i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+
+        if (inv->open > 0 && !inv->disputed)
+            d[n++] = (struct due_open){inv->due_date, inv->open};
+    }
+    qsort(d, n, sizeof(d[0]), cmp_due_open);
+    o->n = n;
+    o->a[0] = o->b[0] = 0;
+    o->amount[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        o->due[i] = d[i].due;
+        o->a[i + 1] = o->a[i] + (double)d[i].open;
+        o->b[i + 1] = o->b[i] + (double)d[i].open * d[i].due;
+        o->amount[i + 1] = o->amount[i] + d[i].open;
+    }
+}
+
+/* recent_at() from the prefix sums: the same set of invoices, the sums in
+ * another order (so equal up to rounding). */
+static void recent_fast(const int64_t *p, const struct rs_customer *c,
+                        const struct opens *o, int32_t day, struct recent *r)
+{
+    size_t lo = 0, hi = o->n;
+
+    memset(r, 0, sizeof(*r));
+    for (uint32_t i = 0; i < c->settled_count; i++) {
+        const struct rs_settled *e = &c->settled[i];
+
+        if (e->amount <= 0 || e->paid_date <= day - p[P_WINDOW])
+            continue;
+        r->sum += (double)e->amount * days_beyond(e);
+        r->weight += (double)e->amount;
+        r->paid++;
+    }
+    while (lo < hi) { /* lo = how many are due before day */
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (o->due[mid] < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    r->sum += (double)day * o->a[lo] - o->b[lo];
+    r->weight += o->a[lo];
+    r->open = (int)lo;
+    r->open_amount = o->amount[lo];
+}
+
+/* judge() with the open invoices from o (NULL: a pass over them). */
+static int judge_with(const int64_t *p, const struct rs_customer *c,
+                      const struct rs_dstate *s, int32_t day,
+                      const struct opens *o, struct judgement *j)
 {
     struct rs_dstate tmp = *s;
     double floor_days = (double)p[P_MIN_DAYS];
@@ -185,7 +265,10 @@ static int judge(const int64_t *p, const struct rs_customer *c,
     feed(p, c, &tmp, day);
     if (tmp.v[S_FED] < p[P_MIN_HISTORY])
         return 0;
-    recent_at(p, c, day, &j->r);
+    if (o)
+        recent_fast(p, c, o, day, &j->r);
+    else
+        recent_at(p, c, day, &j->r);
     if (j->r.weight <= 0)
         return 0;
     j->value = j->r.sum / j->r.weight;
@@ -200,6 +283,28 @@ static int judge(const int64_t *p, const struct rs_customer *c,
                : j->value >= j->threshold      ? 1
                                                : 0;
     return j->state;
+}
+
+static int judge(const int64_t *p, const struct rs_customer *c,
+                 const struct rs_dstate *s, int32_t day, struct judgement *j)
+{
+    return judge_with(p, c, s, day, NULL, j);
+}
+
+/* The state at day from the prefix sums, or from judge() itself when the
+ * recent delay is so close to a threshold that the order of the sums could
+ * decide it. */
+static int judge_near(const int64_t *p, const struct rs_customer *c,
+                      const struct rs_dstate *s, int32_t day,
+                      const struct opens *o, struct judgement *j)
+{
+    int state = judge_with(p, c, s, day, o, j);
+    double eps = 1e-6 * (1.0 + (j->value < 0 ? -j->value : j->value));
+    double d1 = j->value - j->threshold, d2 = j->value - j->strong_threshold;
+
+    if (j->r.weight > 0 && ((d1 < eps && d1 > -eps) || (d2 < eps && d2 > -eps)))
+        return judge(p, c, s, day, j);
+    return state;
 }
 
 /* The counting open invoices' events, oldest due first. */
@@ -303,6 +408,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     size_t n = 0, used = 0;
     int cur = state_at(p, c, s, today);
     int32_t lo = today + 1;
+    struct opens o;
 
     for (uint32_t i = 0; i < c->settled_count; i++) {
         int32_t out = c->settled[i].paid_date + (int32_t)p[P_WINDOW];
@@ -321,6 +427,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
         return RS_NO_TIMER; /* nothing will move without an event */
     breaks[n++] = end;
     qsort(breaks, n, sizeof(breaks[0]), cmp_day);
+    opens_build(c, &o);
     for (size_t i = 0; i < n; i++) {
         int32_t hi = breaks[i]; /* the stretch is [lo, hi) */
         struct judgement j;
@@ -331,7 +438,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
             continue;
         if (++used > BREAKS_MAX)
             return (int64_t)lo * RS_DAY_MS; /* look further then */
-        if (judge(p, c, s, lo, &j) != cur)
+        if (judge_near(p, c, s, lo, &o, &j) != cur)
             return (int64_t)lo * RS_DAY_MS;
         /* Within the stretch only a rise is possible, and only with open
          * invoices counted (a judgement with thresholds set). */
