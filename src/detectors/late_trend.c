@@ -210,7 +210,12 @@ static void opens_build(const struct rs_customer *c, struct opens *o)
         if (inv->open > 0 && !inv->disputed)
             d[n++] = (struct due_open){inv->due_date, inv->open};
     }
-    qsort(d, n, sizeof(d[0]), cmp_due_open);
+    for (size_t i = 1; i < n; i++) {
+        if (d[i].due < d[i - 1].due) { /* usually in due order already */
+            qsort(d, n, sizeof(d[0]), cmp_due_open);
+            break;
+        }
+    }
     o->n = n;
     o->a[0] = o->b[0] = 0;
     o->amount[0] = 0;
@@ -377,13 +382,6 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     return 1;
 }
 
-static int cmp_day(const void *x, const void *y)
-{
-    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
-
-    return a < b ? -1 : a > b;
-}
-
 static int state_at(const int64_t *p, const struct rs_customer *c,
                     const struct rs_dstate *s, int32_t day)
 {
@@ -409,25 +407,38 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     int cur = state_at(p, c, s, today);
     int32_t lo = today + 1;
     struct opens o;
+    int32_t outs[RING];
+    size_t nouts = 0, k = 0;
 
     for (uint32_t i = 0; i < c->settled_count; i++) {
         int32_t out = c->settled[i].paid_date + (int32_t)p[P_WINDOW];
+        size_t at = nouts++;
 
-        if (out > today && out < end)
-            breaks[n++] = out;
+        if (out <= today || out >= end) {
+            nouts--;
+            continue;
+        }
+        for (; at > 0 && outs[at - 1] > out; at--) /* insertion: <= 16 */
+            outs[at] = outs[at - 1];
+        outs[at] = out;
     }
-    for (uint32_t i = 0; i < c->open_count; i++) {
-        const struct rs_open_invoice *inv = &c->open[i];
-
-        if (inv->open > 0 && !inv->disputed && inv->due_date + 1 > today &&
-            inv->due_date + 1 < end)
-            breaks[n++] = inv->due_date + 1;
-    }
-    if (n == 0 && c->open_count == 0)
+    if (nouts == 0 && c->open_count == 0)
         return RS_NO_TIMER; /* nothing will move without an event */
-    breaks[n++] = end;
-    qsort(breaks, n, sizeof(breaks[0]), cmp_day);
     opens_build(c, &o);
+    /* Breakpoints in day order: the settled invoices leaving the window
+     * merged with the open ones falling due (o is in due order). */
+    for (size_t i = 0; i < o.n || k < nouts;) {
+        int32_t due1 = i < o.n ? o.due[i] + 1 : INT32_MAX;
+
+        if (k < nouts && outs[k] <= due1) {
+            breaks[n++] = outs[k++];
+        } else {
+            if (due1 > today && due1 < end)
+                breaks[n++] = due1;
+            i++;
+        }
+    }
+    breaks[n++] = end;
     for (size_t i = 0; i < n; i++) {
         int32_t hi = breaks[i]; /* the stretch is [lo, hi) */
         struct judgement j;
