@@ -23,7 +23,7 @@
 void rs_customer_init(struct rs_customer *c, const char *id)
 {
     memset(c, 0, sizeof(*c));
-    snprintf(c->id, sizeof(c->id), "%s", id);
+    rs_strcpy_cut(c->id, sizeof(c->id), id);
     c->level = RS_LEVEL_LOW;
     c->alerted_level = RS_LEVEL_LOW;
     c->next_timer = RS_NO_TIMER;
@@ -115,8 +115,8 @@ static void add_open(struct rs_customer *c, const struct rs_event *ev,
             sizeof(*c->open));
     inv = &c->open[c->open_count++];
     memset(inv, 0, sizeof(*inv));
-    snprintf(inv->invoice_id, sizeof(inv->invoice_id), "%s", invoice_id);
-    snprintf(inv->event_id, sizeof(inv->event_id), "%s", ev->event_id);
+    rs_strcpy_cut(inv->invoice_id, sizeof(inv->invoice_id), invoice_id);
+    rs_strcpy_cut(inv->event_id, sizeof(inv->event_id), ev->event_id);
     inv->amount = amount;
     inv->open = amount;
     inv->issue_date = issue;
@@ -132,8 +132,8 @@ static void apply_invoice(struct rs_customer *c, const struct rs_event *ev)
     case RS_INVOICE_ISSUED:
         c->invoices++;
         if (ev->has & RS_INV_HAS_SEGMENT)
-            snprintf(c->segment, sizeof(c->segment), "%s", in->segment);
-        snprintf(c->currency, sizeof(c->currency), "%s", in->currency);
+            rs_strcpy_cut(c->segment, sizeof(c->segment), in->segment);
+        rs_strcpy_cut(c->currency, sizeof(c->currency), in->currency);
         if (find_open(c, in->invoice_id))
             return; /* a duplicate of an invoice we hold */
         add_open(c, ev, in->invoice_id, in->amount, in->issue_date,

@@ -192,8 +192,10 @@ static struct rs_customer *segment_record(struct rs_task *t,
                                           const char *segment, int create)
 {
     char id[RS_ID_MAX], errstr[256];
+    size_t n = sizeof(RS_SEGMENT_ID_PREFIX) - 1;
 
-    snprintf(id, sizeof(id), "%s%s", RS_SEGMENT_ID_PREFIX, segment);
+    memcpy(id, RS_SEGMENT_ID_PREFIX, n); /* snprintf was a hot spot */
+    rs_strcpy_cut(id + n, sizeof(id) - n, segment);
     return customer_lookup(t, id, create, errstr, sizeof(errstr));
 }
 

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "riskstream/mem.h"
+
 #define DAY_MS 86400000LL
 
 int rs_format_parse_i64(const char *s, size_t len, int64_t *out)
@@ -118,8 +120,25 @@ const char *rs_format_time_ms(char *buf, size_t size, int64_t ms)
         snprintf(buf, size, "%" PRId64, ms);
         return buf;
     }
-    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int)y, (int)m,
-             (int)d, (int)(rem / 3600000), (int)(rem / 60000 % 60),
-             (int)(rem / 1000 % 60), (int)(rem % 1000));
+    {
+        /* YYYY-MM-DDTHH:MM:SS.mmmZ by hand: snprintf was a hot spot. */
+        char t[25];
+        const int v[7] = {(int)y, (int)m, (int)d, (int)(rem / 3600000),
+                          (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
+                          (int)(rem % 1000)};
+        static const int width[7] = {4, 2, 2, 2, 2, 2, 3};
+        static const char sep[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+        size_t o = 0;
+
+        for (int f = 0; f < 7; f++) {
+            for (int k = width[f] - 1, x = v[f]; k >= 0; k--, x /= 10)
+                t[o + (size_t)k] = (char)('0' + x % 10);
+            o += (size_t)width[f];
+            t[o++] = sep[f];
+        }
+        t[o] = '\0';
+        if (size)
+            rs_strcpy_cut(buf, size, t);
+    }
     return buf;
 }

@@ -66,3 +66,12 @@ void rs_grow(void **buf, size_t *cap, size_t need, size_t elem_size)
     *buf = rs_realloc(*buf, ncap * elem_size);
     *cap = ncap;
 }
+
+char *rs_strcpy_cut(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return dst;
+}

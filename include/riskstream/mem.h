@@ -18,4 +18,9 @@ char *rs_strndup(const char *s, size_t n);
  * doubling. Aborts on overflow or out of memory. */
 void rs_grow(void **buf, size_t *cap, size_t need, size_t elem_size);
 
+/* Copies src into dst of size bytes (size > 0), cut to fit, always
+ * NUL-terminated; what snprintf(dst, size, "%s", src) does, without the
+ * format machinery (a hot spot on the event path). Returns dst. */
+char *rs_strcpy_cut(char *dst, size_t size, const char *src);
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/mem.h"
 
 extern const struct rs_detector rs_detector_overdue;
 extern const struct rs_detector rs_detector_insurer;
@@ -176,14 +177,7 @@ void rs_format_amount(char *out, size_t size, int64_t minor,
     out[n] = '\0';
 }
 
-/* A bounded copy (names are short literals; snprintf was a hot spot). */
-static void copy_name(char *dst, size_t size, const char *src)
-{
-    size_t n = strnlen(src, size - 1);
 
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
 
 struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
                                     const char *code, int32_t score)
@@ -193,8 +187,8 @@ struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
     memset(f, 0, sizeof(*f));
     f->quiet = quiet;
     f->score = score;
-    copy_name(f->reason.detector, sizeof(f->reason.detector), detector);
-    copy_name(f->reason.code, sizeof(f->reason.code), code);
+    rs_strcpy_cut(f->reason.detector, sizeof(f->reason.detector), detector);
+    rs_strcpy_cut(f->reason.code, sizeof(f->reason.code), code);
     return f;
 }
 
@@ -217,7 +211,7 @@ void rs_finding_evidence(struct rs_finding *f, const char *event_id)
     for (int i = 0; i < f->reason.evidence_count; i++)
         if (strcmp(f->reason.evidence[i], event_id) == 0)
             return;
-    copy_name(f->reason.evidence[f->reason.evidence_count++], RS_ID_MAX,
+    rs_strcpy_cut(f->reason.evidence[f->reason.evidence_count++], RS_ID_MAX,
               event_id);
 }
 
