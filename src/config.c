@@ -90,6 +90,13 @@ static const struct prop props[] = {
      "its end (a backlog after a restart or an outage): rarer commits write "
      "each busy customer once for many events, so the backlog goes faster; "
      "nothing waits for them but the backlog itself."},
+    {"commit.catchup.lag.records", INT(commit_catchup_lag_records), "20000",
+     1, 1000000000, {NULL},
+     "Records an input partition must be behind its end (by the consumer's "
+     "cached high watermark) for riskstream to count as working off a "
+     "backlog (commit.catchup.interval.ms). Several seconds of a "
+     "partition's peak input, so that a live stream with a moment's delay "
+     "keeps the short commit interval."},
     {"order.max.wait.ms", INT(order_max_wait_ms), "0", 0, 60000, {NULL},
      "How long a task waits for an input that is read to its end before "
      "processing the other inputs without it. An input that still has "

@@ -37,7 +37,6 @@
 #define COMMITTED_ATTEMPTS 9
 #define DEADLETTER_VALUE_MAX (1024 * 1024)
 #define LOG_FIRST_DEADLETTERS 20
-#define CATCHUP_LAG 1000 /* records behind a partition's end: not live */
 #define STATS_INTERVAL_MS 10000
 
 struct slot {
@@ -78,6 +77,7 @@ struct rs_runner {
     int64_t last_stats;
     int64_t commit_interval_ms; /* reloadable */
     int64_t catchup_interval_ms; /* reloadable: while behind */
+    int64_t catchup_lag;         /* reloadable: records behind = a backlog */
     uint64_t records;
     uint64_t deadletters[RS_ERROR_CLASSES];
     uint64_t alerts_committed;
@@ -691,8 +691,8 @@ static void take_message(struct rs_runner *r, rd_kafka_message_t *m)
 }
 
 /* Whether riskstream is live (every input partition read to within
- * CATCHUP_LAG records of its end, by librdkafka's cached high watermarks:
- * no network call), as opposed to working off a backlog. */
+ * commit.catchup.lag.records of its end, by librdkafka's cached high
+ * watermarks: no network call), as opposed to working off a backlog. */
 static int caught_up(const struct rs_runner *r)
 {
     for (int p = 0; p < r->partitions; p++) {
@@ -706,7 +706,7 @@ static int caught_up(const struct rs_runner *r)
             if (rd_kafka_get_watermark_offsets(r->consumer, r->topics[k], p,
                                                &lo, &hi) ==
                     RD_KAFKA_RESP_ERR_NO_ERROR &&
-                hi - s->taken[k] > CATCHUP_LAG)
+                hi - s->taken[k] > r->catchup_lag)
                 return 0;
         }
     }
@@ -855,6 +855,7 @@ struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
     rs_scoring_build(conf, &r->params.scoring);
     r->commit_interval_ms = conf->commit_interval_ms;
     r->catchup_interval_ms = conf->commit_catchup_interval_ms;
+    r->catchup_lag = conf->commit_catchup_lag_records;
     r->params.alert_schema_id = ids.alert;
     r->params.deadletter_schema_id = ids.deadletter;
     r->params.relay_schema_id = ids.relay;
@@ -960,6 +961,7 @@ static void reload(struct rs_runner *r, const struct rs_runner_signals *sig)
     r->params.generation++; /* cached detector answers are stale */
     r->commit_interval_ms = now->commit_interval_ms;
     r->catchup_interval_ms = now->commit_catchup_interval_ms;
+    r->catchup_lag = now->commit_catchup_lag_records;
     rs_log_threshold = (enum rs_log_level)now->log_level;
     rs_log_info("runner", "configuration reloaded: detector parameters, "
                           "segment profiles and scoring apply from each "

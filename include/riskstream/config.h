@@ -57,6 +57,7 @@ struct rs_config {
     char *instance_id;
     long long commit_interval_ms;
     long long commit_catchup_interval_ms;
+    long long commit_catchup_lag_records;
     long long order_max_wait_ms;
     long long order_queue_records;
     long long order_buffer_records;

@@ -143,8 +143,9 @@ struct recent {
     int64_t open_amount;
 };
 
-static void recent_at(const int64_t *p, const struct rs_customer *c,
-                      int32_t day, struct recent *r)
+/* The settled invoices paid in the window before day. */
+static void recent_settled(const int64_t *p, const struct rs_customer *c,
+                           int32_t day, struct recent *r)
 {
     memset(r, 0, sizeof(*r));
     for (uint32_t i = 0; i < c->settled_count; i++) {
@@ -156,6 +157,12 @@ static void recent_at(const int64_t *p, const struct rs_customer *c,
         r->weight += (double)e->amount;
         r->paid++;
     }
+}
+
+static void recent_at(const int64_t *p, const struct rs_customer *c,
+                      int32_t day, struct recent *r)
+{
+    recent_settled(p, c, day, r);
     for (uint32_t i = 0; i < c->open_count; i++) {
         const struct rs_open_invoice *inv = &c->open[i];
 
@@ -234,16 +241,7 @@ static void recent_fast(const int64_t *p, const struct rs_customer *c,
 {
     size_t lo = 0, hi = o->n;
 
-    memset(r, 0, sizeof(*r));
-    for (uint32_t i = 0; i < c->settled_count; i++) {
-        const struct rs_settled *e = &c->settled[i];
-
-        if (e->amount <= 0 || e->paid_date <= day - p[P_WINDOW])
-            continue;
-        r->sum += (double)e->amount * days_beyond(e);
-        r->weight += (double)e->amount;
-        r->paid++;
-    }
+    recent_settled(p, c, day, r);
     while (lo < hi) { /* lo = how many are due before day */
         size_t mid = lo + (hi - lo) / 2;
 
