@@ -149,7 +149,6 @@ void rs_task_done(struct rs_task *t, enum rs_event_kind kind, int64_t offset)
         t->offsets[kind] = offset + 1;
 }
 
-/* The customer from the cache, the store, or new. NULL on a store error. */
 /* The customer from the cache or the store; a new one when it is in
  * neither and create is set. NULL with errstr on a store error or a
  * corrupt state; NULL with an empty errstr when it does not exist and
