@@ -488,6 +488,9 @@ static void test_backtest_command_report(void **state)
     assert_non_null(strstr(json, "\"alert_recall_any_level\": 0.5,"));
     assert_non_null(strstr(json, "\"false_alerts_none_any_level\": 2,"));
     assert_non_null(strstr(json, "\"median_lead_time_days\": "));
+    assert_non_null(strstr(json, "\"auc_invoice_late_with_history\": "));
+    assert_non_null(
+        strstr(json, "\"hindsight_auc_late_share_with_history\": "));
     assert_non_null(strstr(json, "\"alerts_per_100_customers_per_month\": "));
     html = read_report(dir, "index.html");
     /* Histogram, alerts per month, and at least two timelines. */
@@ -495,6 +498,8 @@ static void test_backtest_command_report(void **state)
     assert_non_null(strstr(html, "Customer C3</h3>"));
     assert_non_null(strstr(html, "Customer C2</h3>"));
     assert_non_null(strstr(html, "Ranking of invoices (AUC)"));
+    assert_non_null(strstr(html, "Ranking of invoices of known customers "
+                                 "(AUC)"));
     assert_non_null(strstr(html, "KEY_MISMATCH"));
     assert_null(strstr(html, "<script"));
     traj = read_report(dir, "trajectories.csv");
