@@ -1,0 +1,95 @@
+/* The daemon's private parts, shared by runner.c (the loop, records,
+ * setup, reload) and runner_txn.c (transactions, commits, assignment and
+ * recovery). Only those two files include it. */
+#ifndef RS_RUNNER_INTERNAL_H
+#define RS_RUNNER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "riskstream/config.h"
+#include "riskstream/engine.h"
+#include "riskstream/order.h"
+#include "riskstream/store.h"
+
+#define TXN_ATTEMPTS 3
+#define COMMITTED_TIMEOUT_MS 10000
+#define COMMITTED_ATTEMPTS 9
+
+struct slot {
+    struct rs_task *task;
+    struct rs_order order;
+    int paused[RS_EVENT_KINDS];
+    int64_t committed[RS_EVENT_KINDS]; /* offsets of the last transaction */
+    /* Records that arrived while a partition's orderer queue was full,
+     * undecoded: they wait here, in offset order, and move into the queue
+     * as it drains; no seek, so nothing can be skipped or read twice. The
+     * partition pauses when order.buffer.records wait. */
+    rd_kafka_message_t **spill[RS_EVENT_KINDS];
+    size_t spill_head[RS_EVENT_KINDS];
+    size_t spill_count[RS_EVENT_KINDS];
+    size_t spill_cap[RS_EVENT_KINDS];
+    /* The partition's end was reached while records still waited here:
+     * it is caught up once they are in the queue. */
+    int eof_pending[RS_EVENT_KINDS];
+    /* Offset after the last record taken from the partition. */
+    int64_t taken[RS_EVENT_KINDS];
+};
+
+struct rs_runner {
+    const struct rs_config *conf;
+    struct rs_registry *reg;
+    struct rs_decoder *dec;
+    struct rs_store *store;
+    rd_kafka_t *consumer;
+    rd_kafka_t *producer;
+    struct rs_engine_params params;
+    const char *topics[RS_EVENT_KINDS];
+    int partitions;
+    struct slot **slots; /* by partition number; NULL: not ours */
+    char instance[256];
+    int fatal;
+    char fatal_msg[1024];
+    int64_t last_commit;
+    int64_t last_stats;
+    int64_t commit_interval_ms; /* reloadable */
+    int64_t catchup_interval_ms; /* reloadable: while behind */
+    int64_t catchup_lag;         /* reloadable: records behind = a backlog */
+    uint64_t records;
+    uint64_t deadletters[RS_ERROR_CLASSES];
+    uint64_t alerts_committed;
+    uint64_t transactions;
+};
+
+/* Monotonic milliseconds. */
+int64_t rs_runner_now_ms(void);
+
+/* Stops the loop with a logged reason (the first one is kept). */
+void rs_runner_fatal(struct rs_runner *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The event kind of an input topic, or -1. */
+int rs_runner_kind_of(const struct rs_runner *r, const char *topic);
+
+void rs_runner_slot_destroy(struct slot *s);
+void rs_runner_drop_slots(struct rs_runner *r);
+
+/* Flushes every changed task, then commits one transaction for all of
+ * them. 0, or -1 with errstr. */
+int rs_runner_commit_all(struct rs_runner *r, char *errstr,
+                         size_t errstr_size);
+
+/* Takes the assigned partitions as tasks, recovering each from the store
+ * and Kafka's committed offsets. 0, or -1 with errstr. */
+int rs_runner_assign(struct rs_runner *r,
+                     rd_kafka_topic_partition_list_t *parts, char *errstr,
+                     size_t errstr_size);
+
+/* The consumer's rebalance callback (opaque: the runner). */
+void rs_runner_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *parts,
+                            void *opaque);
+
+#endif
