@@ -242,6 +242,10 @@ static void test_store_redis_customer_hash_shows_summary(void **state)
          "400.0"},
         {"cust-4", 1, 951782400000, 1.05, "MEDIUM", /* a leap day */
          "2000-02-29T00:00:00.000Z", "1.1"},
+        /* Rounded as printf's "%.1f": an exact tie to even (0.25), and a
+         * value just below a tie whose product with 10 is one (0.35). */
+        {"cust-5", 0, 0, 0.25, "LOW", "1970-01-01T00:00:00.000Z", "0.2"},
+        {"cust-6", 0, 0, 0.35, "LOW", "1970-01-01T00:00:00.000Z", "0.3"},
     };
 
     rs_check_flush_init(&cf, open_epoch(s, 5));
@@ -262,8 +266,8 @@ static void test_store_redis_customer_hash_shows_summary(void **state)
                      RS_STORE_OK);
 
     /* One field per customer in the task's state and summary hashes. */
-    assert_int_equal(raw_integer(c, "HLEN %s:{t5}:s", prefix), 4);
-    assert_int_equal(raw_integer(c, "HLEN %s:{t5}:sum", prefix), 4);
+    assert_int_equal(raw_integer(c, "HLEN %s:{t5}:s", prefix), 6);
+    assert_int_equal(raw_integer(c, "HLEN %s:{t5}:sum", prefix), 6);
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char want[512];
 
@@ -292,7 +296,7 @@ static void test_store_redis_customer_hash_shows_summary(void **state)
     assert_null(field(h, "p0"));
     freeReplyObject(h);
     h = raw(c, "ZRANGE %s:{t5}:timers 0 -1 WITHSCORES", prefix);
-    assert_int_equal(h->elements, 8);
+    assert_int_equal(h->elements, 12);
     assert_string_equal(h->element[0]->str, "cust-1");
     assert_string_equal(h->element[1]->str, "86400000");
     freeReplyObject(h);
