@@ -125,9 +125,14 @@ static void rec_destroy(void *self)
 }
 
 static const struct rs_store_ops recording_ops = {
-    "recording memory", rec_open_task, rec_load, rec_timers, rec_flush,
-    rec_destroy,
+    .name = "recording memory",
+    .open_task = rec_open_task,
+    .load = rec_load,
+    .timers = rec_timers,
+    .flush = rec_flush,
+    .destroy = rec_destroy,
 };
+
 /* Reading the file. */
 
 static void stream_add(struct stream *s, const struct rs_evrecord *r)

@@ -161,6 +161,11 @@ static struct rs_customer *customer_lookup(struct rs_task *t, const char *id,
     int found;
 
     errstr[0] = '\0';
+    if (c && c->absent) { /* a batch load found nothing stored */
+        if (!create)
+            return NULL;
+        c->absent = 0; /* a new customer, as below */
+    }
     if (c)
         return c;
     rs_buf_reset(&t->scratch);
@@ -176,6 +181,68 @@ static struct rs_customer *customer_lookup(struct rs_task *t, const char *id,
         return NULL;
     }
     return c;
+}
+
+struct prefetch {
+    struct rs_task *t;
+    const char **ids;
+    uint8_t *found;
+    char *errstr;
+    size_t errstr_size;
+    int failed;
+};
+
+static void on_prefetched(void *opaque, size_t i, const void *packed,
+                          size_t len)
+{
+    struct prefetch *pf = opaque;
+    struct rs_customer *c;
+
+    pf->found[i] = 1;
+    if (pf->failed)
+        return;
+    c = rs_cache_put(&pf->t->cache, pf->ids[i]);
+    if (rs_customer_unpack(c, packed, len, pf->errstr, pf->errstr_size))
+        pf->failed = 1; /* a corrupt state is not guessed at */
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int rs_task_prefetch(struct rs_task *t, const char *const *ids, size_t n,
+                     char *errstr, size_t errstr_size)
+{
+    struct prefetch pf = {t, NULL, NULL, errstr, errstr_size, 0};
+    size_t m = 0;
+    int rc;
+
+    errstr[0] = '\0';
+    if (n == 0 || !rs_store_can_load_many(t->store))
+        return 0;
+    pf.ids = rs_calloc(n, sizeof(*pf.ids));
+    for (size_t i = 0; i < n; i++)
+        if (ids[i][0] && !rs_cache_get(&t->cache, ids[i]))
+            pf.ids[m++] = ids[i];
+    qsort(pf.ids, m, sizeof(*pf.ids), cmp_id);
+    n = m;
+    m = 0;
+    for (size_t i = 0; i < n; i++) /* each id once */
+        if (m == 0 || strcmp(pf.ids[m - 1], pf.ids[i]) != 0)
+            pf.ids[m++] = pf.ids[i];
+    pf.found = rs_calloc(m ? m : 1, 1);
+    rc = m ? rs_store_load_many(t->store, t->id, pf.ids, m, on_prefetched,
+                                &pf, errstr, errstr_size)
+           : 0;
+    if (rc == 0 && pf.failed)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < m; i++)
+        if (!pf.found[i])
+            rs_cache_put(&t->cache, pf.ids[i])->absent = 1;
+    free(pf.found);
+    free(pf.ids);
+    return rc;
 }
 
 /* The customer from the cache, the store, or new. NULL on a store error. */

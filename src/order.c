@@ -98,3 +98,11 @@ size_t rs_order_count(const struct rs_order *o, enum rs_event_kind k)
 {
     return o->q[k].count;
 }
+
+const struct rs_order_item *rs_order_at(const struct rs_order *o,
+                                        enum rs_event_kind k, size_t i)
+{
+    const struct rs_order_queue *q = &o->q[k];
+
+    return i < q->count ? &q->items[(q->head + i) % q->cap] : NULL;
+}

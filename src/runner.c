@@ -37,6 +37,7 @@
 #define DEADLETTER_VALUE_MAX (1024 * 1024)
 #define LOG_FIRST_DEADLETTERS 20
 #define STATS_INTERVAL_MS 10000
+#define PREFETCH_MAX 4096 /* customers loaded in one batch */
 
 int64_t rs_runner_now_ms(void)
 {
@@ -261,6 +262,32 @@ static int caught_up(const struct rs_runner *r)
     return 1;
 }
 
+/* Loads the customers of the task's newly queued records in one batch
+ * (one Redis round trip) before they are applied one by one. */
+static void prefetch(struct rs_runner *r, struct slot *s, int p)
+{
+    const char *ids[PREFETCH_MAX];
+    char why[RS_MESSAGE_MAX];
+    size_t n = 0;
+
+    for (int k = 0; k < RS_EVENT_KINDS; k++) {
+        const struct rs_order_item *it;
+
+        for (size_t i = 0; n < PREFETCH_MAX &&
+                           (it = rs_order_at(&s->order, (enum rs_event_kind)k,
+                                             i)) != NULL;
+             i++) {
+            if (it->ev.offset < s->prefetched[k])
+                continue;
+            s->prefetched[k] = it->ev.offset + 1;
+            if (!it->poison)
+                ids[n++] = it->ev.customer_id;
+        }
+    }
+    if (n && rs_task_prefetch(s->task, ids, n, why, sizeof(why)))
+        rs_runner_fatal(r, "task %d: %s", p, why);
+}
+
 /* Lets each task's orderer hand out what it can. */
 static void process(struct rs_runner *r)
 {
@@ -274,6 +301,7 @@ static void process(struct rs_runner *r)
 
         if (!s)
             continue;
+        prefetch(r, s, p);
         while (!r->fatal && (it = rs_order_next(&s->order, now, &k))) {
             rd_kafka_message_t *m = it->msg;
 

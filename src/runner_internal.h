@@ -36,6 +36,8 @@ struct slot {
     int eof_pending[RS_EVENT_KINDS];
     /* Offset after the last record taken from the partition. */
     int64_t taken[RS_EVENT_KINDS];
+    /* Offset after the last queued record whose customer was prefetched. */
+    int64_t prefetched[RS_EVENT_KINDS];
 };
 
 struct rs_runner {

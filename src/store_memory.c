@@ -471,10 +471,31 @@ static void mem_destroy(void *self)
     free(ms);
 }
 
+static int mem_load_many(void *self, int task, const char *const *ids,
+                         size_t n, rs_store_loaded_cb cb, void *opaque,
+                         char *errstr, size_t errstr_size)
+{
+    struct mem_task *t;
+
+    if (task_check(task, "cannot load", errstr, errstr_size))
+        return -1;
+    t = task_get(self, task, 0);
+    for (size_t i = 0; t && i < n; i++) {
+        size_t len = strlen(ids[i]);
+        struct mem_customer *c =
+            customer_find(t, ids[i], len, hash_id(ids[i], len));
+
+        if (c)
+            cb(opaque, i, c->packed, c->packed_len);
+    }
+    return 0;
+}
+
 static const struct rs_store_ops memory_ops = {
     .name = "memory",
     .open_task = mem_open_task,
     .load = mem_load,
+    .load_many = mem_load_many,
     .timers = mem_timers,
     .flush = mem_flush,
     .destroy = mem_destroy,

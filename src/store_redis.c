@@ -304,6 +304,85 @@ static int redis_load(void *self, int task, const char *customer,
     return rc;
 }
 
+/* HMGET of the state hash, HSET_BATCH fields per command, all commands in
+ * one pipeline: one round trip for the lot. */
+static int redis_load_many(void *self, int task, const char *const *ids,
+                           size_t n, rs_store_loaded_cb cb, void *opaque,
+                           char *errstr, size_t errstr_size)
+{
+    struct redis_store *rs = self;
+    const char **argv = rs->hargv;
+    size_t *len = rs->hlen, sent = 0;
+    char why[512];
+    int rc = 0;
+
+    if (rs_sr_check_task(task, "cannot load", errstr, errstr_size))
+        return -1;
+    if (rs_redis_connect(rs->redis, why, sizeof(why))) {
+        snprintf(errstr, errstr_size, "task %d: cannot load %zu customers: %s",
+                 task, n, why);
+        return -1;
+    }
+    rs_sr_keys(rs, task);
+    argv[0] = "HMGET";
+    len[0] = 5;
+    argv[1] = (const char *)rs->keys.state.data;
+    len[1] = rs->keys.state.len;
+    for (size_t from = 0; from < n; from += HSET_BATCH, sent++) {
+        size_t m = n - from < HSET_BATCH ? n - from : HSET_BATCH;
+
+        for (size_t i = 0; i < m; i++) {
+            argv[2 + i] = ids[from + i];
+            len[2 + i] = strlen(ids[from + i]);
+        }
+        if (rs_redis_append_argv(rs->redis, (int)(2 + m), argv, len, why,
+                                 sizeof(why))) {
+            snprintf(errstr, errstr_size,
+                     "task %d: cannot load %zu customers: %s", task, n, why);
+            return -1;
+        }
+    }
+    for (size_t c = 0, from = 0; c < sent; c++, from += HSET_BATCH) {
+        redisReply *rep = rs_redis_get_reply(rs->redis, why, sizeof(why));
+
+        if (!rep) {
+            if (rc == 0)
+                snprintf(errstr, errstr_size,
+                         "task %d: cannot load %zu customers: %s", task, n,
+                         why);
+            rc = -1;
+            if (!rs_redis_connected(rs->redis))
+                return -1; /* dropped with every queued reply */
+            continue; /* an error reply: read the rest */
+        }
+        if (rc == 0 && (rep->type != REDIS_REPLY_ARRAY ||
+                        rep->elements != (n - from < HSET_BATCH
+                                              ? n - from
+                                              : HSET_BATCH))) {
+            snprintf(errstr, errstr_size,
+                     "task %d: unexpected reply to HMGET '%s'", task,
+                     (const char *)rs->keys.state.data);
+            rc = -1;
+        }
+        for (size_t i = 0; rc == 0 && i < rep->elements; i++) {
+            const redisReply *v = rep->element[i];
+
+            if (v->type == REDIS_REPLY_STRING)
+                cb(opaque, from + i, v->str, v->len);
+            else if (v->type != REDIS_REPLY_NIL) {
+                snprintf(errstr, errstr_size,
+                         "task %d: cannot load customer '%s': HMGET of '%s' "
+                         "answered neither a string nor nil",
+                         task, ids[from + i],
+                         (const char *)rs->keys.state.data);
+                rc = -1;
+            }
+        }
+        freeReplyObject(rep);
+    }
+    return rc;
+}
+
 /* timers */
 
 static long redis_timers(void *self, int task, int64_t from, int64_t to,
@@ -399,6 +478,7 @@ static const struct rs_store_ops redis_ops = {
     .name = "redis",
     .open_task = redis_open_task,
     .load = redis_load,
+    .load_many = redis_load_many,
     .timers = redis_timers,
     .flush = rs_sr_flush,
     .destroy = redis_destroy,

@@ -106,6 +106,14 @@ int rs_task_findings_newcomer(struct rs_task *t, const char *customer,
                               struct rs_finding *out, int max,
                               int32_t *score);
 
+/* Loads the stored state of those of the n customers that are not in the
+ * task's memory, in one batch where the store can (a Redis round trip for
+ * them all instead of one each), so that applying their events finds them
+ * resident. Duplicates are fine. Changes nothing the engine decides. 0, or
+ * -1 with errstr (a store failure, a corrupt state naming its customer). */
+int rs_task_prefetch(struct rs_task *t, const char *const *ids, size_t n,
+                     char *errstr, size_t errstr_size);
+
 /* The customer's state, or NULL when unknown (valid until the next call
  * into the task). */
 const struct rs_customer *rs_task_customer(struct rs_task *t,

@@ -66,5 +66,8 @@ struct rs_order_item *rs_order_next(struct rs_order *o, int64_t now_ms,
 void rs_order_pop(struct rs_order *o, enum rs_event_kind k);
 
 size_t rs_order_count(const struct rs_order *o, enum rs_event_kind k);
+/* The kind's i-th queued item from the head (0: the head), or NULL. */
+const struct rs_order_item *rs_order_at(const struct rs_order *o,
+                                        enum rs_event_kind k, size_t i);
 
 #endif

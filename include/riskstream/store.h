@@ -26,6 +26,7 @@
 #define RS_STORE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "riskstream/buf.h"
@@ -97,6 +98,10 @@ struct rs_flush {
 };
 
 /* Called for each timer found by rs_store_timers(). */
+/* One state found by load_many: customer ids[index], its packed bytes. */
+typedef void (*rs_store_loaded_cb)(void *opaque, size_t index,
+                                   const void *packed, size_t len);
+
 typedef void (*rs_store_timer_cb)(void *opaque, const char *customer,
                                   size_t customer_len, int64_t at);
 
@@ -108,6 +113,12 @@ struct rs_store_ops {
     /* 1 found (packed filled), 0 not found, -1 error. */
     int (*load)(void *self, int task, const char *customer,
                 struct rs_buf *packed, char *errstr, size_t errstr_size);
+    /* Optional (NULL: the caller loads one by one): the stored states of
+     * n customers at once, cb called for each one found, with its index
+     * in ids. 0, or -1 with errstr. */
+    int (*load_many)(void *self, int task, const char *const *ids, size_t n,
+                     rs_store_loaded_cb cb, void *opaque, char *errstr,
+                     size_t errstr_size);
     /* Timers with from < at <= to, in time order, at most max. Returns the
      * number found or -1. */
     long (*timers)(void *self, int task, int64_t from, int64_t to, long max,
@@ -143,6 +154,27 @@ static inline int rs_store_load(struct rs_store *s, int task,
                                 char *errstr, size_t errstr_size)
 {
     return s->ops->load(s->self, task, customer, packed, errstr, errstr_size);
+}
+
+/* See rs_store_ops.load_many; -1 with errstr also when the store has no
+ * load_many (check rs_store_can_load_many first). */
+static inline int rs_store_can_load_many(const struct rs_store *s)
+{
+    return s->ops->load_many != NULL;
+}
+
+static inline int rs_store_load_many(struct rs_store *s, int task,
+                                     const char *const *ids, size_t n,
+                                     rs_store_loaded_cb cb, void *opaque,
+                                     char *errstr, size_t errstr_size)
+{
+    if (!s->ops->load_many) {
+        snprintf(errstr, errstr_size, "store '%s' cannot load many at once",
+                 s->ops->name);
+        return -1;
+    }
+    return s->ops->load_many(s->self, task, ids, n, cb, opaque, errstr,
+                             errstr_size);
 }
 
 static inline long rs_store_timers(struct rs_store *s, int task, int64_t from,

@@ -169,6 +169,27 @@ struct rs_scn *rs_scn_new(const char *config)
     return s;
 }
 
+void rs_scn_restart(struct rs_scn *s)
+{
+    struct rs_task_meta meta;
+    char errstr[512];
+
+    if (rs_task_flush(s->task, errstr, sizeof(errstr)) != RS_STORE_OK)
+        fail_msg("%s", errstr);
+    rs_task_destroy(s->task);
+    memset(&meta, 0, sizeof(meta));
+    if (rs_store_open_task(s->store, 0, &meta, errstr, sizeof(errstr)) !=
+        RS_STORE_OK)
+        fail_msg("%s", errstr);
+    s->task = rs_task_new(&s->params, s->store, 0, &meta);
+    rs_store_meta_release(&meta);
+}
+
+struct rs_task *rs_scn_task(struct rs_scn *s)
+{
+    return s->task;
+}
+
 void rs_scn_destroy(struct rs_scn *s)
 {
     rs_task_destroy(s->task);

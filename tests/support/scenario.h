@@ -27,6 +27,13 @@ struct rs_scn;
 struct rs_scn *rs_scn_new(const char *config);
 void rs_scn_destroy(struct rs_scn *s);
 
+/* Flushes the task to the store and starts it again from there, as a
+ * restarted daemon would: nothing resident, state loaded on demand. */
+void rs_scn_restart(struct rs_scn *s);
+
+/* The engine task, for calls the helpers do not wrap. */
+struct rs_task *rs_scn_task(struct rs_scn *s);
+
 /* Applies one event (its offset is the count of events of that kind so
  * far). Returns 0, or 1 when the engine refused it as LATE. */
 int rs_scn_event(struct rs_scn *s, enum rs_event_kind kind,

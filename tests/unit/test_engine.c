@@ -8,6 +8,7 @@
 
 #include "riskstream/buf.h"
 #include "riskstream/customer.h"
+#include "riskstream/engine.h"
 #include "scenario.h"
 
 #define INVOICE(id)                                                            \
@@ -85,11 +86,61 @@ static void test_engine_state_round_trip(void **state)
     rs_customer_release(&b);
 }
 
+/* A batch load makes stored customers resident as a one-by-one load
+ * would, and remembers the ones with nothing stored: still unknown to a
+ * look-up, new when an event comes. */
+static void test_engine_prefetch(void **state)
+{
+    struct rs_scn *s = rs_scn_new(NULL);
+    const char *ids[] = {"C1", "C2", "C1", ""};
+    const struct rs_customer *c;
+    char errstr[256];
+
+    (void)state;
+    assert_int_equal(rs_scn_event(s, RS_EVENT_INVOICE, INVOICE("e1")), 0);
+    rs_scn_restart(s);
+    assert_int_equal(rs_task_prefetch(rs_scn_task(s), ids, 4, errstr,
+                                      sizeof(errstr)),
+                     0);
+    c = rs_scn_customer(s, "C1");
+    assert_non_null(c);
+    assert_int_equal(c->invoices, 1);
+    assert_int_equal(c->open_count, 1);
+    assert_int_equal(c->open[0].open, 100000);
+    assert_null(rs_scn_customer(s, "C2"));
+    assert_int_equal(
+        rs_scn_event(s, RS_EVENT_INVOICE,
+                     "event_id=e2 event_time=2026-01-06T09:00:00Z "
+                     "customer_id=C2 type=ISSUED invoice_id=I9 amount=5000 "
+                     "currency=EUR issue_date=2026-01-06 "
+                     "due_date=2026-02-05 payment_terms_days=30"),
+        0);
+    c = rs_scn_customer(s, "C2");
+    assert_non_null(c);
+    assert_int_equal(c->invoices, 1);
+    assert_int_equal(c->absent, 0);
+    /* Resident ones are left alone: C1's state is not reloaded over its
+     * newer resident self. */
+    assert_int_equal(rs_scn_event(s, RS_EVENT_INVOICE,
+                                  "event_id=e3 event_time=2026-01-07T09:00:00Z "
+                                  "customer_id=C1 type=ISSUED invoice_id=I2 "
+                                  "amount=1000 currency=EUR "
+                                  "issue_date=2026-01-07 "
+                                  "due_date=2026-02-06 payment_terms_days=30"),
+                     0);
+    assert_int_equal(rs_task_prefetch(rs_scn_task(s), ids, 4, errstr,
+                                      sizeof(errstr)),
+                     0);
+    assert_int_equal(rs_scn_customer(s, "C1")->invoices, 2);
+    rs_scn_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_duplicate_event_id_not_applied),
         cmocka_unit_test(test_engine_state_round_trip),
+        cmocka_unit_test(test_engine_prefetch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
