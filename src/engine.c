@@ -21,6 +21,7 @@
 #include "riskstream/mem.h"
 #include "riskstream/timers.h"
 
+#define TIMER_PREFETCH_MAX 4096 /* due timers' customers loaded at once */
 #define TIMER_HORIZON_MS (7 * RS_DAY_MS)
 #define TIMER_LOAD_MAX 100000
 
@@ -721,6 +722,18 @@ static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
 
     if (load_timers(t, upto, errstr, errstr_size))
         return -1;
+    if ((top = rs_timers_peek(&t->timers)) && top->at <= upto &&
+        rs_store_can_load_many(t->store)) {
+        /* The customers of the due timers in one batch, not one round
+         * trip each when they fire. */
+        const char **ids = rs_calloc(TIMER_PREFETCH_MAX, sizeof(*ids));
+        size_t n = rs_timers_due(&t->timers, upto, ids, TIMER_PREFETCH_MAX);
+        int rc = n > 1 ? rs_task_prefetch(t, ids, n, errstr, errstr_size) : 0;
+
+        free(ids);
+        if (rc)
+            return -1;
+    }
     while ((top = rs_timers_peek(&t->timers)) && top->at <= upto) {
         struct rs_timer tm = *top;
         struct rs_customer *c;

@@ -301,9 +301,17 @@ static void process(struct rs_runner *r)
 
         if (!s)
             continue;
-        prefetch(r, s, p);
         while (!r->fatal && (it = rs_order_next(&s->order, now, &k))) {
-            rd_kafka_message_t *m = it->msg;
+            rd_kafka_message_t *m;
+
+            if (it->ev.offset >= s->prefetched[k]) {
+                /* Reached records queued since the last batch (new ones,
+                 * or spilled ones moved in): load all queued now. */
+                prefetch(r, s, p);
+                if (r->fatal)
+                    return;
+            }
+            m = it->msg;
 
             if (it->poison) {
                 dead_letter(r, s, m, it->error_class, it->why);

@@ -55,6 +55,27 @@ const struct rs_timer *rs_timers_peek(const struct rs_timers *t)
     return t->count ? &t->v[0] : NULL;
 }
 
+size_t rs_timers_due(const struct rs_timers *t, int64_t upto,
+                     const char **ids, size_t max)
+{
+    size_t n = 0, stack[64], top = 0;
+
+    /* Depth first from the root: below an entry later than upto every
+     * entry is later too. The stack holds at most one pending sibling per
+     * level, and a heap of 2^64 entries has 64 levels. */
+    if (t->count && t->v[0].at <= upto)
+        stack[top++] = 0;
+    while (top && n < max) {
+        size_t i = stack[--top];
+
+        ids[n++] = t->v[i].id;
+        for (size_t c = 2 * i + 1; c <= 2 * i + 2 && c < t->count; c++)
+            if (t->v[c].at <= upto && top < sizeof(stack) / sizeof(stack[0]))
+                stack[top++] = c;
+    }
+    return n;
+}
+
 void rs_timers_pop(struct rs_timers *t)
 {
     size_t i = 0;
