@@ -715,6 +715,33 @@ static int load_timers(struct rs_task *t, int64_t upto, char *errstr,
 }
 
 /* Fires every timer at or before upto, in order. */
+/* Loads the customers of the timers due by upto in one batch (when at
+ * least min are due), not one round trip each when they fire. */
+static int prefetch_due(struct rs_task *t, int64_t upto, size_t min,
+                        char *errstr, size_t errstr_size)
+{
+    const struct rs_timer *top = rs_timers_peek(&t->timers);
+    const char **ids;
+    size_t n;
+    int rc;
+
+    if (!top || top->at > upto || !rs_store_can_load_many(t->store))
+        return 0;
+    ids = rs_calloc(TIMER_PREFETCH_MAX, sizeof(*ids));
+    n = rs_timers_due(&t->timers, upto, ids, TIMER_PREFETCH_MAX);
+    rc = n >= min ? rs_task_prefetch(t, ids, n, errstr, errstr_size) : 0;
+    free(ids);
+    return rc;
+}
+
+int rs_task_prefetch_due(struct rs_task *t, int64_t upto, char *errstr,
+                         size_t errstr_size)
+{
+    if (load_timers(t, upto, errstr, errstr_size))
+        return -1;
+    return prefetch_due(t, upto, 1, errstr, errstr_size);
+}
+
 static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
                        size_t errstr_size)
 {
@@ -722,18 +749,8 @@ static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
 
     if (load_timers(t, upto, errstr, errstr_size))
         return -1;
-    if ((top = rs_timers_peek(&t->timers)) && top->at <= upto &&
-        rs_store_can_load_many(t->store)) {
-        /* The customers of the due timers in one batch, not one round
-         * trip each when they fire. */
-        const char **ids = rs_calloc(TIMER_PREFETCH_MAX, sizeof(*ids));
-        size_t n = rs_timers_due(&t->timers, upto, ids, TIMER_PREFETCH_MAX);
-        int rc = n > 1 ? rs_task_prefetch(t, ids, n, errstr, errstr_size) : 0;
-
-        free(ids);
-        if (rc)
-            return -1;
-    }
+    if (prefetch_due(t, upto, 2, errstr, errstr_size))
+        return -1;
     while ((top = rs_timers_peek(&t->timers)) && top->at <= upto) {
         struct rs_timer tm = *top;
         struct rs_customer *c;

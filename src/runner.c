@@ -269,6 +269,7 @@ static void prefetch(struct rs_runner *r, struct slot *s, int p)
     const char *ids[PREFETCH_MAX];
     char why[RS_MESSAGE_MAX];
     size_t n = 0;
+    int64_t latest = INT64_MIN;
 
     for (int k = 0; k < RS_EVENT_KINDS; k++) {
         const struct rs_order_item *it;
@@ -280,11 +281,17 @@ static void prefetch(struct rs_runner *r, struct slot *s, int p)
             if (it->ev.offset < s->prefetched[k])
                 continue;
             s->prefetched[k] = it->ev.offset + 1;
-            if (!it->poison)
-                ids[n++] = it->ev.customer_id;
+            if (it->poison)
+                continue;
+            ids[n++] = it->ev.customer_id;
+            if (it->ev.event_time > latest)
+                latest = it->ev.event_time;
         }
     }
-    if (n && rs_task_prefetch(s->task, ids, n, why, sizeof(why)))
+    /* The timers these records will make fire, then the records' own
+     * customers. */
+    if (n && (rs_task_prefetch_due(s->task, latest, why, sizeof(why)) ||
+              rs_task_prefetch(s->task, ids, n, why, sizeof(why))))
         rs_runner_fatal(r, "task %d: %s", p, why);
 }
 

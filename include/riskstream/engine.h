@@ -114,6 +114,12 @@ int rs_task_findings_newcomer(struct rs_task *t, const char *customer,
 int rs_task_prefetch(struct rs_task *t, const char *const *ids, size_t n,
                      char *errstr, size_t errstr_size);
 
+/* The same for the customers of the timers that fall due by upto (the
+ * latest event time queued, say): they would each be loaded when their
+ * timer fires as stream time passes them. 0, or -1 with errstr. */
+int rs_task_prefetch_due(struct rs_task *t, int64_t upto, char *errstr,
+                         size_t errstr_size);
+
 /* The customer's state, or NULL when unknown (valid until the next call
  * into the task). */
 const struct rs_customer *rs_task_customer(struct rs_task *t,
