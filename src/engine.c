@@ -162,7 +162,7 @@ static struct rs_customer *customer_lookup(struct rs_task *t, const char *id,
     int found;
 
     errstr[0] = '\0';
-    if (c && c->absent) { /* a batch load found nothing stored */
+    if (c && c->absent) { /* known to have nothing stored */
         if (!create)
             return NULL;
         c->absent = 0; /* a new customer, as below */
@@ -172,8 +172,14 @@ static struct rs_customer *customer_lookup(struct rs_task *t, const char *id,
     rs_buf_reset(&t->scratch);
     found = rs_store_load(t->store, t->id, id, &t->scratch, errstr,
                           errstr_size);
-    if (found < 0 || (!found && !create))
+    if (found < 0)
         return NULL;
+    if (!found && !create) {
+        /* Remembered, so that asking again (for a segment record not made
+         * yet, on every evaluation) costs no round trip. */
+        rs_cache_put(&t->cache, id)->absent = 1;
+        return NULL;
+    }
     c = rs_cache_put(&t->cache, id);
     if (found &&
         rs_customer_unpack(c, t->scratch.data, t->scratch.len, errstr,

@@ -150,9 +150,9 @@ struct rs_customer {
      * parameters it was computed with, 0 = none). */
     struct rs_dcache dcache[RS_DETECTORS_MAX];
     uint32_t dcache_generation;
-    /* Not packed: a placeholder the engine keeps for a customer a batch
-     * load found nothing stored for, so that its first event needs no
-     * second look-up; not a customer until an event creates it. */
+    /* Not packed: a placeholder the engine keeps for a customer a look-up
+     * found nothing stored for, so that asking again needs no round trip;
+     * not a customer until an event creates it. */
     uint8_t absent;
 
     /* Each detector's own state, by detector id. */
