@@ -105,10 +105,23 @@ static void on_alert(void *opaque, const struct rs_alert *a)
     s->alerts[s->alert_count++] = *a;
 }
 
+/* Opens task 0 of the store (a new epoch) and starts the engine on it. */
+static void open_task(struct rs_scn *s)
+{
+    struct rs_task_meta meta;
+    char errstr[512];
+
+    memset(&meta, 0, sizeof(meta));
+    if (rs_store_open_task(s->store, 0, &meta, errstr, sizeof(errstr)) !=
+        RS_STORE_OK)
+        fail_msg("%s", errstr);
+    s->task = rs_task_new(&s->params, s->store, 0, &meta);
+    rs_store_meta_release(&meta);
+}
+
 struct rs_scn *rs_scn_new(const char *config)
 {
     struct rs_scn *s = rs_calloc(1, sizeof(*s));
-    struct rs_task_meta meta;
     char errstr[512];
 
     s->conf = rs_config_new();
@@ -160,29 +173,18 @@ struct rs_scn *rs_scn_new(const char *config)
     s->params.on_alert = on_alert;
     s->params.on_relay = on_relay;
     s->params.opaque = s;
-    memset(&meta, 0, sizeof(meta));
-    if (rs_store_open_task(s->store, 0, &meta, errstr, sizeof(errstr)) !=
-        RS_STORE_OK)
-        fail_msg("%s", errstr);
-    s->task = rs_task_new(&s->params, s->store, 0, &meta);
-    rs_store_meta_release(&meta);
+    open_task(s);
     return s;
 }
 
 void rs_scn_restart(struct rs_scn *s)
 {
-    struct rs_task_meta meta;
     char errstr[512];
 
     if (rs_task_flush(s->task, errstr, sizeof(errstr)) != RS_STORE_OK)
         fail_msg("%s", errstr);
     rs_task_destroy(s->task);
-    memset(&meta, 0, sizeof(meta));
-    if (rs_store_open_task(s->store, 0, &meta, errstr, sizeof(errstr)) !=
-        RS_STORE_OK)
-        fail_msg("%s", errstr);
-    s->task = rs_task_new(&s->params, s->store, 0, &meta);
-    rs_store_meta_release(&meta);
+    open_task(s);
 }
 
 struct rs_task *rs_scn_task(struct rs_scn *s)
