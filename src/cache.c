@@ -41,14 +41,17 @@ void rs_cache_init(struct rs_cache *cache, size_t max)
 
 void rs_cache_release(struct rs_cache *cache)
 {
-    struct rs_cache_entry *e = cache->lru_head;
+    /* Through the buckets: dirty entries are not on the LRU list. */
+    for (size_t b = 0; cache->buckets && b < cache->nbuckets; b++) {
+        struct rs_cache_entry *e = cache->buckets[b];
 
-    while (e) {
-        struct rs_cache_entry *next = e->lru_next;
+        while (e) {
+            struct rs_cache_entry *next = e->chain;
 
-        rs_customer_release(&e->customer);
-        free(e);
-        e = next;
+            rs_customer_release(&e->customer);
+            free(e);
+            e = next;
+        }
     }
     free(cache->buckets);
     free(cache->dirty);
@@ -86,7 +89,7 @@ struct rs_customer *rs_cache_get(struct rs_cache *cache, const char *id)
 
     for (; e; e = e->chain) {
         if (e->hash == h && strcmp(e->customer.id, id) == 0) {
-            if (cache->lru_head != e) {
+            if (!e->dirty && cache->lru_head != e) {
                 lru_unlink(cache, e);
                 lru_push_front(cache, e);
             }
@@ -112,18 +115,12 @@ static void evict(struct rs_cache *cache, struct rs_cache_entry *e)
     cache->evictions++;
 }
 
-/* Evicts clean entries from the LRU end until count < limit. */
+/* Evicts from the LRU end until count < limit or nothing clean is left:
+ * the LRU list holds the clean entries only, so each step evicts one. */
 static void shrink(struct rs_cache *cache, size_t limit)
 {
-    struct rs_cache_entry *e = cache->lru_tail;
-
-    while (e && cache->count >= limit) {
-        struct rs_cache_entry *prev = e->lru_prev;
-
-        if (!e->dirty)
-            evict(cache, e);
-        e = prev;
-    }
+    while (cache->lru_tail && cache->count >= limit)
+        evict(cache, cache->lru_tail);
 }
 
 struct rs_customer *rs_cache_put(struct rs_cache *cache, const char *id)
@@ -151,6 +148,10 @@ void rs_cache_mark_dirty(struct rs_cache *cache, struct rs_customer *c)
     if (e->dirty)
         return;
     e->dirty = 1;
+    /* Off the LRU list until the flush cleans it: evictions then never
+     * walk past dirty entries (a put used to, once per put, when the
+     * cache was full of them). */
+    lru_unlink(cache, e);
     rs_grow((void **)&cache->dirty, &cache->dirty_cap, cache->dirty_count + 1,
             sizeof(*cache->dirty));
     cache->dirty[cache->dirty_count++] = c;
@@ -158,8 +159,12 @@ void rs_cache_mark_dirty(struct rs_cache *cache, struct rs_customer *c)
 
 void rs_cache_clean(struct rs_cache *cache)
 {
-    for (size_t i = 0; i < cache->dirty_count; i++)
-        entry_of(cache->dirty[i])->dirty = 0;
+    for (size_t i = 0; i < cache->dirty_count; i++) {
+        struct rs_cache_entry *e = entry_of(cache->dirty[i]);
+
+        e->dirty = 0;
+        lru_push_front(cache, e);
+    }
     cache->dirty_count = 0;
     if (cache->count > cache->max)
         shrink(cache, cache->max + 1);

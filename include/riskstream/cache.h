@@ -1,8 +1,9 @@
 /* A bounded cache of customer states, keyed by customer id, with LRU
  * eviction of clean entries and a list of dirty ones (write-behind).
  *
- * Dirty customers are never evicted: they leave the dirty list only when a
- * flush wrote them. When every cached customer is dirty the cache grows
+ * Dirty customers are never evicted: they leave the LRU list when they
+ * become dirty and come back (most recently used) when a flush wrote
+ * them, so an eviction is one step whatever the number of dirty ones. When every cached customer is dirty the cache grows
  * past its cap until the next flush; the engine flushes early when the
  * dirty count passes half the cap.
  *
