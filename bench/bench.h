@@ -83,6 +83,15 @@ struct rs_config *rs_bench_config(int count, char **kv);
 /* Schema ids of the four input records from the schema dir. */
 int rs_bench_schema_ids(const char *schema_dir, uint32_t ids[RS_EVENT_KINDS]);
 
+/* A consumer made by riskstream's own adapter, the four input topic names
+ * (in event-kind order) and their partition count. NULL with a message on
+ * stderr ("rsbench <who>: ...") when it cannot be made or the topics'
+ * metadata does not come. */
+rd_kafka_t *rs_bench_input_consumer(const struct rs_config *conf,
+                                    const char *who,
+                                    const char *topics[RS_EVENT_KINDS],
+                                    int *partitions);
+
 /* Comma-separated list split in place into at most max items. */
 size_t rs_bench_split(char *list, const char **items, size_t max);
 

@@ -72,21 +72,10 @@ int rs_bench_lag(int argc, char **argv)
         fprintf(stderr, "rsbench lag: %s\n", errstr);
         return 1;
     }
-    topics[0] = conf->topic_invoices;
-    topics[1] = conf->topic_payments;
-    topics[2] = conf->topic_bureau;
-    topics[3] = conf->topic_communications;
-    rk = rs_kafka_new(conf, RS_KAFKA_ROLE_CONSUMER, NULL, NULL, errstr,
-                      sizeof(errstr));
+    rk = rs_bench_input_consumer(conf, "lag", topics, &partitions);
     if (!rk) {
-        fprintf(stderr, "rsbench lag: %s\n", errstr);
+        rs_config_destroy(conf);
         return 1;
-    }
-    partitions = rs_kafka_partition_count(rk, topics[0], 10000, errstr,
-                                          sizeof(errstr));
-    if (partitions < 0) {
-        fprintf(stderr, "rsbench lag: %s\n", errstr);
-        goto out;
     }
     list = rd_kafka_topic_partition_list_new(partitions * RS_EVENT_KINDS);
     for (int k = 0; k < RS_EVENT_KINDS; k++) {
@@ -143,7 +132,6 @@ int rs_bench_lag(int argc, char **argv)
     }
 done:
     rd_kafka_topic_partition_list_destroy(list);
-out:
     rd_kafka_destroy(rk);
     rs_config_destroy(conf);
     return rc;

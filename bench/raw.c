@@ -31,7 +31,6 @@ int rs_bench_raw(int argc, char **argv)
     struct rs_config *conf;
     rd_kafka_t *rk;
     rd_kafka_topic_partition_list_t *sub;
-    char errstr[512];
     const char *topics[RS_EVENT_KINDS];
     int64_t t0, t_first = 0, t_last = 0;
     double cpu0;
@@ -54,21 +53,10 @@ int rs_bench_raw(int argc, char **argv)
         }
     }
     conf = rs_bench_config(nsets, sets);
-    topics[0] = conf->topic_invoices;
-    topics[1] = conf->topic_payments;
-    topics[2] = conf->topic_bureau;
-    topics[3] = conf->topic_communications;
-    rk = rs_kafka_new(conf, RS_KAFKA_ROLE_CONSUMER, NULL, NULL, errstr,
-                      sizeof(errstr));
+    rk = rs_bench_input_consumer(conf, "raw", topics, &partitions);
     if (!rk) {
-        fprintf(stderr, "rsbench raw: %s\n", errstr);
+        rs_config_destroy(conf);
         return 1;
-    }
-    partitions = rs_kafka_partition_count(rk, topics[0], 10000, errstr,
-                                          sizeof(errstr));
-    if (partitions < 0) {
-        fprintf(stderr, "rsbench raw: %s\n", errstr);
-        goto out;
     }
     sub = rd_kafka_topic_partition_list_new(RS_EVENT_KINDS);
     for (int k = 0; k < RS_EVENT_KINDS; k++)
@@ -121,7 +109,6 @@ int rs_bench_raw(int argc, char **argv)
     }
 close:
     rd_kafka_consumer_close(rk);
-out:
     rd_kafka_destroy(rk);
     rs_config_destroy(conf);
     return rc;

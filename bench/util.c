@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bench.h"
+#include "riskstream/kafka.h"
 #include "riskstream/registry.h"
 
 int64_t rs_bench_wall_us(void)
@@ -120,4 +121,32 @@ int main(int argc, char **argv)
           "(the benchmark's helper programs; bench/run.py drives them)\n",
           stderr);
     return 2;
+}
+
+rd_kafka_t *rs_bench_input_consumer(const struct rs_config *conf,
+                                    const char *who,
+                                    const char *topics[RS_EVENT_KINDS],
+                                    int *partitions)
+{
+    char errstr[512];
+    rd_kafka_t *rk;
+
+    topics[0] = conf->topic_invoices;
+    topics[1] = conf->topic_payments;
+    topics[2] = conf->topic_bureau;
+    topics[3] = conf->topic_communications;
+    rk = rs_kafka_new(conf, RS_KAFKA_ROLE_CONSUMER, NULL, NULL, errstr,
+                      sizeof(errstr));
+    if (!rk) {
+        fprintf(stderr, "rsbench %s: %s\n", who, errstr);
+        return NULL;
+    }
+    *partitions = rs_kafka_partition_count(rk, topics[0], 10000, errstr,
+                                           sizeof(errstr));
+    if (*partitions < 0) {
+        fprintf(stderr, "rsbench %s: %s\n", who, errstr);
+        rd_kafka_destroy(rk);
+        return NULL;
+    }
+    return rk;
 }
