@@ -1,18 +1,22 @@
 /* Customer cache: chained hash table + LRU list + dirty list (cache.h). */
 #include "riskstream/cache.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "riskstream/mem.h"
 
+/* The links first and the customer (its id first) right after them: a
+ * lookup reads one or two adjacent cache lines per entry probed, not the
+ * links at the far end of a 5 kB customer and its id at the start. */
 struct rs_cache_entry {
-    struct rs_customer customer; /* first: entry and customer share an address */
     uint64_t hash;
-    int dirty;
     struct rs_cache_entry *chain;
     struct rs_cache_entry *lru_prev;
     struct rs_cache_entry *lru_next;
+    int dirty;
+    struct rs_customer customer;
 };
 
 static uint64_t hash_id(const char *s)
@@ -26,7 +30,9 @@ static uint64_t hash_id(const char *s)
 
 static struct rs_cache_entry *entry_of(struct rs_customer *c)
 {
-    return (struct rs_cache_entry *)(void *)c;
+    return (struct rs_cache_entry *)(void *)((char *)c -
+                                             offsetof(struct rs_cache_entry,
+                                                      customer));
 }
 
 void rs_cache_init(struct rs_cache *cache, size_t max)

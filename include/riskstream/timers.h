@@ -14,6 +14,7 @@
 
 struct rs_timer {
     int64_t at;
+    uint64_t prefix; /* the id's first 8 bytes, big-endian: orders ties */
     char id[RS_ID_MAX];
 };
 

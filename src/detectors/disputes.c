@@ -203,7 +203,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                                  very ? "DISPUTE_OPEN_VERY_LONG"
                                       : "DISPUTE_OPEN_LONG",
                                  very ? 45 : 30);
-            if (disputed) {
+            if (disputed && !f->quiet) {
                 rs_format_amount(amount, sizeof(amount), disputed,
                                  c->currency);
                 snprintf(held, sizeof(held),

@@ -206,6 +206,10 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 
     if (max < 1 || g == 0)
         return 0;
+    if (out->quiet) { /* the score is all that counts */
+        rs_finding_start(out, "dunning", codes[g], scores[g]);
+        return 1;
+    }
     reminders = recent_count(c, RS_COMM_REMINDER, first);
     notices = recent_count(c, RS_COMM_FORMAL_NOTICE, first);
     describe(recent, sizeof(recent), p, w.recent);

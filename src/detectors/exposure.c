@@ -203,13 +203,16 @@ static int usage(const int64_t *p, const struct rs_customer *c,
             open += c->open[i].open;
     if (open <= 0)
         return 0;
-    rs_format_amount(o, sizeof(o), open, c->currency);
-    rs_format_amount(l, sizeof(l), limit, c->currency);
-    previous_text(prev, sizeof(prev), c, s);
+    if (!f->quiet) { /* words only where an alert can come of them */
+        rs_format_amount(o, sizeof(o), open, c->currency);
+        rs_format_amount(l, sizeof(l), limit, c->currency);
+        previous_text(prev, sizeof(prev), c, s);
+    }
     if (limit == 0) {
         rs_finding_start(f, "exposure", "EXPOSURE_OVER_LIMIT", SCORE_OVER);
         if (s->v[S_ACTION] - 1 == RS_LIMIT_WITHDRAWN && s->v[S_PREV_ACTION] &&
-            s->v[S_PREV] > 0 && same_currency(c, s->v[S_PREV_CCY])) {
+            s->v[S_PREV] > 0 && same_currency(c, s->v[S_PREV_CCY]) &&
+            !f->quiet) {
             rs_format_amount(l, sizeof(l), s->v[S_PREV], c->currency);
             rs_finding_say(f, "open invoices of %s have no credit limit to cover "
                      "them: the limit of %s was withdrawn",
@@ -224,7 +227,8 @@ static int usage(const int64_t *p, const struct rs_customer *c,
     } else if (open > limit) {
         pct = (double)open * 100.0 / (double)limit;
         rs_finding_start(f, "exposure", "EXPOSURE_OVER_LIMIT", SCORE_OVER);
-        rs_format_amount(d, sizeof(d), open - limit, c->currency);
+        if (!f->quiet)
+            rs_format_amount(d, sizeof(d), open - limit, c->currency);
         rs_finding_say(f, "open invoices of %s exceed the credit limit of %s%s by %s "
                  "(%.0f%% of the limit)",
                  o, l, prev, d, pct);
@@ -275,6 +279,8 @@ static int large(const int64_t *p, const struct rs_customer *c,
     if (age < 0)
         age = 0;
     rs_finding_start(f, "exposure", "EXPOSURE_LARGE_INVOICE", SCORE_LARGE);
+    if (f->quiet)
+        return 1; /* the score is all that counts */
     rs_format_amount(a, sizeof(a), big->amount, c->currency);
     rs_format_amount(l, sizeof(l), limit, c->currency);
     rs_finding_say(f, "new invoice %s of %s, issued %d days ago, is %.0f%% of the "

@@ -217,8 +217,17 @@ static void opens_build(const struct rs_customer *c, struct opens *o)
         if (inv->open > 0 && !inv->disputed)
             d[n++] = (struct due_open){inv->due_date, inv->open};
     }
-    for (size_t i = 1; i < n; i++) {
-        if (d[i].due < d[i - 1].due) { /* usually in due order already */
+    /* Invoices arrive nearly in due order: insertion sort, linear then,
+     * unless it has to move too much (qsort takes over). */
+    for (size_t i = 1, moves = 0; i < n; i++) {
+        struct due_open x = d[i];
+        size_t j = i;
+
+        for (; j > 0 && d[j - 1].due > x.due; j--)
+            d[j] = d[j - 1];
+        d[j] = x;
+        moves += i - j;
+        if (moves > 8 * n) {
             qsort(d, n, sizeof(d[0]), cmp_due_open);
             break;
         }
@@ -352,6 +361,8 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                                       : "LATE_PAYMENT_TREND",
                          (int32_t)(j.state == 2 ? p[P_STRONG_SCORE]
                                                 : p[P_SCORE]));
+    if (f->quiet)
+        return 1; /* the score is all that counts */
     if (j.r.open) {
         char amount[64];
 
@@ -380,14 +391,6 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     return 1;
 }
 
-static int state_at(const int64_t *p, const struct rs_customer *c,
-                    const struct rs_dstate *s, int32_t day)
-{
-    struct judgement j;
-
-    return judge(p, c, s, day, &j);
-}
-
 /* Between two breakpoints (an invoice falling due, a payment leaving the
  * window and entering the baseline) the baseline, the thresholds and the
  * set of counted invoices are fixed, and the recent delay grows linearly:
@@ -402,7 +405,8 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     int32_t end = today + HORIZON_DAYS;
     int32_t breaks[RING + RS_CUSTOMER_OPEN_MAX + 1];
     size_t n = 0, used = 0;
-    int cur = state_at(p, c, s, today);
+    struct judgement now_j;
+    int cur;
     int32_t lo = today + 1;
     struct opens o;
     int32_t outs[RING];
@@ -423,6 +427,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     if (nouts == 0 && c->open_count == 0)
         return RS_NO_TIMER; /* nothing will move without an event */
     opens_build(c, &o);
+    cur = judge_near(p, c, s, today, &o, &now_j);
     /* Breakpoints in day order: the settled invoices leaving the window
      * merged with the open ones falling due (o is in due order). */
     for (size_t i = 0; i < o.n || k < nouts;) {
@@ -459,9 +464,9 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
         if (days >= (double)(hi - lo))
             goto next;
         t = lo + (days > 0 ? (int32_t)days : 0);
-        while (t > lo + 1 && state_at(p, c, s, t - 1) != cur)
+        while (t > lo + 1 && judge_near(p, c, s, t - 1, &o, &j) != cur)
             t--;
-        while (t < hi && state_at(p, c, s, t) == cur)
+        while (t < hi && judge_near(p, c, s, t, &o, &j) == cur)
             t++;
         if (t < hi)
             return (int64_t)t * RS_DAY_MS;

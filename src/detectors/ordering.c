@@ -339,6 +339,8 @@ static void spike_finding(struct rs_finding *f, const int64_t *p,
     int32_t first = (int32_t)(period * p[P_PERIOD]);
 
     rs_finding_start(f, "ordering", "ORDERING_SPIKE", SCORE_SPIKE);
+    if (f->quiet)
+        return; /* the score is all that counts */
     rs_format_amount(v, sizeof(v), x, c->currency);
     rs_format_amount(m, sizeof(m), w->mean, c->currency);
     period_text(when, sizeof(when), p, period);
@@ -375,6 +377,8 @@ static void drop_finding(struct rs_finding *f, const int64_t *p,
     rs_finding_start(f, "ordering",
                      stopped ? "ORDERING_STOPPED" : "ORDERING_DROP",
                      stopped ? SCORE_STOPPED : SCORE_DROP);
+    if (f->quiet)
+        return; /* the score is all that counts */
     rs_format_amount(v, sizeof(v), w->prev > 0 ? w->prev : 0, c->currency);
     rs_format_amount(m, sizeof(m), w->mean, c->currency);
     rs_format_amount(t, sizeof(t), w->mean * p[P_DROP] / 100, c->currency);

@@ -132,6 +132,8 @@ static int severe(const int64_t *p, const struct rs_customer *c, int64_t now,
     if (owed == 0 || severe_amount * 100 < owed * p[P_SEVERE_PCT])
         return 0;
     rs_finding_start(f, "overdue", "SEVERE_DELINQUENCY", 90);
+    if (f->quiet)
+        return 1;
     rs_format_amount(a, sizeof(a), severe_amount, c->currency);
     rs_format_amount(b, sizeof(b), owed, c->currency);
     rs_finding_say(f, "severe delinquency: %s of the %s owed (%d%%) is more than %d "
@@ -184,25 +186,27 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                          days >= p[P_CRITICAL] ? 80
                          : days >= p[P_HIGH]   ? 60
                                                : 40);
-    rs_format_amount(amount, sizeof(amount), total, c->currency);
-    rs_format_amount(worst_amount, sizeof(worst_amount), worst->open,
-                     c->currency);
-    usual = grace - (int32_t)p[P_GRACE];
-    if (usual > 0)
-        snprintf(from, sizeof(from),
-                 "flagged from %d days: %d beyond the %d days late this "
-                 "customer usually pays",
-                 (int)grace, (int)p[P_GRACE], (int)usual);
-    else
-        snprintf(from, sizeof(from), "flagged from %d days", (int)grace);
-    if (n == 1)
-        rs_finding_say(f, "invoice %s has %s open %d days after its due date, with "
-                 "no full payment (%s)",
-                 worst->invoice_id, worst_amount, days, from);
-    else
-        rs_finding_say(f, "%d invoices with %s open are at least %d days past due; "
-                 "the oldest, %s, is %d days past due (%s)",
-                 n, amount, (int)grace, worst->invoice_id, days, from);
+    if (!f->quiet) { /* the words, only when an alert can come of it */
+        rs_format_amount(amount, sizeof(amount), total, c->currency);
+        rs_format_amount(worst_amount, sizeof(worst_amount), worst->open,
+                         c->currency);
+        usual = grace - (int32_t)p[P_GRACE];
+        if (usual > 0)
+            snprintf(from, sizeof(from),
+                     "flagged from %d days: %d beyond the %d days late this "
+                     "customer usually pays",
+                     (int)grace, (int)p[P_GRACE], (int)usual);
+        else
+            snprintf(from, sizeof(from), "flagged from %d days", (int)grace);
+        if (n == 1)
+            rs_finding_say(f, "invoice %s has %s open %d days after its due date, with "
+                     "no full payment (%s)",
+                     worst->invoice_id, worst_amount, days, from);
+        else
+            rs_finding_say(f, "%d invoices with %s open are at least %d days past due; "
+                     "the oldest, %s, is %d days past due (%s)",
+                     n, amount, (int)grace, worst->invoice_id, days, from);
+    }
     f->reason.value = days;
     f->reason.threshold = (double)grace;
     add_evidence(f, c, now, grace);

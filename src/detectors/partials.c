@@ -189,23 +189,25 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         f = rs_finding_start(&out[nf++], "partials",
                              "FREQUENT_PARTIAL_PAYMENTS",
                              (int32_t)p[P_PARTIAL_SCORE]);
-        /* Evidence: the invoices paid in part and still open. */
-        for (uint32_t i = 0; i < c->open_count; i++) {
-            const struct rs_open_invoice *inv = &c->open[i];
+        if (!f->quiet) { /* the words and evidence */
+            /* Evidence: the invoices paid in part and still open. */
+            for (uint32_t i = 0; i < c->open_count; i++) {
+                const struct rs_open_invoice *inv = &c->open[i];
 
-            if (inv->open > 0 && inv->open < inv->amount) {
-                open += inv->open;
-                invoices++;
-                rs_finding_evidence(f, inv->event_id);
+                if (inv->open > 0 && inv->open < inv->amount) {
+                    open += inv->open;
+                    invoices++;
+                    rs_finding_evidence(f, inv->event_id);
+                }
             }
+            rs_format_amount(amount, sizeof(amount), open, c->currency);
+            usual(u, sizeof(u), &t, "partial payments", p[P_PARTIAL_WINDOW]);
+            rs_finding_say(f, "%d partial payments in the last %d days (flagged from "
+                     "%.1f; %s); %d invoice%s paid in part still %s %s open",
+                     (int)t.count, (int)p[P_PARTIAL_WINDOW], t.threshold, u,
+                     invoices, invoices == 1 ? "" : "s",
+                     invoices == 1 ? "has" : "have", amount);
         }
-        rs_format_amount(amount, sizeof(amount), open, c->currency);
-        usual(u, sizeof(u), &t, "partial payments", p[P_PARTIAL_WINDOW]);
-        rs_finding_say(f, "%d partial payments in the last %d days (flagged from "
-                 "%.1f; %s); %d invoice%s paid in part still %s %s open",
-                 (int)t.count, (int)p[P_PARTIAL_WINDOW], t.threshold, u,
-                 invoices, invoices == 1 ? "" : "s",
-                 invoices == 1 ? "has" : "have", amount);
         fill(f, &t, p[P_PARTIAL_WINDOW]);
         rs_finding_action(f, "FOLLOW_UP_EARLIER");
         rs_finding_action(f, "STAY_IN_CONTACT");
@@ -215,10 +217,12 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     if (nf < max && t.fires) {
         f = rs_finding_start(&out[nf++], "partials", "FREQUENT_FAILED_DEBITS",
                              (int32_t)p[P_FAILED_SCORE]);
-        usual(u, sizeof(u), &t, "failed direct debits", p[P_FAILED_WINDOW]);
-        rs_finding_say(f, "%d direct debits failed in the last %d days (flagged from "
-                 "%.1f; %s)",
-                 (int)t.count, (int)p[P_FAILED_WINDOW], t.threshold, u);
+        if (!f->quiet) {
+            usual(u, sizeof(u), &t, "failed direct debits", p[P_FAILED_WINDOW]);
+            rs_finding_say(f, "%d direct debits failed in the last %d days (flagged from "
+                     "%.1f; %s)",
+                     (int)t.count, (int)p[P_FAILED_WINDOW], t.threshold, u);
+        }
         fill(f, &t, p[P_FAILED_WINDOW]);
         rs_finding_action(f, "FOLLOW_UP_EARLIER");
         rs_finding_action(f, "CHECK_CREDITWORTHINESS");

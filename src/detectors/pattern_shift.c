@@ -273,6 +273,8 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                 1000.0;
     f = rs_finding_start(out, "pattern_shift", "PAYMENT_PATTERN_SHIFT",
                          (int32_t)(value > 0 ? p[P_LATE_SCORE] : p[P_SCORE]));
+    if (f->quiet)
+        return 1; /* the score is all that counts */
     relative(now_s, sizeof(now_s), value);
     relative(was_s, sizeof(was_s), baseline);
     relative(thr_s, sizeof(thr_s), threshold);

@@ -368,18 +368,19 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     int32_t since = broken_since(p, s, now);
     int32_t last = s->v[7] ? (int32_t)s->v[7] - 1 : -1;
     int n, score = reliability(s, since >= 0, &n);
-    char counts[128];
+    char counts[128] = "";
     struct rs_finding *f;
 
     if (max < 1)
         return 0;
-    snprintf(counts, sizeof(counts),
-             "reliability %d/100 from %d promises: %lld kept, %lld paid "
-             "late, %lld broken, %lld renegotiated",
-             score, n, (long long)counter(s, C_KEPT),
-             (long long)counter(s, C_LATE),
-             (long long)counter(s, C_BROKEN) + (since >= 0 ? 1 : 0),
-             (long long)counter(s, C_RENEGOTIATED));
+    if (!out->quiet) /* words only where an alert can come of them */
+        snprintf(counts, sizeof(counts),
+                 "reliability %d/100 from %d promises: %lld kept, %lld paid "
+                 "late, %lld broken, %lld renegotiated",
+                 score, n, (long long)counter(s, C_KEPT),
+                 (long long)counter(s, C_LATE),
+                 (long long)counter(s, C_BROKEN) + (since >= 0 ? 1 : 0),
+                 (long long)counter(s, C_RENEGOTIATED));
     if (since >= 0 && today - since < p[P_WINDOW]) {
         const struct rs_open_invoice *inv = promised_invoice(c, s);
         int again = last >= 0 && since - last < p[P_WINDOW];
@@ -387,6 +388,8 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 
         f = rs_finding_start(out, "promises", "PROMISE_BROKEN",
                              again ? 60 : 45);
+        if (f->quiet)
+            return 1; /* the score is all that counts */
         rs_format_amount(amount, sizeof(amount), s->v[1], c->currency);
         rs_format_amount(paid, sizeof(paid), s->v[2], c->currency);
         rs_format_amount(missing, sizeof(missing), s->v[1] - s->v[2],

@@ -184,7 +184,21 @@ struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
 {
     int quiet = f->quiet;
 
-    memset(f, 0, sizeof(*f));
+    if (quiet) {
+        /* Score only: everything but the message and the evidence lists
+         * (most of the kilobyte), which stay empty. */
+        struct rs_reason *r = &f->reason;
+
+        f->detector_id = 0;
+        memset(f->actions, 0, sizeof(f->actions));
+        r->message[0] = '\0';
+        r->value = r->baseline = r->threshold = 0;
+        r->has_baseline = r->has_window_days = 0;
+        r->window_days = 0;
+        r->evidence_count = 0;
+    } else {
+        memset(f, 0, sizeof(*f));
+    }
     f->quiet = quiet;
     f->score = score;
     rs_strcpy_cut(f->reason.detector, sizeof(f->reason.detector), detector);

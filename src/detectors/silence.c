@@ -152,7 +152,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         return 0;
     last_days = (now - s->v[2]) / RS_DAY_MS;
     strong = s->v[3] >= p[P_UNREACHABLE] && days >= p[P_LONG_DAYS];
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 3 && !out->quiet; k++) {
         int64_t n = kind_count(s, k);
 
         if (!n)
@@ -163,7 +163,9 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         if (len >= sizeof(kinds))
             len = sizeof(kinds) - 1;
     }
-    if (s->v[5])
+    if (out->quiet)
+        heard[0] = '\0'; /* no words: no alert can come of this */
+    else if (s->v[5])
         snprintf(heard, sizeof(heard), "last heard from %lld days ago",
                  (long long)((now - s->v[0]) / RS_DAY_MS));
     else

@@ -136,7 +136,9 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         int repeated = requests >= p[P_REPEAT];
         char detail[96] = "";
 
-        if (asked && terms >= 0)
+        if (out->quiet)
+            ; /* no words: no alert can come of this */
+        else if (asked && terms >= 0)
             snprintf(detail, sizeof(detail),
                      ", up to %d days against %d days on its invoices",
                      (int)asked_max, (int)terms);
