@@ -16,6 +16,7 @@ struct rs_cache_entry {
     struct rs_cache_entry *lru_prev;
     struct rs_cache_entry *lru_next;
     int dirty;
+    int pinned; /* never evicted: off the LRU list for good */
     struct rs_customer customer;
 };
 
@@ -95,7 +96,7 @@ struct rs_customer *rs_cache_get(struct rs_cache *cache, const char *id)
 
     for (; e; e = e->chain) {
         if (e->hash == h && strcmp(e->customer.id, id) == 0) {
-            if (!e->dirty && cache->lru_head != e) {
+            if (!e->dirty && !e->pinned && cache->lru_head != e) {
                 lru_unlink(cache, e);
                 lru_push_front(cache, e);
             }
@@ -121,11 +122,15 @@ static void evict(struct rs_cache *cache, struct rs_cache_entry *e)
     cache->evictions++;
 }
 
-/* Evicts from the LRU end until count < limit or nothing clean is left:
- * the LRU list holds the clean entries only, so each step evicts one. */
+/* Evicts from the LRU end until count < limit, or until fewer than half
+ * the cap are clean: the LRU list holds the clean entries only, so each
+ * step evicts one. Dirty entries (which only a flush frees) never squeeze
+ * the clean ones below half the cap: a batch just loaded for the next
+ * records or timers stays until they use it. */
 static void shrink(struct rs_cache *cache, size_t limit)
 {
-    while (cache->lru_tail && cache->count >= limit)
+    while (cache->lru_tail && cache->count >= limit &&
+           cache->count - cache->dirty_count >= cache->max / 2)
         evict(cache, cache->lru_tail);
 }
 
@@ -157,10 +162,22 @@ void rs_cache_mark_dirty(struct rs_cache *cache, struct rs_customer *c)
     /* Off the LRU list until the flush cleans it: evictions then never
      * walk past dirty entries (a put used to, once per put, when the
      * cache was full of them). */
-    lru_unlink(cache, e);
+    if (!e->pinned)
+        lru_unlink(cache, e);
     rs_grow((void **)&cache->dirty, &cache->dirty_cap, cache->dirty_count + 1,
             sizeof(*cache->dirty));
     cache->dirty[cache->dirty_count++] = c;
+}
+
+void rs_cache_pin(struct rs_cache *cache, struct rs_customer *c)
+{
+    struct rs_cache_entry *e = entry_of(c);
+
+    if (e->pinned)
+        return;
+    if (!e->dirty)
+        lru_unlink(cache, e);
+    e->pinned = 1;
 }
 
 void rs_cache_clean(struct rs_cache *cache)
@@ -169,7 +186,8 @@ void rs_cache_clean(struct rs_cache *cache)
         struct rs_cache_entry *e = entry_of(cache->dirty[i]);
 
         e->dirty = 0;
-        lru_push_front(cache, e);
+        if (!e->pinned)
+            lru_push_front(cache, e);
     }
     cache->dirty_count = 0;
     if (cache->count > cache->max)

@@ -71,6 +71,12 @@ static const struct prop props[] = {
     {"redis.prefix", STR(redis_prefix), "rs", 0, 0, {NULL},
      "Prefix of every Redis key riskstream writes, so several deployments can "
      "share one Redis."},
+    {"redis.summary", INT(redis_summary), "1", 0, 1, {NULL},
+     "1: with each changed customer's packed state also write its readable "
+     "summary (flat JSON: level, score, open and overdue amounts) to the "
+     "task's P:{tT}:sum hash, for people and dashboards. 0: the packed "
+     "state only, about 40 % less Redis memory per customer "
+     "(docs/performance.md)."},
     {"log.level", ENUM(log_level), "info", 0, 0,
      {"error", "warn", "info", "debug", NULL},
      "Lowest level of log lines written to stderr."},

@@ -155,13 +155,15 @@ void rs_task_done(struct rs_task *t, enum rs_event_kind kind, int64_t offset)
  * corrupt state; NULL with an empty errstr when it does not exist and
  * create is 0. */
 static struct rs_customer *customer_lookup(struct rs_task *t, const char *id,
-                                           int create, char *errstr,
+                                           int create, int pin, char *errstr,
                                            size_t errstr_size)
 {
     struct rs_customer *c = rs_cache_get(&t->cache, id);
     int found;
 
     errstr[0] = '\0';
+    if (c && pin)
+        rs_cache_pin(&t->cache, c);
     if (c && c->absent) { /* known to have nothing stored */
         if (!create)
             return NULL;
@@ -177,10 +179,15 @@ static struct rs_customer *customer_lookup(struct rs_task *t, const char *id,
     if (!found && !create) {
         /* Remembered, so that asking again (for a segment record not made
          * yet, on every evaluation) costs no round trip. */
-        rs_cache_put(&t->cache, id)->absent = 1;
+        c = rs_cache_put(&t->cache, id);
+        c->absent = 1;
+        if (pin)
+            rs_cache_pin(&t->cache, c);
         return NULL;
     }
     c = rs_cache_put(&t->cache, id);
+    if (pin)
+        rs_cache_pin(&t->cache, c);
     if (found &&
         rs_customer_unpack(c, t->scratch.data, t->scratch.len, errstr,
                            errstr_size)) {
@@ -252,11 +259,18 @@ int rs_task_prefetch(struct rs_task *t, const char *const *ids, size_t n,
     return rc;
 }
 
+size_t rs_task_prefetch_max(const struct rs_task *t)
+{
+    size_t cap = t->cache.max / 4;
+
+    return cap ? cap : 1;
+}
+
 /* The customer from the cache, the store, or new. NULL on a store error. */
 static struct rs_customer *customer_get(struct rs_task *t, const char *id,
                                         char *errstr, size_t errstr_size)
 {
-    return customer_lookup(t, id, 1, errstr, errstr_size);
+    return customer_lookup(t, id, 1, 0, errstr, errstr_size);
 }
 
 /* The reserved record of a segment's health (see the cluster detector);
@@ -269,7 +283,8 @@ static struct rs_customer *segment_record(struct rs_task *t,
 
     memcpy(id, RS_SEGMENT_ID_PREFIX, n); /* snprintf was a hot spot */
     rs_strcpy_cut(id + n, sizeof(id) - n, segment);
-    return customer_lookup(t, id, create, errstr, sizeof(errstr));
+    /* Pinned: read at every evaluation of the segment's members, and few. */
+    return customer_lookup(t, id, create, 1, errstr, sizeof(errstr));
 }
 
 /* Feeds the invoices c settled since settled_before into its segment. */
@@ -720,7 +735,6 @@ static int load_timers(struct rs_task *t, int64_t upto, char *errstr,
     return 0;
 }
 
-/* Fires every timer at or before upto, in order. */
 /* Loads the customers of the timers due by upto in one batch (when at
  * least min are due), not one round trip each when they fire. */
 static int prefetch_due(struct rs_task *t, int64_t upto, size_t min,
@@ -733,8 +747,11 @@ static int prefetch_due(struct rs_task *t, int64_t upto, size_t min,
 
     if (!top || top->at > upto || !rs_store_can_load_many(t->store))
         return 0;
-    ids = rs_calloc(TIMER_PREFETCH_MAX, sizeof(*ids));
-    n = rs_timers_due(&t->timers, upto, ids, TIMER_PREFETCH_MAX);
+    n = rs_task_prefetch_max(t);
+    if (n > TIMER_PREFETCH_MAX)
+        n = TIMER_PREFETCH_MAX;
+    ids = rs_calloc(n, sizeof(*ids));
+    n = rs_timers_due(&t->timers, upto, ids, n);
     rc = n >= min ? rs_task_prefetch(t, ids, n, errstr, errstr_size) : 0;
     free(ids);
     return rc;
@@ -748,6 +765,7 @@ int rs_task_prefetch_due(struct rs_task *t, int64_t upto, char *errstr,
     return prefetch_due(t, upto, 1, errstr, errstr_size);
 }
 
+/* Fires every timer at or before upto, in order. */
 static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
                        size_t errstr_size)
 {
@@ -755,13 +773,18 @@ static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
 
     if (load_timers(t, upto, errstr, errstr_size))
         return -1;
-    if (prefetch_due(t, upto, 2, errstr, errstr_size))
-        return -1;
     while ((top = rs_timers_peek(&t->timers)) && top->at <= upto) {
         struct rs_timer tm = *top;
         struct rs_customer *c;
         struct trigger tr = {NULL, tm.at, 0};
 
+        /* A customer not resident: load it with the next due ones, in
+         * firing order, in one batch (a small cache holds a batch at a
+         * time). */
+        if (rs_store_can_load_many(t->store) &&
+            !rs_cache_get(&t->cache, tm.id) &&
+            prefetch_due(t, upto, 2, errstr, errstr_size))
+            return -1;
         rs_timers_pop(&t->timers);
         c = customer_get(t, tm.id, errstr, errstr_size);
         if (!c)
@@ -958,7 +981,7 @@ int rs_task_findings(struct rs_task *t, const char *customer,
                      struct rs_finding *out, int max, int32_t *score)
 {
     char errstr[256];
-    struct rs_customer *c = customer_lookup(t, customer, 0, errstr,
+    struct rs_customer *c = customer_lookup(t, customer, 0, 0, errstr,
                                             sizeof(errstr));
     int64_t next;
 
@@ -990,5 +1013,5 @@ const struct rs_customer *rs_task_customer(struct rs_task *t,
 {
     char errstr[256];
 
-    return customer_lookup(t, customer, 0, errstr, sizeof(errstr));
+    return customer_lookup(t, customer, 0, 0, errstr, sizeof(errstr));
 }

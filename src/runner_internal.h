@@ -56,6 +56,8 @@ struct rs_runner {
     char fatal_msg[1024];
     int64_t last_commit;
     int64_t last_stats;
+    int64_t last_trim;   /* when the heap was last given back (trim_heap) */
+    int trim_pending;    /* records were taken since */
     int64_t commit_interval_ms; /* reloadable */
     int64_t catchup_interval_ms; /* reloadable: while behind */
     int64_t catchup_lag;         /* reloadable: records behind = a backlog */

@@ -529,6 +529,7 @@ struct rs_store *rs_store_redis_new(const struct rs_config *conf,
     rs = rs_calloc(1, sizeof(*rs));
     rs->redis = redis;
     rs->prefix = rs_strdup(conf->redis_prefix);
+    rs->summary = conf->redis_summary != 0;
     rs->keys.task = -1;
     rs_buf_init(&rs->keys.meta, 0);
     rs_buf_init(&rs->keys.timers, 0);

@@ -228,8 +228,8 @@ static void summary_json(struct rs_buf *out, const struct rs_flush_customer *c)
     rs_buf_append(out, buf, (size_t)(p - buf));
 }
 
-/* HSET P:{tT}:s id packed ... and HSET P:{tT}:sum id summary ..., a batch
- * of customers each. A customer listed twice is written twice, the later
+/* HSET P:{tT}:s id packed ... and (redis.summary) HSET P:{tT}:sum id
+ * summary ..., a batch of customers each. A customer listed twice is written twice, the later
  * last, as Redis applies an HSET's pairs in order. */
 static void append_customers(struct pipeline *p, const struct rs_flush *f)
 {
@@ -255,7 +255,8 @@ static void append_customers(struct pipeline *p, const struct rs_flush *f)
             len[3 + 2 * i] = c->packed ? c->packed_len : 0;
         }
         pipe_append(p, (int)(2 + 2 * n), argv, len);
-
+        if (!rs->summary)
+            continue;
         rs_buf_reset(&rs->sums);
         for (size_t i = 0; i < n; i++) {
             summary_json(&rs->sums, &f->customers[from + i]);

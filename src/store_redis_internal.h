@@ -47,6 +47,7 @@ struct redis_store {
     struct task_keys keys;
     struct zset_batch zset;
     struct rs_buf encoded; /* outbox entries of one flush, back to back */
+    int summary;           /* write P:{tT}:sum too (redis.summary) */
     struct rs_buf sums;    /* summaries of one HSET batch, back to back */
     const char *hargv[2 + 2 * HSET_BATCH];
     size_t hlen[2 + 2 * HSET_BATCH];

@@ -78,24 +78,63 @@ const struct rs_timer *rs_timers_peek(const struct rs_timers *t)
     return t->count ? &t->v[0] : NULL;
 }
 
+/* Moves the frontier's last entry up to its place (a min-heap of heap
+ * indices, ordered as the timers they point at). */
+static void frontier_up(const struct rs_timers *t, size_t *f, size_t i)
+{
+    while (i > 0 && less(&t->v[f[i]], &t->v[f[(i - 1) / 2]])) {
+        size_t tmp = f[i];
+
+        f[i] = f[(i - 1) / 2];
+        f[(i - 1) / 2] = tmp;
+        i = (i - 1) / 2;
+    }
+}
+
+static void frontier_down(const struct rs_timers *t, size_t *f, size_t n)
+{
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i, tmp;
+
+        if (l < n && less(&t->v[f[l]], &t->v[f[m]]))
+            m = l;
+        if (r < n && less(&t->v[f[r]], &t->v[f[m]]))
+            m = r;
+        if (m == i)
+            return;
+        tmp = f[i];
+        f[i] = f[m];
+        f[m] = tmp;
+        i = m;
+    }
+}
+
 size_t rs_timers_due(const struct rs_timers *t, int64_t upto,
                      const char **ids, size_t max)
 {
-    size_t n = 0, stack[64], top = 0;
+    size_t n = 0, nf = 0, *f;
 
-    /* Depth first from the root: below an entry later than upto every
-     * entry is later too. The stack holds at most one pending sibling per
-     * level, and a heap of 2^64 entries has 64 levels. */
-    if (t->count && t->v[0].at <= upto)
-        stack[top++] = 0;
-    while (top && n < max) {
-        size_t i = stack[--top];
+    if (!t->count || t->v[0].at > upto || max == 0)
+        return 0;
+    /* Best first from the root: the frontier holds the heap entries whose
+     * parent is taken; its least is the next timer in firing order. Each
+     * step takes one entry and adds at most two: at most max + 1. */
+    f = rs_calloc(max + 1, sizeof(*f));
+    f[nf++] = 0;
+    while (nf && n < max) {
+        size_t i = f[0];
 
         ids[n++] = t->v[i].id;
-        for (size_t c = 2 * i + 1; c <= 2 * i + 2 && c < t->count; c++)
-            if (t->v[c].at <= upto && top < sizeof(stack) / sizeof(stack[0]))
-                stack[top++] = c;
+        f[0] = f[--nf];
+        frontier_down(t, f, nf);
+        for (size_t c = 2 * i + 1; c <= 2 * i + 2 && c < t->count; c++) {
+            if (t->v[c].at <= upto) {
+                f[nf++] = c;
+                frontier_up(t, f, nf - 1);
+            }
+        }
     }
+    free(f);
     return n;
 }
 

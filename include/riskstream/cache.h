@@ -3,9 +3,12 @@
  *
  * Dirty customers are never evicted: they leave the LRU list when they
  * become dirty and come back (most recently used) when a flush wrote
- * them, so an eviction is one step whatever the number of dirty ones. When every cached customer is dirty the cache grows
- * past its cap until the next flush; the engine flushes early when the
- * dirty count passes half the cap.
+ * them, so an eviction is one step whatever the number of dirty ones.
+ * Dirty ones do not squeeze out clean ones below half the cap (a batch
+ * loaded for the next records or timers must stay until they use it), so
+ * the cache grows past its cap by its dirty customers until the next
+ * flush; the runner commits early when the dirty count passes half the
+ * cap.
  *
  * Ownership: the cache owns its customers; pointers stay valid until the
  * customer is evicted (only in rs_cache_put and rs_cache_clean) or the cache
@@ -44,6 +47,11 @@ struct rs_customer *rs_cache_get(struct rs_cache *cache, const char *id);
 struct rs_customer *rs_cache_put(struct rs_cache *cache, const char *id);
 
 void rs_cache_mark_dirty(struct rs_cache *cache, struct rs_customer *c);
+
+/* Keeps c cached for good (never evicted): for the few records read at
+ * every evaluation of many customers (segment records), which a small
+ * cache would otherwise evict and reload all the time. */
+void rs_cache_pin(struct rs_cache *cache, struct rs_customer *c);
 
 /* After a flush: every dirty customer is clean again; evicts down to max. */
 void rs_cache_clean(struct rs_cache *cache);

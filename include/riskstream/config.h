@@ -50,6 +50,7 @@ struct rs_config {
     char *redis_password;
     long long redis_timeout_ms;
     char *redis_prefix;
+    long long redis_summary;
 
     long long log_level; /* enum rs_log_level */
 

@@ -114,6 +114,11 @@ int rs_task_findings_newcomer(struct rs_task *t, const char *customer,
 int rs_task_prefetch(struct rs_task *t, const char *const *ids, size_t n,
                      char *errstr, size_t errstr_size);
 
+/* How many customers one prefetch should name at most: a quarter of the
+ * task's cache, so that a batch (records' customers and due timers'
+ * customers each) is not evicted by its own end before it is used. */
+size_t rs_task_prefetch_max(const struct rs_task *t);
+
 /* The same for the customers of the timers that fall due by upto (the
  * latest event time queued, say): they would each be loaded when their
  * timer fires as stream time passes them. 0, or -1 with errstr. */

@@ -31,8 +31,8 @@ void rs_timers_push(struct rs_timers *t, int64_t at, const char *id,
 /* The earliest timer, or NULL when empty. */
 const struct rs_timer *rs_timers_peek(const struct rs_timers *t);
 void rs_timers_pop(struct rs_timers *t);
-/* The customer ids of up to max timers due at or before upto, in no
- * particular order (pointers into the heap: valid until it changes). */
+/* The customer ids of the first max timers due at or before upto, in
+ * firing order (pointers into the heap: valid until it changes). */
 size_t rs_timers_due(const struct rs_timers *t, int64_t upto,
                      const char **ids, size_t max);
 

@@ -304,6 +304,40 @@ static void test_store_redis_customer_hash_shows_summary(void **state)
     redisFree(c);
 }
 
+/* redis.summary = 0: the packed states and the rest as always, no
+ * summary hash. */
+static void test_store_redis_summary_off(void **state)
+{
+    struct rs_config *conf = store_config(prefix);
+    struct rs_store *s;
+    struct rs_check_flush cf;
+    redisContext *c = raw_connect();
+    redisReply *h;
+    char errstr[512] = "";
+
+    (void)state;
+    if (rs_config_set(conf, "redis.summary", "0", errstr, sizeof(errstr)))
+        fail_msg("%s", errstr);
+    s = rs_store_redis_new(conf, errstr, sizeof(errstr));
+    if (!s)
+        fail_msg("rs_store_redis_new: %s", errstr);
+    rs_config_destroy(conf);
+    rs_check_flush_init(&cf, open_epoch(s, 2));
+    rs_check_flush_customer(&cf, "cust-a", "\x01\x00\x02", 3, 86400000);
+    rs_check_flush_customer(&cf, "cust-b", "\x01\x00\x03", 3, 86400000);
+    assert_int_equal(rs_store_flush(s, 2, &cf.f, errstr, sizeof(errstr)),
+                     RS_STORE_OK);
+    assert_int_equal(raw_integer(c, "HLEN %s:{t2}:s", prefix), 2);
+    assert_int_equal(raw_integer(c, "EXISTS %s:{t2}:sum", prefix), 0);
+    assert_int_equal(raw_integer(c, "ZCARD %s:{t2}:timers", prefix), 2);
+    h = raw(c, "HGET %s:{t2}:s cust-b", prefix);
+    assert_int_equal(h->len, 3);
+    assert_memory_equal(h->str, "\x01\x00\x03", 3);
+    freeReplyObject(h);
+    rs_store_destroy(s);
+    redisFree(c);
+}
+
 /* Fencing by a second instance. */
 
 /* Instance B opens the task after A: A's flush is refused and Redis is
@@ -717,6 +751,7 @@ int main(void)
     struct CMUnitTest tests[RS_STORE_CHECKS_MAX + 16];
     const struct CMUnitTest own[] = {
         REDIS_TEST(test_store_redis_customer_hash_shows_summary),
+        REDIS_TEST(test_store_redis_summary_off),
         REDIS_TEST(test_store_redis_fenced_by_second_instance),
         REDIS_TEST(test_store_redis_fenced_flush_leaves_no_watch),
         REDIS_TEST(test_store_redis_fenced_between_watch_and_exec),

@@ -156,7 +156,7 @@ struct rs_scn *rs_scn_new(const char *config)
     s->store = rs_store_memory_new();
     s->params.lateness_ms = s->conf->lateness_ms;
     s->params.evaluate_all = (int)s->conf->evaluate_all;
-    s->params.cache_customers = 1000;
+    s->params.cache_customers = (size_t)s->conf->cache_customers;
     s->params.detectors = s->conf->detector_params;
     rs_scoring_build(s->conf, &s->params.scoring);
     {

@@ -53,21 +53,53 @@ static void test_cache_keeps_dirty_until_clean(void **state)
     /* Everything dirty: the cache grows past its cap, nothing evicted. */
     assert_int_equal(c.count, 5);
     assert_int_equal(c.evictions, 0);
-    put(&c, "x"); /* clean, and the only one that could go */
-    put(&c, "y"); /* so x goes: the dirty ones stay, pointers valid */
+    /* Clean ones (a batch just loaded, say) keep half the cap beside
+     * them: x and y stay, z makes x, the least recent, go. The dirty ones
+     * stay, their pointers valid. */
+    put(&c, "x");
+    put(&c, "y");
+    assert_non_null(rs_cache_get(&c, "x"));
+    assert_non_null(rs_cache_get(&c, "y")); /* now x is the least recent */
+    put(&c, "z");
     assert_null(rs_cache_get(&c, "x"));
+    assert_non_null(rs_cache_get(&c, "y"));
     for (int i = 0; i < 5; i++)
         assert_int_equal(dirty[i]->invoices, (uint32_t)i + 1);
-    assert_int_equal(c.count, 6);
+    assert_int_equal(c.count, 7);
+    assert_int_equal(c.evictions, 1);
     /* A flush wrote them: clean again, and the cache goes back to its cap,
-     * the least recently used first (y, then d0 ...). */
+     * the least recently used first (z, y, then d0 ...). */
     rs_cache_clean(&c);
     assert_int_equal(c.dirty_count, 0);
     assert_int_equal(c.count, 4);
-    assert_null(rs_cache_get(&c, "y"));
+    assert_null(rs_cache_get(&c, "z"));
     assert_null(rs_cache_get(&c, "d0"));
     assert_non_null(rs_cache_get(&c, "d4"));
     rs_cache_release(&c); /* frees every entry (ASan would say) */
+}
+
+/* A pinned customer (a segment record) is never evicted, clean or not. */
+static void test_cache_pinned_stays(void **state)
+{
+    struct rs_cache c;
+    struct rs_customer *seg;
+
+    (void)state;
+    rs_cache_init(&c, 2);
+    seg = put(&c, "segment");
+    rs_cache_pin(&c, seg);
+    put(&c, "a");
+    put(&c, "b");
+    put(&c, "c");
+    assert_non_null(rs_cache_get(&c, "segment"));
+    assert_null(rs_cache_get(&c, "a"));
+    rs_cache_mark_dirty(&c, seg);
+    rs_cache_clean(&c);
+    put(&c, "d");
+    put(&c, "e");
+    assert_ptr_equal(rs_cache_get(&c, "segment"), seg);
+    assert_int_equal(c.count, 2);
+    rs_cache_release(&c);
 }
 
 int main(void)
@@ -75,6 +107,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_evicts_clean_least_recently_used),
         cmocka_unit_test(test_cache_keeps_dirty_until_clean),
+        cmocka_unit_test(test_cache_pinned_stays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

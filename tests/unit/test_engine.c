@@ -4,6 +4,7 @@
  * sections. */
 #include "support.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "riskstream/buf.h"
@@ -135,12 +136,71 @@ static void test_engine_prefetch(void **state)
     rs_scn_destroy(s);
 }
 
+/* Forty customers restarted from the store, their timers due together:
+ * with a cache of 8 they are loaded in batches of the next timers to
+ * fire (a quarter of the cache) while the fired ones stay dirty, and the
+ * alerts are the very ones a cache holding them all gives, in the same
+ * order. */
+static void run_due_together(struct rs_scn *s)
+{
+    char ev[512];
+
+    for (int i = 0; i < 40; i++) {
+        snprintf(ev, sizeof(ev),
+                 "event_id=e%02d event_time=2026-01-05T09:00:00Z "
+                 "customer_id=C%02d type=ISSUED invoice_id=I%02d "
+                 "amount=%d currency=EUR issue_date=2026-01-05 "
+                 "due_date=2026-02-04 payment_terms_days=30",
+                 i, i, i, 100000 + 1000 * i);
+        assert_int_equal(rs_scn_event(s, RS_EVENT_INVOICE, ev), 0);
+    }
+    rs_scn_restart(s);
+    rs_scn_advance(s, "2026-03-20T00:00:00Z");
+}
+
+static void test_engine_small_cache_same_alerts(void **state)
+{
+    struct rs_scn *small = rs_scn_new("cache.customers = 8");
+    struct rs_scn *big = rs_scn_new(NULL);
+    size_t n;
+
+    (void)state;
+    run_due_together(small);
+    run_due_together(big);
+    n = rs_scn_alert_count(big);
+    assert_true(n >= 40); /* each customer is overdue, at least once */
+    assert_int_equal(rs_scn_alert_count(small), n);
+    for (size_t i = 0; i < n; i++) {
+        const struct rs_alert *a = rs_scn_alert(small, i);
+        const struct rs_alert *b = rs_scn_alert(big, i);
+
+        assert_string_equal(a->customer_id, b->customer_id);
+        assert_int_equal(a->event_time, b->event_time);
+        assert_int_equal(a->level_after, b->level_after);
+        assert_int_equal(a->score_after, b->score_after);
+        assert_string_equal(a->reasons[0].code, b->reasons[0].code);
+    }
+    for (int i = 0; i < 40; i++) {
+        char id[8];
+        const struct rs_alert *a;
+
+        snprintf(id, sizeof(id), "C%02d", i);
+        a = rs_scn_last_alert(small, id);
+        assert_non_null(a);
+        assert_true(a->level_after >= RS_LEVEL_MEDIUM);
+        assert_non_null(strstr(a->reasons[0].code, "OVERDUE"));
+    }
+    rs_scn_destroy(small);
+    rs_scn_destroy(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_duplicate_event_id_not_applied),
         cmocka_unit_test(test_engine_state_round_trip),
         cmocka_unit_test(test_engine_prefetch),
+        cmocka_unit_test(test_engine_small_cache_same_alerts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
