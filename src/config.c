@@ -129,10 +129,12 @@ static const struct prop props[] = {
      "invoices and payments are still applied (balances must be complete) "
      "and counted; later communications and bureau events go to the "
      "dead-letter topic with error class LATE."},
-    {"cache.customers", INT(cache_customers), "100000", 1, 100000000,
+    {"cache.customers", INT(cache_customers), "25000", 1, 100000000,
      {NULL},
-     "Customers kept in memory per task; others are loaded from Redis "
-     "when their next event or timer comes."},
+     "Customers kept in memory per task (about 5 kB each); others are "
+     "loaded from Redis, in batches, when their next event or timer "
+     "comes. Customers changed since the last commit stay until it, so "
+     "a task can briefly hold more."},
     {"record.max.bytes", INT(record_max_bytes), "65536", 64, 16777216,
      {NULL},
      "Largest input value accepted; larger ones are dead letters with "

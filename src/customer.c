@@ -43,6 +43,21 @@ void rs_customer_release(struct rs_customer *c)
     c->group.member_cap = 0;
 }
 
+/* Room for need open invoices: exactly need the first time (most
+ * customers have one or two open at once, and an open invoice takes 160
+ * bytes), doubling after that. */
+static void open_reserve(struct rs_customer *c, size_t need)
+{
+    if (need <= c->open_cap)
+        return;
+    if (c->open_cap == 0) {
+        c->open = rs_realloc(c->open, need * sizeof(*c->open));
+        c->open_cap = need;
+        return;
+    }
+    rs_grow((void **)&c->open, &c->open_cap, need, sizeof(*c->open));
+}
+
 static struct rs_open_invoice *find_open(struct rs_customer *c, const char *id)
 {
     for (uint32_t i = 0; i < c->open_count; i++)
@@ -111,8 +126,7 @@ static void add_open(struct rs_customer *c, const struct rs_event *ev,
         c->open_dropped++;
         return;
     }
-    rs_grow((void **)&c->open, &c->open_cap, c->open_count + 1,
-            sizeof(*c->open));
+    open_reserve(c, c->open_count + 1);
     inv = &c->open[c->open_count++];
     memset(inv, 0, sizeof(*inv));
     rs_strcpy_cut(inv->invoice_id, sizeof(inv->invoice_id), invoice_id);
@@ -660,11 +674,14 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     n = get_varint(&r);
     if (n < 0 || n > RS_CUSTOMER_OPEN_MAX)
         r.bad = 1;
+    else if (n > 0 && n > r.end - r.p) /* each invoice takes bytes */
+        r.bad = 1;
+    else if (n > 0)
+        open_reserve(c, c->open_count + (size_t)n);
     for (int64_t i = 0; i < n && !r.bad; i++) {
         struct rs_open_invoice *inv;
 
-        rs_grow((void **)&c->open, &c->open_cap, c->open_count + 1,
-                sizeof(*c->open));
+        open_reserve(c, c->open_count + 1);
         inv = &c->open[c->open_count++];
         memset(inv, 0, sizeof(*inv));
         get_str(&r, inv->invoice_id, sizeof(inv->invoice_id));
