@@ -48,6 +48,13 @@ struct rs_task {
     struct outbox inflight;
     struct rs_buf scratch;
     struct rs_task_stats stats;
+    /* Detector bits (1 << id), for scores(): every detector; those run at
+     * every evaluation (outside state, or no declared inputs, or
+     * evaluate.all); those each event kind concerns. */
+    uint32_t all_detectors;
+    uint32_t always_detectors;
+    uint32_t kind_detectors[RS_EVENT_KINDS];
+    const struct rs_detector *by_id[RS_DETECTORS_MAX];
 };
 
 /* A trigger: what made the engine evaluate a customer. */
@@ -104,6 +111,17 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
     t->has_flushed = meta->has_offsets;
     t->flushed_stream_time = t->stream_time;
     t->horizon = INT64_MIN;
+    for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
+        uint32_t bit = 1u << (*d)->id;
+
+        t->by_id[(*d)->id] = *d;
+        t->all_detectors |= bit;
+        if ((*d)->volatile_state || !(*d)->inputs)
+            t->always_detectors |= bit;
+        for (int k = 0; k < RS_EVENT_KINDS; k++)
+            if ((*d)->inputs & RS_INPUT(k))
+                t->kind_detectors[k] |= bit;
+    }
     rs_cache_init(&t->cache, params->cache_customers);
     rs_timers_init(&t->timers);
     rs_buf_init(&t->scratch, 0);
@@ -579,44 +597,82 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
     struct rs_finding f[RS_FINDINGS_MAX];
     uint32_t generation = t->p->generation + 1;
     struct rs_score_tally all = {0, 0}, own_t = {0, 0};
+    uint32_t run = t->p->evaluate_all ? t->all_detectors
+                                      : t->always_detectors,
+             visit;
+    int64_t least = c->dcache_next;
+    int rescan = 0;
 
     if (c->dcache_generation != generation) {
         for (int i = 0; i < RS_DETECTORS_MAX; i++)
-            c->dcache[i].valid = 0;
+            c->dcache[i] = (struct rs_dcache){RS_NO_TIMER, {0}, 0, 0};
         c->dcache_generation = generation;
+        c->dcache_redo = t->all_detectors;
+        c->dcache_found = 0;
+        c->dcache_next = least = RS_NO_TIMER;
     }
-    *next = RS_NO_TIMER;
-    for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
-        int id = (*d)->id;
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        if (kinds & RS_INPUT(k))
+            run |= t->kind_detectors[k];
+    run |= c->dcache_redo;
+    if (least <= now) /* some timer is due: whose? */
+        for (uint32_t m = t->all_detectors & ~run; m; m &= m - 1) {
+            int id = __builtin_ctz(m);
+
+            if (c->dcache[id].next <= now)
+                run |= 1u << id;
+        }
+    /* The detectors to run, and those whose kept findings count: the
+     * entries of the others (most of them) are not even read. */
+    visit = run | c->dcache_found;
+    for (uint32_t m = visit; m; m &= m - 1) {
+        int id = __builtin_ctz(m);
+        const struct rs_detector *d = t->by_id[id];
         struct rs_dcache *dc = &c->dcache[id];
 
-        if (!dc->valid || (*d)->volatile_state || t->p->evaluate_all ||
-            !(*d)->inputs || ((*d)->inputs & kinds) || dc->next <= now) {
+        if (run & (1u << id)) {
             const int64_t *p = t->p->detectors.v[id];
+            int64_t was = dc->next;
             int n;
 
             for (int i = 0; i < RS_FINDINGS_MAX; i++)
                 f[i].quiet = 1;
-            n = (*d)->evaluate(p, c, &c->dstate[id], now, f,
-                               RS_FINDINGS_MAX);
-            dc->next = (*d)->next_timer
-                           ? (*d)->next_timer(p, c, &c->dstate[id], now)
+            n = d->evaluate(p, c, &c->dstate[id], now, f, RS_FINDINGS_MAX);
+            dc->next = d->next_timer
+                           ? d->next_timer(p, c, &c->dstate[id], now)
                            : RS_NO_TIMER;
             /* More findings than kept: counted now, never reused. */
             dc->valid = n <= RS_DCACHE_FINDINGS;
             dc->count = dc->valid ? (uint8_t)n : 0;
+            c->dcache_redo = dc->valid ? c->dcache_redo & ~(1u << id)
+                                       : c->dcache_redo | 1u << id;
+            c->dcache_found = dc->count ? c->dcache_found | 1u << id
+                                        : c->dcache_found & ~(1u << id);
             for (int i = 0; i < n; i++) {
                 if (i < dc->count)
                     dc->score[i] = (int16_t)f[i].score;
                 tally(&all, &own_t, f[i].score, prof->weight[id], id);
             }
+            if (dc->next < least)
+                least = dc->next;
+            else if (was == c->dcache_next && dc->next > was)
+                rescan = 1; /* the least one moved later */
         } else {
             for (int i = 0; i < dc->count; i++)
                 tally(&all, &own_t, dc->score[i], prof->weight[id], id);
         }
-        if (dc->next < *next)
-            *next = dc->next;
     }
+    if (rescan) {
+        least = RS_NO_TIMER;
+        for (uint32_t m = t->all_detectors; m; m &= m - 1) {
+            int id = __builtin_ctz(m);
+
+            if (c->dcache[id].next < least)
+                least = c->dcache[id].next;
+        }
+    }
+    c->dcache_next = least;
+    *next = least;
     *own = rs_score_tally_total(&own_t);
     return rs_score_tally_total(&all);
 }
@@ -735,10 +791,11 @@ static int load_timers(struct rs_task *t, int64_t upto, char *errstr,
     return 0;
 }
 
-/* Loads the customers of the timers due by upto in one batch (when at
- * least min are due), not one round trip each when they fire. */
+/* Loads the customers of the next timers due by upto (at most max) in one
+ * batch when at least min are due, not one round trip each when they
+ * fire. */
 static int prefetch_due(struct rs_task *t, int64_t upto, size_t min,
-                        char *errstr, size_t errstr_size)
+                        size_t max, char *errstr, size_t errstr_size)
 {
     const struct rs_timer *top = rs_timers_peek(&t->timers);
     const char **ids;
@@ -748,21 +805,23 @@ static int prefetch_due(struct rs_task *t, int64_t upto, size_t min,
     if (!top || top->at > upto || !rs_store_can_load_many(t->store))
         return 0;
     n = rs_task_prefetch_max(t);
+    if (n > max)
+        n = max;
     if (n > TIMER_PREFETCH_MAX)
         n = TIMER_PREFETCH_MAX;
-    ids = rs_calloc(n, sizeof(*ids));
+    ids = rs_calloc(n ? n : 1, sizeof(*ids));
     n = rs_timers_due(&t->timers, upto, ids, n);
     rc = n >= min ? rs_task_prefetch(t, ids, n, errstr, errstr_size) : 0;
     free(ids);
     return rc;
 }
 
-int rs_task_prefetch_due(struct rs_task *t, int64_t upto, char *errstr,
-                         size_t errstr_size)
+int rs_task_prefetch_due(struct rs_task *t, int64_t upto, size_t max,
+                         char *errstr, size_t errstr_size)
 {
     if (load_timers(t, upto, errstr, errstr_size))
         return -1;
-    return prefetch_due(t, upto, 1, errstr, errstr_size);
+    return prefetch_due(t, upto, 1, max, errstr, errstr_size);
 }
 
 /* Fires every timer at or before upto, in order. */
@@ -781,12 +840,13 @@ static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
         /* A customer not resident: load it with the next due ones, in
          * firing order, in one batch (a small cache holds a batch at a
          * time). */
-        if (rs_store_can_load_many(t->store) &&
-            !rs_cache_get(&t->cache, tm.id) &&
-            prefetch_due(t, upto, 2, errstr, errstr_size))
+        c = rs_cache_get(&t->cache, tm.id);
+        if (!c && rs_store_can_load_many(t->store) &&
+            prefetch_due(t, upto, 2, SIZE_MAX, errstr, errstr_size))
             return -1;
         rs_timers_pop(&t->timers);
-        c = customer_get(t, tm.id, errstr, errstr_size);
+        if (!c || c->absent)
+            c = customer_get(t, tm.id, errstr, errstr_size);
         if (!c)
             return -1;
         if (c->next_timer != tm.at)
@@ -895,7 +955,7 @@ int rs_task_has_changes(const struct rs_task *t)
 
 int rs_task_wants_flush(const struct rs_task *t)
 {
-    return t->cache.dirty_count > t->cache.max / 2;
+    return t->cache.dirty_count > t->cache.max;
 }
 
 enum rs_store_result rs_task_flush(struct rs_task *t, char *errstr,

@@ -309,7 +309,8 @@ static void prefetch(struct rs_runner *r, struct slot *s, int p)
     }
     /* The timers these records will make fire, then the records' own
      * customers. */
-    if (n && (rs_task_prefetch_due(s->task, latest, why, sizeof(why)) ||
+    /* As many timers as records: about how many they make fire. */
+    if (n && (rs_task_prefetch_due(s->task, latest, n, why, sizeof(why)) ||
               rs_task_prefetch(s->task, ids, n, why, sizeof(why))))
         rs_runner_fatal(r, "task %d: %s", p, why);
 }

@@ -7,8 +7,7 @@
  * Dirty ones do not squeeze out clean ones below half the cap (a batch
  * loaded for the next records or timers must stay until they use it), so
  * the cache grows past its cap by its dirty customers until the next
- * flush; the runner commits early when the dirty count passes half the
- * cap.
+ * flush; the runner commits early when the dirty count passes the cap.
  *
  * Ownership: the cache owns its customers; pointers stay valid until the
  * customer is evicted (only in rs_cache_put and rs_cache_clean) or the cache

@@ -150,6 +150,9 @@ struct rs_customer {
      * parameters it was computed with, 0 = none). */
     struct rs_dcache dcache[RS_DETECTORS_MAX];
     uint32_t dcache_generation;
+    uint32_t dcache_redo;  /* detectors whose entry cannot be reused */
+    uint32_t dcache_found; /* detectors whose entry holds findings */
+    int64_t dcache_next;   /* the least dcache[].next */
     /* Not packed: a placeholder the engine keeps for a customer a look-up
      * found nothing stored for, so that asking again needs no round trip;
      * not a customer until an event creates it. */

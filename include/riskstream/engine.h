@@ -119,11 +119,12 @@ int rs_task_prefetch(struct rs_task *t, const char *const *ids, size_t n,
  * customers each) is not evicted by its own end before it is used. */
 size_t rs_task_prefetch_max(const struct rs_task *t);
 
-/* The same for the customers of the timers that fall due by upto (the
- * latest event time queued, say): they would each be loaded when their
- * timer fires as stream time passes them. 0, or -1 with errstr. */
-int rs_task_prefetch_due(struct rs_task *t, int64_t upto, char *errstr,
-                         size_t errstr_size);
+/* The same for the customers of the first max timers that fall due by
+ * upto (the latest event time queued, say): they would each be loaded
+ * when their timer fires as stream time passes them. 0, or -1 with
+ * errstr. */
+int rs_task_prefetch_due(struct rs_task *t, int64_t upto, size_t max,
+                         char *errstr, size_t errstr_size);
 
 /* The customer's state, or NULL when unknown (valid until the next call
  * into the task). */
@@ -143,7 +144,8 @@ void rs_task_offsets(const struct rs_task *t, int64_t out[RS_EVENT_KINDS]);
 /* 1 when the task has changes the next flush would write. */
 int rs_task_has_changes(const struct rs_task *t);
 
-/* 1 when so many customers are dirty that a flush should come early. */
+/* 1 when more customers are dirty than the cache holds: a flush should
+ * come early (the cache grows past its cap by its dirty customers). */
 int rs_task_wants_flush(const struct rs_task *t);
 
 /* Writes dirty customers, offsets, stream time and the pending outbox to
