@@ -41,7 +41,7 @@
 #define LOG_FIRST_DEADLETTERS 20
 #define STATS_INTERVAL_MS 10000
 #define PREFETCH_MAX 4096 /* customers loaded in one batch */
-#define TRIM_INTERVAL_MS 1000
+#define TRIM_QUIET_MS 1000
 
 int64_t rs_runner_now_ms(void)
 {
@@ -307,26 +307,25 @@ static void prefetch(struct rs_runner *r, struct slot *s, int p)
         if (next->ev.event_time > latest)
             latest = next->ev.event_time;
     }
-    /* The timers these records will make fire, then the records' own
-     * customers. */
-    /* As many timers as records: about how many they make fire. */
+    /* The timers these records will make fire (as many as records, about
+     * how many they make fire), then the records' own customers. */
     if (n && (rs_task_prefetch_due(s->task, latest, n, why, sizeof(why)) ||
               rs_task_prefetch(s->task, ids, n, why, sizeof(why))))
         rs_runner_fatal(r, "task %d: %s", p, why);
 }
 
-/* When the input goes quiet after records, gives the heap's free pages
- * back to the system (at most once a second). A backlog fills
- * librdkafka's fetch queue and the orderer with up to hundreds of
- * megabytes that are freed once processed, but glibc keeps freed pages
- * that are not at the top of the heap: without this the daemon's RSS
- * stays at its peak. */
+/* Once the input has been quiet for a second after records, gives the
+ * heap's free pages back to the system. A backlog fills librdkafka's
+ * fetch queue and the orderer with up to hundreds of megabytes that are
+ * freed once processed, but glibc keeps freed pages that are not at the
+ * top of the heap: without this the daemon's RSS stays at its peak. Not
+ * under a steady input: a trim walks the whole heap, tens of
+ * milliseconds on a large one, and the memory would be taken again. */
 static void trim_heap(struct rs_runner *r, int64_t now)
 {
-    if (!r->trim_pending || now - r->last_trim < TRIM_INTERVAL_MS)
+    if (!r->trim_pending || now - r->last_record < TRIM_QUIET_MS)
         return;
     r->trim_pending = 0;
-    r->last_trim = now;
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
@@ -405,6 +404,19 @@ static void log_stats(struct rs_runner *r)
                 r->deadletters[RS_ERROR_OVERSIZED],
                 r->deadletters[RS_ERROR_LATE],
                 r->deadletters[RS_ERROR_KEY_MISMATCH], r->transactions);
+    if (r->commits_timed) {
+        /* The commit stops consumption while it runs: where event ->
+         * alert latency goes (docs/performance.md). */
+        rs_log_info("runner", "commits since the last line %" PRIu64
+                              ": Redis flush %.1f ms, Kafka transaction "
+                              "%.1f ms on average, the longest %" PRId64 " ms",
+                    r->commits_timed,
+                    (double)r->commit_flush_ms / (double)r->commits_timed,
+                    (double)r->commit_txn_ms / (double)r->commits_timed,
+                    r->commit_max_ms);
+        r->commits_timed = 0;
+        r->commit_flush_ms = r->commit_txn_ms = r->commit_max_ms = 0;
+    }
 }
 
 /* Setup. */
@@ -659,10 +671,12 @@ int rs_runner_run(struct rs_runner *r, const struct rs_runner_signals *sig,
             log_stats(r);
             r->last_stats = now;
         }
-        if (idle)
+        if (idle) {
             trim_heap(r, now);
-        else
+        } else {
             r->trim_pending = 1;
+            r->last_record = now;
+        }
     }
     if (!r->fatal && rs_runner_commit_all(r, errstr, errstr_size))
         rs_runner_fatal(r, "%s", errstr);

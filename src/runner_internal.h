@@ -56,8 +56,8 @@ struct rs_runner {
     char fatal_msg[1024];
     int64_t last_commit;
     int64_t last_stats;
-    int64_t last_trim;   /* when the heap was last given back (trim_heap) */
-    int trim_pending;    /* records were taken since */
+    int64_t last_record; /* when a poll last returned something */
+    int trim_pending;    /* records were taken since the heap was trimmed */
     int64_t commit_interval_ms; /* reloadable */
     int64_t catchup_interval_ms; /* reloadable: while behind */
     int64_t catchup_lag;         /* reloadable: records behind = a backlog */
@@ -65,6 +65,9 @@ struct rs_runner {
     uint64_t deadletters[RS_ERROR_CLASSES];
     uint64_t alerts_committed;
     uint64_t transactions;
+    /* Commits since the last stats line, and where their time went. */
+    uint64_t commits_timed;
+    int64_t commit_flush_ms, commit_txn_ms, commit_max_ms;
 };
 
 /* Monotonic milliseconds. */

@@ -165,6 +165,7 @@ int rs_runner_commit_all(struct rs_runner *r, char *errstr, size_t errstr_size)
     struct span *spans = rs_calloc((size_t)r->partitions + 1, sizeof(*spans));
     size_t nspans = 0, records = 0;
     int rc = -1;
+    int64_t t0 = rs_runner_now_ms(), t1;
 
     for (int p = 0; p < r->partitions; p++) {
         struct slot *s = r->slots[p];
@@ -191,9 +192,18 @@ int rs_runner_commit_all(struct rs_runner *r, char *errstr, size_t errstr_size)
         records += spans[nspans].count;
         nspans++;
     }
+    t1 = rs_runner_now_ms();
     if (offsets->cnt || records) {
+        int64_t t2;
+
         if (txn_run(r, spans, nspans, offsets, errstr, errstr_size))
             goto out;
+        t2 = rs_runner_now_ms();
+        r->commits_timed++;
+        r->commit_flush_ms += t1 - t0;
+        r->commit_txn_ms += t2 - t1;
+        if (t2 - t0 > r->commit_max_ms)
+            r->commit_max_ms = t2 - t0;
     }
     for (int p = 0; p < r->partitions; p++) {
         struct slot *s = r->slots[p];
