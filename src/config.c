@@ -76,7 +76,8 @@ static const struct prop props[] = {
      "summary (flat JSON: level, score, open and overdue amounts) to the "
      "task's P:{tT}:sum hash, for people and dashboards. 0: the packed "
      "state only, about 40 % less Redis memory per customer "
-     "(docs/performance.md)."},
+     "(docs/performance.md); summaries written before stay, no longer "
+     "updated, until the P:{tT}:sum hashes are deleted."},
     {"log.level", ENUM(log_level), "info", 0, 0,
      {"error", "warn", "info", "debug", NULL},
      "Lowest level of log lines written to stderr."},

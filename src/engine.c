@@ -605,7 +605,7 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
 
     if (c->dcache_generation != generation) {
         for (int i = 0; i < RS_DETECTORS_MAX; i++)
-            c->dcache[i] = (struct rs_dcache){RS_NO_TIMER, {0}, 0, 0};
+            c->dcache[i] = (struct rs_dcache){RS_NO_TIMER, {0}, 0};
         c->dcache_generation = generation;
         c->dcache_redo = t->all_detectors;
         c->dcache_found = 0;
@@ -633,7 +633,7 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
         if (run & (1u << id)) {
             const int64_t *p = t->p->detectors.v[id];
             int64_t was = dc->next;
-            int n;
+            int n, kept;
 
             for (int i = 0; i < RS_FINDINGS_MAX; i++)
                 f[i].quiet = 1;
@@ -642,10 +642,10 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
                            ? d->next_timer(p, c, &c->dstate[id], now)
                            : RS_NO_TIMER;
             /* More findings than kept: counted now, never reused. */
-            dc->valid = n <= RS_DCACHE_FINDINGS;
-            dc->count = dc->valid ? (uint8_t)n : 0;
-            c->dcache_redo = dc->valid ? c->dcache_redo & ~(1u << id)
-                                       : c->dcache_redo | 1u << id;
+            kept = n <= RS_DCACHE_FINDINGS;
+            dc->count = kept ? (uint8_t)n : 0;
+            c->dcache_redo = kept ? c->dcache_redo & ~(1u << id)
+                                  : c->dcache_redo | 1u << id;
             c->dcache_found = dc->count ? c->dcache_found | 1u << id
                                         : c->dcache_found & ~(1u << id);
             for (int i = 0; i < n; i++) {

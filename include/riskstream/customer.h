@@ -90,8 +90,7 @@ struct rs_group {
 struct rs_dcache {
     int64_t next;
     int16_t score[RS_DCACHE_FINDINGS];
-    uint8_t count;
-    uint8_t valid;
+    uint8_t count; /* reusable only if its bit in dcache_redo is clear */
 };
 
 struct rs_customer {
