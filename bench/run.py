@@ -802,6 +802,10 @@ def main():
     ap.add_argument("--large", action="store_true",
                     help="20M events of 1M customers, 3 events per customer "
                          "in the 1M phase, no time caps below 30 minutes")
+    ap.add_argument("--latency-max-rate", type=float, default=0,
+                    help="the rate the latency loads are 50 %% and 80 %% of "
+                         "(default: the riskstream rate just measured); fix "
+                         "it to compare builds at the same loads")
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-big", action="store_true")
     ap.add_argument("-s", "--set", action="append", default=[],
@@ -826,7 +830,7 @@ def main():
         b.phase_raw(kv)
         rate = b.phase_rs(kv)
         if not a.skip_latency:
-            b.phase_latency(rate)
+            b.phase_latency(a.latency_max_rate or rate)
         if not a.skip_big:
             b.phase_big()
     finally:

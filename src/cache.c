@@ -16,7 +16,8 @@ struct rs_cache_entry {
     struct rs_cache_entry *lru_prev;
     struct rs_cache_entry *lru_next;
     int dirty;
-    int pinned; /* never evicted: off the LRU list for good */
+    int flushing; /* taken by the flush under way (cache.h) */
+    int pinned;   /* never evicted: off the LRU list for good */
     struct rs_customer customer;
 };
 
@@ -62,7 +63,14 @@ void rs_cache_release(struct rs_cache *cache)
     }
     free(cache->buckets);
     free(cache->dirty);
+    free(cache->flushing);
     memset(cache, 0, sizeof(*cache));
+}
+
+/* Only clean, unpinned entries are on the LRU list: the evictable ones. */
+static int on_lru(const struct rs_cache_entry *e)
+{
+    return !e->dirty && !e->flushing && !e->pinned;
 }
 
 static void lru_unlink(struct rs_cache *cache, struct rs_cache_entry *e)
@@ -96,7 +104,7 @@ struct rs_customer *rs_cache_get(struct rs_cache *cache, const char *id)
 
     for (; e; e = e->chain) {
         if (e->hash == h && strcmp(e->customer.id, id) == 0) {
-            if (!e->dirty && !e->pinned && cache->lru_head != e) {
+            if (on_lru(e) && cache->lru_head != e) {
                 lru_unlink(cache, e);
                 lru_push_front(cache, e);
             }
@@ -129,8 +137,10 @@ static void evict(struct rs_cache *cache, struct rs_cache_entry *e)
  * records or timers stays until they use it. */
 static void shrink(struct rs_cache *cache, size_t limit)
 {
+    size_t held = cache->dirty_count + cache->flushing_count;
+
     while (cache->lru_tail && cache->count >= limit &&
-           cache->count - cache->dirty_count >= cache->max / 2)
+           cache->count >= held + cache->max / 2)
         evict(cache, cache->lru_tail);
 }
 
@@ -158,12 +168,12 @@ void rs_cache_mark_dirty(struct rs_cache *cache, struct rs_customer *c)
 
     if (e->dirty)
         return;
-    e->dirty = 1;
     /* Off the LRU list until the flush cleans it: evictions then never
      * walk past dirty entries (a put used to, once per put, when the
      * cache was full of them). */
-    if (!e->pinned)
+    if (on_lru(e))
         lru_unlink(cache, e);
+    e->dirty = 1;
     rs_grow((void **)&cache->dirty, &cache->dirty_cap, cache->dirty_count + 1,
             sizeof(*cache->dirty));
     cache->dirty[cache->dirty_count++] = c;
@@ -175,21 +185,50 @@ void rs_cache_pin(struct rs_cache *cache, struct rs_customer *c)
 
     if (e->pinned)
         return;
-    if (!e->dirty)
+    if (on_lru(e))
         lru_unlink(cache, e);
     e->pinned = 1;
 }
 
-void rs_cache_clean(struct rs_cache *cache)
+void rs_cache_flush_end(struct rs_cache *cache)
 {
+    for (size_t i = 0; i < cache->flushing_count; i++) {
+        struct rs_cache_entry *e = entry_of(cache->flushing[i]);
+
+        e->flushing = 0;
+        if (on_lru(e))
+            lru_push_front(cache, e);
+    }
+    cache->flushing_count = 0;
+    if (cache->count > cache->max)
+        shrink(cache, cache->max + 1);
+}
+
+void rs_cache_flush_begin(struct rs_cache *cache)
+{
+    struct rs_customer **v;
+    size_t cap;
+
+    if (cache->flushing_count) /* a flush ends before the next begins */
+        rs_cache_flush_end(cache);
+    v = cache->flushing;
+    cap = cache->flushing_cap;
     for (size_t i = 0; i < cache->dirty_count; i++) {
         struct rs_cache_entry *e = entry_of(cache->dirty[i]);
 
         e->dirty = 0;
-        if (!e->pinned)
-            lru_push_front(cache, e);
+        e->flushing = 1;
     }
+    cache->flushing = cache->dirty;
+    cache->flushing_count = cache->dirty_count;
+    cache->flushing_cap = cache->dirty_cap;
+    cache->dirty = v;
+    cache->dirty_cap = cap;
     cache->dirty_count = 0;
-    if (cache->count > cache->max)
-        shrink(cache, cache->max + 1);
+}
+
+void rs_cache_clean(struct rs_cache *cache)
+{
+    rs_cache_flush_begin(cache);
+    rs_cache_flush_end(cache);
 }

@@ -90,7 +90,9 @@ static const struct prop props[] = {
     {"commit.interval.ms", INT(commit_interval_ms), "100", 1, 60000, {NULL},
      "How often changed customers, offsets and alerts are committed while "
      "riskstream is caught up with its input: one atomic Redis write per "
-     "task, then one Kafka transaction."},
+     "task, then one Kafka transaction, written by a thread of their own "
+     "while records are applied; counted from the last commit's begin (a "
+     "commit that takes longer is followed at once by the next)."},
     {"commit.catchup.interval.ms", INT(commit_catchup_interval_ms), "1000",
      1, 600000, {NULL},
      "The commit interval while some input partition has not been read to "

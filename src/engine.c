@@ -47,6 +47,14 @@ struct rs_task {
     struct outbox pending;
     struct outbox inflight;
     struct rs_buf scratch;
+    /* The flush begun and not ended (rs_task_flush_begin): what it writes,
+     * owned here so that this thread may go on meanwhile. */
+    struct rs_flush flush;
+    struct rs_flush_customer *flush_customers;
+    size_t flush_cap;
+    size_t *flush_ends;
+    size_t flush_ends_cap;
+    struct rs_buf flush_packed;
     struct rs_task_stats stats;
     /* Detector bits (1 << id), for scores(): every detector; those run at
      * every evaluation (outside state, or no declared inputs, or
@@ -125,6 +133,7 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
     rs_cache_init(&t->cache, params->cache_customers);
     rs_timers_init(&t->timers);
     rs_buf_init(&t->scratch, 0);
+    rs_buf_init(&t->flush_packed, 0);
     return t;
 }
 
@@ -139,6 +148,9 @@ void rs_task_destroy(struct rs_task *t)
     free(t->pending.v);
     free(t->inflight.v);
     rs_buf_release(&t->scratch);
+    rs_buf_release(&t->flush_packed);
+    free(t->flush_customers);
+    free(t->flush_ends);
     free(t);
 }
 
@@ -958,60 +970,80 @@ int rs_task_wants_flush(const struct rs_task *t)
     return t->cache.dirty_count > t->cache.max;
 }
 
-enum rs_store_result rs_task_flush(struct rs_task *t, char *errstr,
-                                   size_t errstr_size)
+const struct rs_flush *rs_task_flush_begin(struct rs_task *t)
 {
-    struct rs_flush f;
-    struct rs_flush_customer *fc;
-    size_t *ends;
-    enum rs_store_result r;
-    size_t n = t->cache.dirty_count;
+    struct rs_flush *f = &t->flush;
+    struct rs_customer *const *dirty;
+    size_t n;
 
     if (!rs_task_has_changes(t))
-        return RS_STORE_OK;
-    fc = rs_calloc(n ? n : 1, sizeof(*fc));
-    ends = rs_calloc(n ? n : 1, sizeof(*ends));
-    rs_buf_reset(&t->scratch);
+        return NULL;
+    rs_cache_flush_begin(&t->cache);
+    dirty = t->cache.flushing;
+    n = t->cache.flushing_count;
+    rs_grow((void **)&t->flush_customers, &t->flush_cap, n ? n : 1,
+            sizeof(*t->flush_customers));
+    rs_grow((void **)&t->flush_ends, &t->flush_ends_cap, n ? n : 1,
+            sizeof(*t->flush_ends));
+    rs_buf_reset(&t->flush_packed);
     for (size_t i = 0; i < n; i++) {
-        rs_customer_pack(t->cache.dirty[i], &t->scratch);
-        ends[i] = t->scratch.len;
+        rs_customer_pack(dirty[i], &t->flush_packed);
+        t->flush_ends[i] = t->flush_packed.len;
     }
     for (size_t i = 0; i < n; i++) {
-        const struct rs_customer *c = t->cache.dirty[i];
-        size_t start = i ? ends[i - 1] : 0;
+        const struct rs_customer *c = dirty[i];
+        struct rs_flush_customer *fc = &t->flush_customers[i];
+        size_t start = i ? t->flush_ends[i - 1] : 0;
 
-        fc[i].id = c->id;
-        fc[i].packed = t->scratch.data + start;
-        fc[i].packed_len = ends[i] - start;
-        rs_customer_summary(c, c->evaluated_at, &fc[i].summary);
-        fc[i].next_timer = c->next_timer;
+        /* The id stays put: a flushing customer is not evicted. */
+        fc->id = c->id;
+        fc->packed = t->flush_packed.data + start;
+        fc->packed_len = t->flush_ends[i] - start;
+        rs_customer_summary(c, c->evaluated_at, &fc->summary);
+        fc->next_timer = c->next_timer;
     }
-    memset(&f, 0, sizeof(f));
-    f.epoch = t->epoch;
-    f.customers = fc;
-    f.customer_count = n;
-    memcpy(f.offsets, t->offsets, sizeof(f.offsets));
-    f.has_prev = t->has_flushed;
-    memcpy(f.prev_offsets, t->flushed, sizeof(f.prev_offsets));
-    f.stream_time = t->stream_time;
-    f.outbox = t->pending.v;
-    f.outbox_count = t->pending.count;
-    r = rs_store_flush(t->store, t->id, &f, errstr, errstr_size);
-    if (r == RS_STORE_OK) {
+    /* The pending outbox becomes the in-flight one (emptied by the last
+     * commit), and gathers the records made from now on. */
+    {
         struct outbox tmp = t->inflight;
 
         outbox_clear(&t->inflight);
         t->inflight = t->pending;
         t->pending = tmp;
-        memcpy(t->flushed, t->offsets, sizeof(t->flushed));
-        t->flushed_stream_time = t->stream_time;
-        t->has_flushed = 1;
-        t->stats.flushes++;
-        t->stats.customers_flushed += n;
-        rs_cache_clean(&t->cache);
     }
-    free(fc);
-    free(ends);
+    memset(f, 0, sizeof(*f));
+    f->epoch = t->epoch;
+    f->customers = t->flush_customers;
+    f->customer_count = n;
+    memcpy(f->offsets, t->offsets, sizeof(f->offsets));
+    f->has_prev = t->has_flushed;
+    memcpy(f->prev_offsets, t->flushed, sizeof(f->prev_offsets));
+    f->stream_time = t->stream_time;
+    f->outbox = t->inflight.v;
+    f->outbox_count = t->inflight.count;
+    memcpy(t->flushed, t->offsets, sizeof(t->flushed));
+    t->flushed_stream_time = t->stream_time;
+    t->has_flushed = 1;
+    t->stats.flushes++;
+    t->stats.customers_flushed += n;
+    return f;
+}
+
+void rs_task_flush_end(struct rs_task *t)
+{
+    rs_cache_flush_end(&t->cache);
+}
+
+enum rs_store_result rs_task_flush(struct rs_task *t, char *errstr,
+                                   size_t errstr_size)
+{
+    const struct rs_flush *f = rs_task_flush_begin(t);
+    enum rs_store_result r;
+
+    if (!f)
+        return RS_STORE_OK;
+    r = rs_store_flush(t->store, t->id, f, errstr, errstr_size);
+    rs_task_flush_end(t);
     return r;
 }
 

@@ -4,6 +4,7 @@
 #ifndef RS_RUNNER_INTERNAL_H
 #define RS_RUNNER_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,42 @@ struct slot {
     int64_t prefetched[RS_EVENT_KINDS];
 };
 
+/* Records of one task's outbox, to produce in a transaction. */
+struct rs_span {
+    const struct rs_outbox_entry *v;
+    size_t count;
+};
+
+enum rs_commit_state { RS_COMMIT_IDLE, RS_COMMIT_HANDED, RS_COMMIT_DONE };
+
+/* The commit written by the committer thread (runner_commit.c). Arrays by
+ * partition number. */
+struct rs_commit {
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    enum rs_commit_state state; /* under mu */
+    int quit;                   /* under mu */
+    int busy; /* the loop's own: handed over and not finished */
+    struct rs_store *store; /* the committer's connection */
+    /* The job: filled by the loop, then read by the committer. */
+    unsigned char *member; /* the task takes part */
+    struct rs_task **task;
+    const struct rs_flush **flush; /* NULL: nothing to write */
+    int64_t (*offsets)[RS_EVENT_KINDS]; /* what the transaction commits */
+    unsigned char *send_offsets; /* they differ from the last commit's */
+    int64_t begun_at, prepare_ms;
+    /* The result: written by the committer, then read by the loop. */
+    enum rs_store_result *result;
+    char (*why)[512];
+    struct rs_span *spans;
+    int rc;
+    char errstr[1024];
+    int transactions;
+    int64_t flush_ms, txn_ms;
+};
+
 struct rs_runner {
     const struct rs_config *conf;
     struct rs_registry *reg;
@@ -54,7 +91,8 @@ struct rs_runner {
     char instance[256];
     int fatal;
     char fatal_msg[1024];
-    int64_t last_commit;
+    int64_t last_commit; /* when the last commit began */
+    int commit_now;      /* a task wants its flush: commit at once */
     int64_t last_stats;
     int64_t last_record; /* when a poll last returned something */
     int trim_pending;    /* records were taken since the heap was trimmed */
@@ -67,7 +105,8 @@ struct rs_runner {
     uint64_t transactions;
     /* Commits since the last stats line, and where their time went. */
     uint64_t commits_timed;
-    int64_t commit_flush_ms, commit_txn_ms, commit_max_ms;
+    int64_t commit_prepare_ms, commit_flush_ms, commit_txn_ms, commit_max_ms;
+    struct rs_commit commit;
 };
 
 /* Monotonic milliseconds. */
@@ -83,10 +122,38 @@ int rs_runner_kind_of(const struct rs_runner *r, const char *topic);
 void rs_runner_slot_destroy(struct slot *s);
 void rs_runner_drop_slots(struct rs_runner *r);
 
-/* Flushes every changed task, then commits one transaction for all of
- * them. 0, or -1 with errstr. */
+/* The committer (runner_commit.c): its thread and Redis connection. */
+int rs_commit_init(struct rs_runner *r, char *errstr, size_t errstr_size);
+void rs_commit_release(struct rs_runner *r);
+
+/* Begins a commit of every changed task and hands it to the committer
+ * (which must be idle: rs_commit_busy() 0). */
+void rs_commit_begin(struct rs_runner *r);
+
+/* 1 while a commit is handed over and not finished. */
+int rs_commit_busy(struct rs_runner *r);
+
+/* Finishes the commit under way if the committer is done with it (or,
+ * with wait, once it is). 0, or -1 with errstr when it failed. */
+int rs_commit_poll(struct rs_runner *r, int wait, char *errstr,
+                   size_t errstr_size);
+
+/* Waits for the commit under way, then commits every changed task and
+ * waits for that too. 0, or -1 with errstr. */
 int rs_runner_commit_all(struct rs_runner *r, char *errstr,
                          size_t errstr_size);
+
+/* One Kafka transaction: the spans' records and the offsets, retried as
+ * the protocol allows. 0, or -1 with errstr. */
+int rs_runner_txn_run(struct rs_runner *r, const struct rs_span *spans,
+                      size_t nspans, rd_kafka_topic_partition_list_t *offsets,
+                      char *errstr, size_t errstr_size);
+
+/* Adds the task's offsets (those not RS_NO_OFFSET) to list. */
+void rs_runner_add_offsets(struct rs_runner *r,
+                           rd_kafka_topic_partition_list_t *list,
+                           int partition,
+                           const int64_t offsets[RS_EVENT_KINDS]);
 
 /* Takes the assigned partitions as tasks, recovering each from the store
  * and Kafka's committed offsets. 0, or -1 with errstr. */

@@ -27,12 +27,7 @@
 
 /* Kafka transactions. */
 
-struct span {
-    const struct rs_outbox_entry *v;
-    size_t count;
-};
-
-static int produce_span(struct rs_runner *r, const struct span *sp)
+static int produce_span(struct rs_runner *r, const struct rs_span *sp)
 {
     for (size_t i = 0; i < sp->count; i++) {
         const struct rs_outbox_entry *e = &sp->v[i];
@@ -77,9 +72,9 @@ static void abort_settle(struct rs_runner *r)
                     rd_kafka_err2str(e));
 }
 
-static int txn_run(struct rs_runner *r, const struct span *spans,
-                   size_t nspans, rd_kafka_topic_partition_list_t *offsets,
-                   char *errstr, size_t errstr_size)
+int rs_runner_txn_run(struct rs_runner *r, const struct rs_span *spans,
+                      size_t nspans, rd_kafka_topic_partition_list_t *offsets,
+                      char *errstr, size_t errstr_size)
 {
     rd_kafka_consumer_group_metadata_t *cgmd =
         rd_kafka_consumer_group_metadata(r->consumer);
@@ -117,7 +112,6 @@ static int txn_run(struct rs_runner *r, const struct span *spans,
             err = NULL;
         }
         if (!err) {
-            r->transactions++;
             rc = 0;
             goto out;
         }
@@ -147,80 +141,15 @@ out:
     return rc;
 }
 
-static void add_offsets(struct rs_runner *r,
-                        rd_kafka_topic_partition_list_t *list, int partition,
-                        const int64_t offsets[RS_EVENT_KINDS])
+void rs_runner_add_offsets(struct rs_runner *r,
+                           rd_kafka_topic_partition_list_t *list,
+                           int partition,
+                           const int64_t offsets[RS_EVENT_KINDS])
 {
     for (int k = 0; k < RS_EVENT_KINDS; k++)
         if (offsets[k] != RS_NO_OFFSET)
             rd_kafka_topic_partition_list_add(list, r->topics[k], partition)
                 ->offset = offsets[k];
-}
-
-/* Flush every changed task, then commit one transaction for all of them. */
-int rs_runner_commit_all(struct rs_runner *r, char *errstr, size_t errstr_size)
-{
-    rd_kafka_topic_partition_list_t *offsets =
-        rd_kafka_topic_partition_list_new(r->partitions * RS_EVENT_KINDS);
-    struct span *spans = rs_calloc((size_t)r->partitions + 1, sizeof(*spans));
-    size_t nspans = 0, records = 0;
-    int rc = -1;
-    int64_t t0 = rs_runner_now_ms(), t1;
-
-    for (int p = 0; p < r->partitions; p++) {
-        struct slot *s = r->slots[p];
-        enum rs_store_result res;
-        int64_t off[RS_EVENT_KINDS];
-
-        if (!s)
-            continue;
-        res = rs_task_flush(s->task, errstr, errstr_size);
-        if (res == RS_STORE_FENCED) {
-            rs_log_warn("runner", "task %d was taken over by another "
-                                  "instance: %s; dropping it",
-                        p, errstr);
-            rs_runner_slot_destroy(s);
-            r->slots[p] = NULL;
-            continue;
-        }
-        if (res != RS_STORE_OK)
-            goto out;
-        rs_task_offsets(s->task, off);
-        if (memcmp(off, s->committed, sizeof(off)) != 0)
-            add_offsets(r, offsets, p, off);
-        spans[nspans].v = rs_task_inflight(s->task, &spans[nspans].count);
-        records += spans[nspans].count;
-        nspans++;
-    }
-    t1 = rs_runner_now_ms();
-    if (offsets->cnt || records) {
-        int64_t t2;
-
-        if (txn_run(r, spans, nspans, offsets, errstr, errstr_size))
-            goto out;
-        t2 = rs_runner_now_ms();
-        r->commits_timed++;
-        r->commit_flush_ms += t1 - t0;
-        r->commit_txn_ms += t2 - t1;
-        if (t2 - t0 > r->commit_max_ms)
-            r->commit_max_ms = t2 - t0;
-    }
-    for (int p = 0; p < r->partitions; p++) {
-        struct slot *s = r->slots[p];
-        size_t n;
-
-        if (!s)
-            continue;
-        rs_task_inflight(s->task, &n);
-        rs_task_inflight_done(s->task);
-        rs_task_offsets(s->task, s->committed);
-    }
-    rc = 0;
-out:
-    free(spans);
-    rd_kafka_topic_partition_list_destroy(offsets);
-    r->last_commit = rs_runner_now_ms();
-    return rc;
 }
 
 /* Assignment and recovery. */
@@ -316,17 +245,19 @@ static int recover_task(struct rs_runner *r, int p,
     if ((meta->has_prev && offsets_equal(kafka, meta->prev_offsets)) ||
         (!meta->has_prev && offsets_none(kafka))) {
         /* Crash between the flush and its transaction: send it again. */
-        struct span sp = {meta->outbox, meta->outbox_count};
+        struct rs_span sp = {meta->outbox, meta->outbox_count};
         rd_kafka_topic_partition_list_t *list =
             rd_kafka_topic_partition_list_new(RS_EVENT_KINDS);
         int rc;
 
-        add_offsets(r, list, p, meta->offsets);
+        rs_runner_add_offsets(r, list, p, meta->offsets);
         rs_log_info("runner", "task %d: re-sending %zu records of the last "
                               "flush that Kafka did not commit (%s -> %s)",
                     p, meta->outbox_count, ks, rs);
-        rc = txn_run(r, &sp, 1, list, errstr, errstr_size);
+        rc = rs_runner_txn_run(r, &sp, 1, list, errstr, errstr_size);
         rd_kafka_topic_partition_list_destroy(list);
+        if (rc == 0)
+            r->transactions++;
         return rc;
     }
     if (offsets_none(kafka)) {
@@ -422,6 +353,9 @@ void rs_runner_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     struct rs_runner *r = opaque;
     char errstr[1024];
 
+    /* Tasks change hands only between commits. */
+    if (rs_commit_poll(r, 1, errstr, sizeof(errstr)))
+        rs_runner_fatal(r, "%s", errstr);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         if (!r->fatal && rs_runner_assign(r, parts, errstr, sizeof(errstr))) {
             rs_runner_fatal(r, "%s", errstr);

@@ -9,8 +9,15 @@
  * the cache grows past its cap by its dirty customers until the next
  * flush; the runner commits early when the dirty count passes the cap.
  *
+ * A flush can be written by another thread while this one goes on: from
+ * rs_cache_flush_begin() to rs_cache_flush_end() the customers it took are
+ * "flushing": off the LRU list like dirty ones, so none is evicted (and
+ * read back from the store, stale) before its write landed. A flushing
+ * customer changed meanwhile is dirty again, for the next flush.
+ *
  * Ownership: the cache owns its customers; pointers stay valid until the
- * customer is evicted (only in rs_cache_put and rs_cache_clean) or the cache
+ * customer is evicted (only in rs_cache_put, rs_cache_flush_end and
+ * rs_cache_clean) or the cache
  * is released. */
 #ifndef RS_CACHE_H
 #define RS_CACHE_H
@@ -32,6 +39,9 @@ struct rs_cache {
     struct rs_customer **dirty;
     size_t dirty_count;
     size_t dirty_cap;
+    struct rs_customer **flushing; /* taken by the flush under way */
+    size_t flushing_count;
+    size_t flushing_cap;
     uint64_t hits, misses, evictions;
 };
 
@@ -52,7 +62,15 @@ void rs_cache_mark_dirty(struct rs_cache *cache, struct rs_customer *c);
  * cache would otherwise evict and reload all the time. */
 void rs_cache_pin(struct rs_cache *cache, struct rs_customer *c);
 
-/* After a flush: every dirty customer is clean again; evicts down to max. */
+/* A flush takes the dirty customers: they become flushing, the dirty list
+ * empty. The flushing list (the customers to write) is cache->flushing. */
+void rs_cache_flush_begin(struct rs_cache *cache);
+
+/* The flush landed: flushing customers not dirty again are clean; evicts
+ * down to max. */
+void rs_cache_flush_end(struct rs_cache *cache);
+
+/* Both at once, for a flush written in between by the caller. */
 void rs_cache_clean(struct rs_cache *cache);
 
 #endif

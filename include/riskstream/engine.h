@@ -149,13 +149,30 @@ int rs_task_has_changes(const struct rs_task *t);
 int rs_task_wants_flush(const struct rs_task *t);
 
 /* Writes dirty customers, offsets, stream time and the pending outbox to
- * the store in one atomic step. On RS_STORE_OK the pending outbox becomes
- * the in-flight outbox (what the next Kafka transaction must produce). */
+ * the store in one atomic step: rs_task_flush_begin(), rs_store_flush()
+ * and rs_task_flush_end() in one go. On RS_STORE_OK the pending outbox has
+ * become the in-flight outbox (what the next Kafka transaction must
+ * produce). On failure the task is not fit to go on (its changes were
+ * taken): the caller gives it up. */
 enum rs_store_result rs_task_flush(struct rs_task *t, char *errstr,
                                    size_t errstr_size);
 
+/* The same in two halves, so that the store write (and the Kafka
+ * transaction after it) can run on another thread while this one goes on
+ * applying records. rs_task_flush_begin() packs every dirty customer, and
+ * takes the offsets, the stream time and the pending outbox (which becomes
+ * the in-flight outbox), into memory the task does not touch again until
+ * rs_task_flush_end(); NULL when there is nothing to write. Until then the
+ * customers taken stay resident (cache.h, "flushing"), and the caller must
+ * not begin another flush nor destroy the task, and must write the flush
+ * with a store connection of its own or not read the store meanwhile.
+ * rs_task_flush_end() says the write landed: those customers may be
+ * evicted again. The records to produce are rs_task_inflight(). */
+const struct rs_flush *rs_task_flush_begin(struct rs_task *t);
+void rs_task_flush_end(struct rs_task *t);
+
 /* The records of the last flush, to produce in the Kafka transaction that
- * commits rs_task_offsets(); cleared by rs_task_inflight_done() after the
+ * commits its offsets; cleared by rs_task_inflight_done() after the
  * commit. */
 const struct rs_outbox_entry *rs_task_inflight(const struct rs_task *t,
                                                size_t *count);

@@ -102,12 +102,60 @@ static void test_cache_pinned_stays(void **state)
     rs_cache_release(&c);
 }
 
+/* A flush written by another thread: from flush_begin to flush_end its
+ * customers are neither dirty nor evictable (read back from the store
+ * before the write landed, they would be stale); a flushing customer
+ * changed meanwhile is dirty for the next flush. */
+static void test_cache_keeps_flushing_until_end(void **state)
+{
+    struct rs_cache c;
+    struct rs_customer *f0, *f1;
+
+    (void)state;
+    rs_cache_init(&c, 4);
+    f0 = put(&c, "f0");
+    f1 = put(&c, "f1");
+    rs_cache_mark_dirty(&c, f0);
+    rs_cache_mark_dirty(&c, f1);
+    rs_cache_flush_begin(&c);
+    assert_int_equal(c.dirty_count, 0);
+    assert_int_equal(c.flushing_count, 2);
+    assert_ptr_equal(c.flushing[0], f0);
+    assert_ptr_equal(c.flushing[1], f1);
+    put(&c, "a");
+    put(&c, "b");
+    put(&c, "c"); /* evicts a, not the flushing ones */
+    put(&c, "d"); /* evicts b */
+    assert_int_equal(c.evictions, 2);
+    assert_ptr_equal(rs_cache_get(&c, "f0"), f0);
+    assert_ptr_equal(rs_cache_get(&c, "f1"), f1);
+    assert_null(rs_cache_get(&c, "a"));
+    rs_cache_mark_dirty(&c, f1); /* changed while its flush is under way */
+    assert_int_equal(c.dirty_count, 1);
+    rs_cache_flush_end(&c);
+    assert_int_equal(c.flushing_count, 0);
+    assert_int_equal(c.dirty_count, 1);
+    assert_ptr_equal(c.dirty[0], f1);
+    /* Now f0 is clean and goes in its LRU turn; f1 stays, dirty. */
+    put(&c, "e");
+    put(&c, "g");
+    put(&c, "h");
+    assert_null(rs_cache_get(&c, "f0"));
+    assert_ptr_equal(rs_cache_get(&c, "f1"), f1);
+    rs_cache_flush_begin(&c);
+    assert_int_equal(c.flushing_count, 1);
+    rs_cache_flush_end(&c);
+    assert_int_equal(c.count, 4);
+    rs_cache_release(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_evicts_clean_least_recently_used),
         cmocka_unit_test(test_cache_keeps_dirty_until_clean),
         cmocka_unit_test(test_cache_pinned_stays),
+        cmocka_unit_test(test_cache_keeps_flushing_until_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
