@@ -31,8 +31,94 @@ void rs_customer_init(struct rs_customer *c, const char *id)
     c->group.own_level = -1;
 }
 
+static const struct rs_dstate zero_dstate;
+static const struct rs_comm_stat zero_comm;
+
+static uint32_t comm_index(const struct rs_customer *c, int type)
+{
+    return (uint32_t)__builtin_popcount(c->comm_used & ((1u << type) - 1));
+}
+
+const struct rs_comm_stat *rs_customer_comm(const struct rs_customer *c,
+                                            int type)
+{
+    if (!(c->comm_used & (1u << type)))
+        return &zero_comm;
+    return &c->comm[comm_index(c, type)];
+}
+
+/* The entry of type, made (zeroed) when the customer has none yet. */
+static struct rs_comm_stat *comm_entry(struct rs_customer *c, int type)
+{
+    uint32_t i = comm_index(c, type);
+    uint32_t n = (uint32_t)__builtin_popcount(c->comm_used);
+
+    if (c->comm_used & (1u << type))
+        return &c->comm[i];
+    if (n == c->comm_cap) {
+        c->comm_cap = n + 2;
+        c->comm = rs_realloc(c->comm, c->comm_cap * sizeof(*c->comm));
+    }
+    memmove(&c->comm[i + 1], &c->comm[i], (n - i) * sizeof(*c->comm));
+    memset(&c->comm[i], 0, sizeof(c->comm[i]));
+    c->comm_used |= 1u << type;
+    return &c->comm[i];
+}
+
+/* Where detector id's entry is, or goes, in c->dstate. */
+static uint32_t dstate_index(const struct rs_customer *c, int id)
+{
+    return (uint32_t)__builtin_popcount(c->dstate_used & ((1u << id) - 1));
+}
+
+const struct rs_dstate *rs_customer_dstate(const struct rs_customer *c,
+                                           int id)
+{
+    if (!(c->dstate_used & (1u << id)))
+        return &zero_dstate;
+    return &c->dstate[dstate_index(c, id)];
+}
+
+void rs_customer_dstate_set(struct rs_customer *c, int id,
+                            const struct rs_dstate *s)
+{
+    uint32_t bit = 1u << id, i = dstate_index(c, id);
+    uint32_t n = (uint32_t)__builtin_popcount(c->dstate_used);
+    int zero = memcmp(s, &zero_dstate, sizeof(*s)) == 0;
+
+    if (c->dstate_used & bit) {
+        if (!zero) {
+            c->dstate[i] = *s;
+            return;
+        }
+        memmove(&c->dstate[i], &c->dstate[i + 1],
+                (n - i - 1) * sizeof(*c->dstate));
+        c->dstate_used &= ~bit;
+        return;
+    }
+    if (zero)
+        return;
+    if (n == c->dstate_cap) {
+        /* Two at a time: a customer gains its detectors' states one by
+         * one, over its first events. */
+        c->dstate_cap = n + 2;
+        c->dstate = rs_realloc(c->dstate, c->dstate_cap * sizeof(*c->dstate));
+    }
+    memmove(&c->dstate[i + 1], &c->dstate[i], (n - i) * sizeof(*c->dstate));
+    c->dstate[i] = *s;
+    c->dstate_used |= bit;
+}
+
 void rs_customer_release(struct rs_customer *c)
 {
+    free(c->comm);
+    c->comm = NULL;
+    c->comm_used = 0;
+    c->comm_cap = 0;
+    free(c->dstate);
+    c->dstate = NULL;
+    c->dstate_used = 0;
+    c->dstate_cap = 0;
     free(c->open);
     c->open = NULL;
     c->open_count = 0;
@@ -235,7 +321,7 @@ static void apply_comm(struct rs_customer *c, const struct rs_event *ev)
 
     if (ev->type < 0 || ev->type >= RS_COMM_TYPES)
         return;
-    s = &c->comm[ev->type];
+    s = comm_entry(c, ev->type);
     s->count++;
     s->head = (s->head + RS_CUSTOMER_COMM_RING - 1) % RS_CUSTOMER_COMM_RING;
     s->recent[s->head] = ev->event_time;
@@ -547,11 +633,11 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
         put_varint(out, c->settled[i].amount);
     }
     for (int k = 0; k < RS_COMM_TYPES; k++)
-        if (c->comm[k].count)
+        if (rs_customer_comm(c, k)->count)
             kinds |= 1u << k;
     put_varint(out, kinds);
     for (int k = 0; k < RS_COMM_TYPES; k++) {
-        const struct rs_comm_stat *s = &c->comm[k];
+        const struct rs_comm_stat *s = rs_customer_comm(c, k);
         uint32_t n = s->count < RS_CUSTOMER_COMM_RING ? s->count
                                                        : RS_CUSTOMER_COMM_RING;
 
@@ -582,25 +668,22 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
         put_varint(out, c->raised_at[l]);
     put_varint(out, c->suppressed);
     {
-        uint32_t used = 0;
+        /* Entries are never all zeros: rs_customer_dstate_set drops
+         * those. */
+        uint32_t e = 0;
 
-        for (int d = 0; d < RS_DETECTORS_MAX; d++)
-            for (int i = 0; i < RS_DSTATE_SLOTS; i++)
-                if (c->dstate[d].v[i])
-                    used |= 1u << d;
-        put_varint(out, used);
-        for (int d = 0; d < RS_DETECTORS_MAX; d++) {
+        put_varint(out, c->dstate_used);
+        for (uint32_t m = c->dstate_used; m; m &= m - 1, e++) {
+            const struct rs_dstate *st = &c->dstate[e];
             uint32_t slots = 0;
 
-            if (!(used & (1u << d)))
-                continue;
             for (int i = 0; i < RS_DSTATE_SLOTS; i++)
-                if (c->dstate[d].v[i])
+                if (st->v[i])
                     slots |= 1u << i;
             put_varint(out, slots);
             for (int i = 0; i < RS_DSTATE_SLOTS; i++)
                 if (slots & (1u << i))
-                    put_varint(out, c->dstate[d].v[i]);
+                    put_varint(out, st->v[i]);
         }
     }
     pack_group(&c->group, out);
@@ -705,11 +788,12 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     }
     kinds = get_varint(&r);
     for (int k = 0; k < RS_COMM_TYPES && !r.bad; k++) {
-        struct rs_comm_stat *s = &c->comm[k];
+        struct rs_comm_stat *s;
         uint32_t m;
 
         if (!(kinds & (1 << k)))
             continue;
+        s = comm_entry(c, k);
         s->count = (uint32_t)get_varint(&r);
         m = s->count < RS_CUSTOMER_COMM_RING ? s->count
                                              : RS_CUSTOMER_COMM_RING;
@@ -743,16 +827,19 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
         if (used < 0 || used > (int64_t)UINT32_MAX)
             r.bad = 1;
         for (int d = 0; d < RS_DETECTORS_MAX && !r.bad; d++) {
+            struct rs_dstate st;
             int64_t slots;
 
             if (!(used & (1LL << d)))
                 continue;
+            memset(&st, 0, sizeof(st));
             slots = get_varint(&r);
             if (slots < 0 || slots >= (1 << RS_DSTATE_SLOTS))
                 r.bad = 1;
             for (int i = 0; i < RS_DSTATE_SLOTS && !r.bad; i++)
                 if (slots & (1 << i))
-                    c->dstate[d].v[i] = get_varint(&r);
+                    st.v[i] = get_varint(&r);
+            rs_customer_dstate_set(c, d, &st);
         }
     }
     if (data[0] != PACK_VERSION_NO_GROUP) {

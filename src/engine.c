@@ -335,9 +335,12 @@ static void count_settlements(struct rs_task *t, struct rs_customer *c,
             &c->settled[(c->settled_head + RS_CUSTOMER_PAID_RING - i) %
                         RS_CUSTOMER_PAID_RING];
 
-        rs_cluster_count(t->p->detectors.v[RS_CLUSTER_DETECTOR_ID],
-                         &seg->dstate[RS_CLUSTER_DETECTOR_ID], st->paid_date,
-                         st->paid_date - st->due_date);
+        struct rs_dstate counts =
+            *rs_customer_dstate(seg, RS_CLUSTER_DETECTOR_ID);
+
+        rs_cluster_count(t->p->detectors.v[RS_CLUSTER_DETECTOR_ID], &counts,
+                         st->paid_date, st->paid_date - st->due_date);
+        rs_customer_dstate_set(seg, RS_CLUSTER_DETECTOR_ID, &counts);
     }
     rs_cache_mark_dirty(&t->cache, seg);
 }
@@ -551,7 +554,7 @@ static int find(struct rs_task *t, const struct rs_customer *c, int64_t now,
         f[i].quiet = !texts;
     for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
         const int64_t *p = t->p->detectors.v[(*d)->id];
-        const struct rs_dstate *s = &c->dstate[(*d)->id];
+        const struct rs_dstate *s = rs_customer_dstate(c, (*d)->id);
 
         int n = (*d)->evaluate(p, c, s, now, f + nf, max - nf);
 
@@ -649,10 +652,11 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
 
             for (int i = 0; i < RS_FINDINGS_MAX; i++)
                 f[i].quiet = 1;
-            n = d->evaluate(p, c, &c->dstate[id], now, f, RS_FINDINGS_MAX);
-            dc->next = d->next_timer
-                           ? d->next_timer(p, c, &c->dstate[id], now)
-                           : RS_NO_TIMER;
+            const struct rs_dstate *st = rs_customer_dstate(c, id);
+
+            n = d->evaluate(p, c, st, now, f, RS_FINDINGS_MAX);
+            dc->next = d->next_timer ? d->next_timer(p, c, st, now)
+                                     : RS_NO_TIMER;
             /* More findings than kept: counted now, never reused. */
             kept = n <= RS_DCACHE_FINDINGS;
             dc->count = kept ? (uint8_t)n : 0;
@@ -705,9 +709,15 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
     if (c->segment[0]) {
         const struct rs_customer *seg = segment_record(t, c->segment, 0);
 
-        if (seg)
-            rs_cluster_publish(&seg->dstate[RS_CLUSTER_DETECTOR_ID],
-                               &c->dstate[RS_CLUSTER_DETECTOR_ID]);
+        if (seg) {
+            struct rs_dstate mine =
+                *rs_customer_dstate(c, RS_CLUSTER_DETECTOR_ID);
+
+            rs_cluster_publish(rs_customer_dstate(seg,
+                                                  RS_CLUSTER_DETECTOR_ID),
+                               &mine);
+            rs_customer_dstate_set(c, RS_CLUSTER_DETECTOR_ID, &mine);
+        }
     }
     /* Most evaluations change no level: only the score is computed, from
      * the detectors the event or the time concerns; the findings with
@@ -934,15 +944,18 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
     if (c->segment[0] && c->settled_total != settled_before)
         count_settlements(t, c, settled_before);
     for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
-        struct rs_dstate *st = &c->dstate[(*d)->id];
-        struct rs_dstate before;
+        const struct rs_dstate *before;
+        struct rs_dstate st;
 
         if (!(*d)->observe)
             continue;
-        before = *st;
-        (*d)->observe(t->p->detectors.v[(*d)->id], c, st, ev);
-        if (memcmp(&before, st, sizeof(before)) != 0)
+        before = rs_customer_dstate(c, (*d)->id);
+        st = *before;
+        (*d)->observe(t->p->detectors.v[(*d)->id], c, &st, ev);
+        if (memcmp(before, &st, sizeof(st)) != 0) {
+            rs_customer_dstate_set(c, (*d)->id, &st);
             tr.moved |= 1u << (*d)->id;
+        }
     }
     t->stats.events++;
     evaluate(t, c, &tr, t->stream_time);

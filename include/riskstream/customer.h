@@ -51,8 +51,8 @@ struct rs_settled {
 
 struct rs_comm_stat {
     uint32_t count;
-    int64_t recent[RS_CUSTOMER_COMM_RING]; /* event times, newest at head */
     uint32_t head;
+    int64_t recent[RS_CUSTOMER_COMM_RING]; /* event times, newest at head */
 };
 
 /* A company whose ownership link names this customer as its parent, with
@@ -111,7 +111,12 @@ struct rs_customer {
     uint32_t settled_count;
     uint32_t settled_total; /* invoices ever settled */
 
-    struct rs_comm_stat comm[RS_COMM_TYPES];
+    /* Communications by type, kept sparse like dstate below: an entry for
+     * each type seen (bit type of comm_used), in type order. Read with
+     * rs_customer_comm(). */
+    uint32_t comm_used;
+    uint32_t comm_cap;
+    struct rs_comm_stat *comm;
 
     uint32_t invoices;
     uint32_t payments;
@@ -157,11 +162,30 @@ struct rs_customer {
      * not a customer until an event creates it. */
     uint8_t absent;
 
-    /* Each detector's own state, by detector id. */
-    struct rs_dstate dstate[RS_DETECTORS_MAX];
+    /* Each detector's own state, kept sparse: an entry only for the
+     * detectors whose state is not all zeros (bit id of dstate_used), in
+     * id order. Most customers need a few of the 32 (64 bytes each). Read
+     * with rs_customer_dstate(), write with rs_customer_dstate_set(). */
+    uint32_t dstate_used;
+    uint32_t dstate_cap;
+    struct rs_dstate *dstate;
 };
 
 void rs_customer_init(struct rs_customer *c, const char *id);
+
+/* The customer's communications of one type (zeros when none). Valid
+ * until the next rs_customer_apply() or rs_customer_release() of c. */
+const struct rs_comm_stat *rs_customer_comm(const struct rs_customer *c,
+                                            int type);
+
+/* Detector id's state: all zeros when it has none. Valid until the next
+ * rs_customer_dstate_set() or rs_customer_release() of c. */
+const struct rs_dstate *rs_customer_dstate(const struct rs_customer *c,
+                                           int id);
+
+/* Sets detector id's state (all zeros: drops its entry). */
+void rs_customer_dstate_set(struct rs_customer *c, int id,
+                            const struct rs_dstate *s);
 void rs_customer_release(struct rs_customer *c);
 
 /* Updates the aggregates with one decoded event of this customer. */

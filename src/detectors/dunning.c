@@ -164,7 +164,7 @@ static int64_t bucket_of(int64_t now)
 static int recent_count(const struct rs_customer *c, enum rs_comm_type type,
                         int64_t first_bucket)
 {
-    const struct rs_comm_stat *st = &c->comm[type];
+    const struct rs_comm_stat *st = rs_customer_comm(c, (int)type);
     uint32_t n = st->count < RS_CUSTOMER_COMM_RING ? st->count
                                                    : RS_CUSTOMER_COMM_RING;
     int count = 0;

@@ -116,7 +116,7 @@ static void observe(const int64_t *p, const struct rs_customer *c,
     s->v[3] = 0;
     /* Outbound contacts after this response stay unanswered. */
     for (int i = 0; i < 3; i++) {
-        const struct rs_comm_stat *st = &c->comm[outbound[i]];
+        const struct rs_comm_stat *st = rs_customer_comm(c, outbound[i]);
         uint32_t n = st->count < RS_CUSTOMER_COMM_RING ? st->count
                                                        : RS_CUSTOMER_COMM_RING;
 

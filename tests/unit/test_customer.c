@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "riskstream/buf.h"
 #include "riskstream/customer.h"
 
 static int32_t day(int y, int m, int d)
@@ -225,7 +226,7 @@ static void test_customer_pack_roundtrip(void **state)
     assert_memory_equal(a.data, b.data, a.len);
     assert_int_equal(d.open_count, 10);
     assert_string_equal(d.segment, "retail");
-    assert_int_equal(d.comm[RS_COMM_REMINDER].count, 11);
+    assert_int_equal(rs_customer_comm(&d, RS_COMM_REMINDER)->count, 11);
     assert_int_equal(d.level, RS_LEVEL_HIGH);
     assert_int_equal(d.alerted_level, RS_LEVEL_MEDIUM);
     assert_int_equal(d.next_timer, 12345);
@@ -265,6 +266,55 @@ static void test_customer_pack_roundtrip(void **state)
     rs_customer_release(&d);
 }
 
+/* Detector states are kept sparse: set in any order, read back by id,
+ * dropped when all zeros, and packed as before (the unpacked copy reads
+ * the same). */
+static void test_customer_dstate_sparse(void **state)
+{
+    struct rs_customer c, copy;
+    struct rs_dstate a, b, z;
+    struct rs_buf buf;
+    char errstr[256];
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    memset(&z, 0, sizeof(z));
+    a.v[0] = 7;
+    a.v[7] = -3;
+    b.v[3] = 1234567890123LL;
+    rs_customer_init(&c, "C1");
+    assert_memory_equal(rs_customer_dstate(&c, 9), &z, sizeof(z));
+    rs_customer_dstate_set(&c, 9, &a);
+    rs_customer_dstate_set(&c, 2, &b);
+    rs_customer_dstate_set(&c, 31, &a);
+    rs_customer_dstate_set(&c, 5, &z); /* nothing to keep */
+    assert_int_equal(c.dstate_used, (1u << 2) | (1u << 9) | (1u << 31));
+    assert_memory_equal(rs_customer_dstate(&c, 9), &a, sizeof(a));
+    assert_memory_equal(rs_customer_dstate(&c, 2), &b, sizeof(b));
+    assert_memory_equal(rs_customer_dstate(&c, 31), &a, sizeof(a));
+    assert_memory_equal(rs_customer_dstate(&c, 5), &z, sizeof(z));
+
+    rs_buf_init(&buf, 0);
+    rs_customer_pack(&c, &buf);
+    rs_customer_init(&copy, "C1");
+    assert_int_equal(rs_customer_unpack(&copy, buf.data, buf.len, errstr,
+                                        sizeof(errstr)),
+                     0);
+    assert_int_equal(copy.dstate_used, c.dstate_used);
+    for (int d = 0; d < RS_DETECTORS_MAX; d++)
+        assert_memory_equal(rs_customer_dstate(&copy, d),
+                            rs_customer_dstate(&c, d), sizeof(z));
+
+    rs_customer_dstate_set(&c, 9, &z); /* back to nothing: dropped */
+    assert_int_equal(c.dstate_used, (1u << 2) | (1u << 31));
+    assert_memory_equal(rs_customer_dstate(&c, 31), &a, sizeof(a));
+    assert_memory_equal(rs_customer_dstate(&c, 9), &z, sizeof(z));
+    rs_customer_release(&copy);
+    rs_customer_release(&c);
+    rs_buf_release(&buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_customer_credit_note_and_cancel),
         cmocka_unit_test(test_customer_summary_days_beyond_terms),
         cmocka_unit_test(test_customer_pack_roundtrip),
+        cmocka_unit_test(test_customer_dstate_sparse),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

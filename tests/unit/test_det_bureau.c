@@ -802,8 +802,8 @@ static void test_det_bureau_state_survives_packing(void **state)
                                         sizeof(errstr)),
                      0);
     for (int d = 12; d <= 20; d++)
-        assert_memory_equal(&copy.dstate[d], &c->dstate[d],
-                            sizeof(copy.dstate[d]));
+        assert_memory_equal(rs_customer_dstate(&copy, d),
+                            rs_customer_dstate(c, d), sizeof(struct rs_dstate));
     rs_customer_release(&copy);
     rs_buf_release(&buf);
     rs_scn_destroy(s);

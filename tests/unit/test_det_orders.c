@@ -669,7 +669,7 @@ static void test_det_orders_state_survives_packing(void **state)
     order(s, "P2", 300000, "2026-05-09");
     c = rs_scn_customer(s, "C1");
     assert_non_null(c);
-    assert_int_not_equal(c->dstate[22].v[7], 0); /* a rhythm is kept */
+    assert_int_not_equal(rs_customer_dstate(c, 22)->v[7], 0); /* a rhythm is kept */
     rs_buf_init(&buf, 0);
     rs_customer_pack(c, &buf);
     rs_customer_init(&copy, "C1");
@@ -677,8 +677,8 @@ static void test_det_orders_state_survives_packing(void **state)
                                         sizeof(errstr)),
                      0);
     for (int d = 21; d <= 22; d++)
-        assert_memory_equal(&copy.dstate[d], &c->dstate[d],
-                            sizeof(copy.dstate[d]));
+        assert_memory_equal(rs_customer_dstate(&copy, d),
+                            rs_customer_dstate(c, d), sizeof(struct rs_dstate));
     rs_customer_release(&copy);
     rs_buf_release(&buf);
     rs_scn_destroy(s);

@@ -526,7 +526,7 @@ static void test_det_payment_pattern_shift_new_habit(void **state)
     habit(&q, "C1", d0, 14, 1, 0); /* the sixth after the alarm */
     q_run(s, &q);
     assert_false(rs_scn_finding(s, "C1", "PAYMENT_PATTERN_SHIFT", &f));
-    assert_int_equal(rs_scn_customer(s, "C1")->dstate[3].v[1], 0); /* habit */
+    assert_int_equal(rs_customer_dstate(rs_scn_customer(s, "C1"), 3)->v[1], 0); /* habit */
     habit(&q, "C1", d0, 15, 3, 1);
     q_run(s, &q);
     assert_false(rs_scn_finding(s, "C1", "PAYMENT_PATTERN_SHIFT", &f));
