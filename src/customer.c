@@ -144,10 +144,31 @@ static void open_reserve(struct rs_customer *c, size_t need)
     rs_grow((void **)&c->open, &c->open_cap, need, sizeof(*c->open));
 }
 
+static uint32_t id_hash(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (; *id; id++)
+        h = (h ^ (uint8_t)*id) * 16777619u;
+    return h;
+}
+
+/* Sets the ids of inv (cut to their fields) and what derives from them. */
+static void set_ids(struct rs_open_invoice *inv)
+{
+    inv->id_len = (uint8_t)strlen(inv->invoice_id);
+    inv->event_id_len = (uint8_t)strlen(inv->event_id);
+    inv->id_hash = id_hash(inv->invoice_id);
+}
+
+/* A hot customer holds hundreds of open invoices, and every invoice and
+ * payment looks one up: the hash spares the string compares. */
 static struct rs_open_invoice *find_open(struct rs_customer *c, const char *id)
 {
+    uint32_t h = id_hash(id);
+
     for (uint32_t i = 0; i < c->open_count; i++)
-        if (strcmp(c->open[i].invoice_id, id) == 0)
+        if (c->open[i].id_hash == h && strcmp(c->open[i].invoice_id, id) == 0)
             return &c->open[i];
     return NULL;
 }
@@ -217,6 +238,7 @@ static void add_open(struct rs_customer *c, const struct rs_event *ev,
     memset(inv, 0, sizeof(*inv));
     rs_strcpy_cut(inv->invoice_id, sizeof(inv->invoice_id), invoice_id);
     rs_strcpy_cut(inv->event_id, sizeof(inv->event_id), ev->event_id);
+    set_ids(inv);
     inv->amount = amount;
     inv->open = amount;
     inv->issue_date = issue;
@@ -530,12 +552,15 @@ static void put_varint(struct rs_buf *b, int64_t v)
     }
 }
 
-static void put_str(struct rs_buf *b, const char *s)
+static void put_bytes(struct rs_buf *b, const char *s, size_t n)
 {
-    size_t n = strlen(s);
-
     put_varint(b, (int64_t)n);
     rs_buf_append(b, s, n);
+}
+
+static void put_str(struct rs_buf *b, const char *s)
+{
+    put_bytes(b, s, strlen(s));
 }
 
 struct reader {
@@ -616,8 +641,8 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
     for (uint32_t i = 0; i < c->open_count; i++) {
         const struct rs_open_invoice *inv = &c->open[i];
 
-        put_str(out, inv->invoice_id);
-        put_str(out, inv->event_id);
+        put_bytes(out, inv->invoice_id, inv->id_len);
+        put_bytes(out, inv->event_id, inv->event_id_len);
         put_varint(out, inv->amount);
         put_varint(out, inv->open);
         put_varint(out, inv->issue_date);
@@ -769,6 +794,7 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
         memset(inv, 0, sizeof(*inv));
         get_str(&r, inv->invoice_id, sizeof(inv->invoice_id));
         get_str(&r, inv->event_id, sizeof(inv->event_id));
+        set_ids(inv);
         inv->amount = get_varint(&r);
         inv->open = get_varint(&r);
         inv->issue_date = (int32_t)get_varint(&r);

@@ -41,6 +41,11 @@ struct rs_open_invoice {
     int32_t issue_date;
     int32_t due_date;
     uint8_t disputed;
+    /* Derived from the ids (set with them, never packed): their lengths
+     * for packing, and a hash compared before invoice_id. */
+    uint8_t id_len;
+    uint8_t event_id_len;
+    uint32_t id_hash;
 };
 
 struct rs_settled {

@@ -295,32 +295,76 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     return 1;
 }
 
+/* floor(a / b) for b > 0. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && a < 0);
+}
+
 /* With no new event the counted lateness of open invoices only grows, so
- * the first day the alarm would be raised is found by bisection. */
+ * the CUSUM at a day d is a nondecreasing, piecewise linear function:
+ * f(d) = CUSUM + sum over the open invoices counted at d of
+ * (d - due) * 1000 - X, where X = the habit's mean + slack and an invoice
+ * counts from the first day d with (d - due) * 1000 > X on. Between two
+ * such first days f is linear, so the first day it reaches the limit is
+ * solved for directly, segment by segment (the same day as bisecting on
+ * view_at, in one pass over the open invoices instead of a dozen). */
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
+    int32_t due[RS_CUSTOMER_OPEN_MAX];
     int32_t lo = rs_day_of(now), hi = lo + HORIZON_DAYS;
-    struct view w;
+    int64_t x = s->v[S_MEAN] + slack_of(p, s);
+    int64_t need = p[P_LIMIT] * 1000 - s->v[S_CUSUM];
+    int64_t q = floor_div(x, 1000) + 1; /* counted from due + q */
+    int64_t cnt = 0, sum = 0, day = lo;
+    size_t n = 0, k = 0;
 
-    if (s->v[S_N] < p[P_WARMUP])
-        return RS_NO_TIMER;
-    view_at(p, c, s, lo, &w, NULL);
-    if (firing(p, s, &w))
-        return RS_NO_TIMER;
-    view_at(p, c, s, hi, &w, NULL);
-    if (!firing(p, s, &w))
-        return RS_NO_TIMER;
-    while (hi - lo > 1) { /* not firing at lo, firing at hi */
-        int32_t m = lo + (hi - lo) / 2;
+    if (s->v[S_N] < p[P_WARMUP] || (s->v[S_ALARM] & 0xffffffff) ||
+        need <= 0)
+        return RS_NO_TIMER; /* too early, or firing already */
+    for (uint32_t i = 0; i < c->open_count && n < RS_CUSTOMER_OPEN_MAX;
+         i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+        size_t j = n++;
 
-        view_at(p, c, s, m, &w, NULL);
-        if (firing(p, s, &w))
-            hi = m;
-        else
-            lo = m;
+        if (inv->open <= 0 || inv->disputed) {
+            n--;
+            continue;
+        }
+        /* Insertion: invoices arrive nearly in due order. */
+        while (j > 0 && due[j - 1] > inv->due_date) {
+            due[j] = due[j - 1];
+            j--;
+        }
+        due[j] = inv->due_date;
     }
-    return (int64_t)hi * RS_DAY_MS;
+    for (;;) {
+        int64_t end;
+
+        while (k < n && due[k] + q <= day) {
+            cnt++;
+            sum += due[k];
+            k++;
+        }
+        end = k < n ? due[k] + q - 1 : hi;
+        if (end > hi)
+            end = hi;
+        if (cnt) {
+            /* cnt * (d * 1000 - x) - 1000 * sum >= need */
+            int64_t den = cnt * 1000;
+            int64_t num = need + cnt * x + 1000 * sum;
+            int64_t d = -floor_div(-num, den); /* ceil */
+
+            if (d < day)
+                d = day;
+            if (d <= end) /* firing today already: no timer */
+                return d > lo ? d * RS_DAY_MS : RS_NO_TIMER;
+        }
+        if (end >= hi)
+            return RS_NO_TIMER;
+        day = end + 1;
+    }
 }
 
 const struct rs_detector rs_detector_pattern_shift = {
