@@ -192,6 +192,11 @@ struct rs_task *rs_scn_task(struct rs_scn *s)
     return s->task;
 }
 
+struct rs_store *rs_scn_store(struct rs_scn *s)
+{
+    return s->store;
+}
+
 void rs_scn_destroy(struct rs_scn *s)
 {
     rs_task_destroy(s->task);
