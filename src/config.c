@@ -134,7 +134,7 @@ static const struct prop props[] = {
      "dead-letter topic with error class LATE."},
     {"cache.customers", INT(cache_customers), "25000", 1, 100000000,
      {NULL},
-     "Customers kept in memory per task (about 5 kB each); others are "
+     "Customers kept in memory per task (about 2 kB each); others are "
      "loaded from Redis, in batches, when their next event or timer "
      "comes. Customers changed since the last commit stay until it, so "
      "a task can briefly hold more."},
