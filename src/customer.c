@@ -34,9 +34,45 @@ void rs_customer_init(struct rs_customer *c, const char *id)
 static const struct rs_dstate zero_dstate;
 static const struct rs_comm_stat zero_comm;
 
-static uint32_t comm_index(const struct rs_customer *c, int type)
+/* Sparse arrays (detector states, communication counts): one entry per set
+ * bit of the mask, in bit order. */
+
+/* Where the entry of bit id is, or goes. */
+static uint32_t sparse_index(uint32_t used, int id)
 {
-    return (uint32_t)__builtin_popcount(c->comm_used & ((1u << type) - 1));
+    return (uint32_t)__builtin_popcount(used & ((1u << id) - 1));
+}
+
+/* Makes the (zeroed) entry of bit id, which has none, and returns it. The
+ * array grows two entries at a time: a customer gains its entries one by
+ * one, over its first events. */
+static void *sparse_insert(void **v, uint32_t *used, uint32_t *cap,
+                           size_t size, int id)
+{
+    uint32_t i = sparse_index(*used, id);
+    uint32_t n = (uint32_t)__builtin_popcount(*used);
+    char *a;
+
+    if (n == *cap) {
+        *cap = n + 2;
+        *v = rs_realloc(*v, *cap * size);
+    }
+    a = *v;
+    memmove(a + (i + 1) * size, a + i * size, (n - i) * size);
+    memset(a + i * size, 0, size);
+    *used |= 1u << id;
+    return a + i * size;
+}
+
+/* Drops the entry of bit id, which has one. */
+static void sparse_remove(void *v, uint32_t *used, size_t size, int id)
+{
+    uint32_t i = sparse_index(*used, id);
+    uint32_t n = (uint32_t)__builtin_popcount(*used);
+    char *a = v;
+
+    memmove(a + i * size, a + (i + 1) * size, (n - i - 1) * size);
+    *used &= ~(1u << id);
 }
 
 const struct rs_comm_stat *rs_customer_comm(const struct rs_customer *c,
@@ -44,31 +80,16 @@ const struct rs_comm_stat *rs_customer_comm(const struct rs_customer *c,
 {
     if (!(c->comm_used & (1u << type)))
         return &zero_comm;
-    return &c->comm[comm_index(c, type)];
+    return &c->comm[sparse_index(c->comm_used, type)];
 }
 
 /* The entry of type, made (zeroed) when the customer has none yet. */
 static struct rs_comm_stat *comm_entry(struct rs_customer *c, int type)
 {
-    uint32_t i = comm_index(c, type);
-    uint32_t n = (uint32_t)__builtin_popcount(c->comm_used);
-
     if (c->comm_used & (1u << type))
-        return &c->comm[i];
-    if (n == c->comm_cap) {
-        c->comm_cap = n + 2;
-        c->comm = rs_realloc(c->comm, c->comm_cap * sizeof(*c->comm));
-    }
-    memmove(&c->comm[i + 1], &c->comm[i], (n - i) * sizeof(*c->comm));
-    memset(&c->comm[i], 0, sizeof(c->comm[i]));
-    c->comm_used |= 1u << type;
-    return &c->comm[i];
-}
-
-/* Where detector id's entry is, or goes, in c->dstate. */
-static uint32_t dstate_index(const struct rs_customer *c, int id)
-{
-    return (uint32_t)__builtin_popcount(c->dstate_used & ((1u << id) - 1));
+        return &c->comm[sparse_index(c->comm_used, type)];
+    return sparse_insert((void **)&c->comm, &c->comm_used, &c->comm_cap,
+                         sizeof(*c->comm), type);
 }
 
 const struct rs_dstate *rs_customer_dstate(const struct rs_customer *c,
@@ -76,37 +97,24 @@ const struct rs_dstate *rs_customer_dstate(const struct rs_customer *c,
 {
     if (!(c->dstate_used & (1u << id)))
         return &zero_dstate;
-    return &c->dstate[dstate_index(c, id)];
+    return &c->dstate[sparse_index(c->dstate_used, id)];
 }
 
 void rs_customer_dstate_set(struct rs_customer *c, int id,
                             const struct rs_dstate *s)
 {
-    uint32_t bit = 1u << id, i = dstate_index(c, id);
-    uint32_t n = (uint32_t)__builtin_popcount(c->dstate_used);
-    int zero = memcmp(s, &zero_dstate, sizeof(*s)) == 0;
+    int has = (c->dstate_used >> id) & 1;
+    struct rs_dstate *e;
 
-    if (c->dstate_used & bit) {
-        if (!zero) {
-            c->dstate[i] = *s;
-            return;
-        }
-        memmove(&c->dstate[i], &c->dstate[i + 1],
-                (n - i - 1) * sizeof(*c->dstate));
-        c->dstate_used &= ~bit;
+    if (memcmp(s, &zero_dstate, sizeof(*s)) == 0) {
+        if (has)
+            sparse_remove(c->dstate, &c->dstate_used, sizeof(*c->dstate), id);
         return;
     }
-    if (zero)
-        return;
-    if (n == c->dstate_cap) {
-        /* Two at a time: a customer gains its detectors' states one by
-         * one, over its first events. */
-        c->dstate_cap = n + 2;
-        c->dstate = rs_realloc(c->dstate, c->dstate_cap * sizeof(*c->dstate));
-    }
-    memmove(&c->dstate[i + 1], &c->dstate[i], (n - i) * sizeof(*c->dstate));
-    c->dstate[i] = *s;
-    c->dstate_used |= bit;
+    e = has ? &c->dstate[sparse_index(c->dstate_used, id)]
+            : sparse_insert((void **)&c->dstate, &c->dstate_used,
+                            &c->dstate_cap, sizeof(*c->dstate), id);
+    *e = *s;
 }
 
 void rs_customer_release(struct rs_customer *c)
