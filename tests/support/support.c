@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -152,6 +153,13 @@ pid_t rs_test_spawn_run(const char *config_path, const char *log_path)
         fail_msg("fork failed");
     if (pid == 0) {
         int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+        /* A test that dies (an abort, a sanitizer report) must not leave
+         * its daemon running: it would hold its group and load the machine
+         * for the tests and benchmarks after it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1)
+            _exit(127); /* the test died before prctl */
 
         if (fd >= 0) {
             dup2(fd, STDERR_FILENO);
