@@ -111,7 +111,6 @@ static void run_job(struct rs_runner *r)
     for (int p = 0; p < r->partitions; p++) {
         if (!c->member[p])
             continue;
-        c->result[p] = RS_STORE_OK;
         if (c->flush[p]) {
             c->result[p] = rs_store_flush(c->store, p, c->flush[p], c->why[p],
                                           sizeof(c->why[p]));
@@ -258,6 +257,7 @@ void rs_commit_begin(struct rs_runner *r)
         c->send_offsets[p] =
             memcmp(c->offsets[p], s->committed, sizeof(s->committed)) != 0;
         c->member[p] = c->flush[p] || c->send_offsets[p];
+        c->result[p] = RS_STORE_OK; /* until the committer says otherwise */
         any |= c->member[p];
     }
     r->last_commit = t0;
