@@ -10,6 +10,7 @@
  * announced level is taken to be the level). */
 #include "riskstream/customer.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,19 @@
 #define PACK_VERSION_NO_ALERTED 2
 #define PACK_VERSION_NO_GROUP 1
 
+/* Stamps of customer states: never 0, never given twice (rs_open_index). */
+static _Atomic uint64_t last_stamp;
+
+static void restamp(struct rs_customer *c)
+{
+    c->open_stamp = atomic_fetch_add_explicit(&last_stamp, 1,
+                                              memory_order_relaxed) + 1;
+}
+
 void rs_customer_init(struct rs_customer *c, const char *id)
 {
     memset(c, 0, sizeof(*c));
+    restamp(c);
     rs_strcpy_cut(c->id, sizeof(c->id), id);
     c->level = RS_LEVEL_LOW;
     c->alerted_level = RS_LEVEL_LOW;
@@ -483,6 +494,7 @@ static void apply_relay(struct rs_customer *c, const struct rs_event *ev)
 
 void rs_customer_apply(struct rs_customer *c, const struct rs_event *ev)
 {
+    restamp(c);
     if (ev->kind == RS_EVENT_BUREAU && ev->type == RS_BUREAU_GROUP_RELAY) {
         /* Not the customer's own activity: times stay as they are. */
         apply_relay(c, ev);
@@ -769,6 +781,7 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     int64_t n, kinds;
     char id[RS_ID_MAX];
 
+    restamp(c);
     if (len == 0 ||
         (data[0] != PACK_VERSION && data[0] != PACK_VERSION_NO_ALERTED &&
          data[0] != PACK_VERSION_NO_GROUP)) {
@@ -896,4 +909,64 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
         return -1;
     }
     return 0;
+}
+
+/* The open-invoice index: one per thread, remade when asked about another
+ * customer state than the one it holds. */
+static _Thread_local struct rs_open_index tl_index;
+
+const struct rs_open_index *rs_customer_index(const struct rs_customer *c)
+{
+    struct rs_open_index *x = &tl_index;
+    uint32_t n = 0;
+
+    if (x->stamp == c->open_stamp && c->open_stamp != 0)
+        return x;
+    if (x->cap < c->open_count || x->cap == 0) {
+        uint32_t cap = c->open_count < 64 ? 64 : c->open_count;
+
+        x->due_date = rs_realloc(x->due_date, cap * sizeof(*x->due_date));
+        x->at = rs_realloc(x->at, cap * sizeof(*x->at));
+        x->open = rs_realloc(x->open, (cap + 1) * sizeof(*x->open));
+        x->due = rs_realloc(x->due, (cap + 1) * sizeof(*x->due));
+        x->open_due = rs_realloc(x->open_due,
+                                 (cap + 1) * sizeof(*x->open_due));
+        x->cap = cap;
+    }
+    x->owed_all = x->disputed = 0;
+    for (uint32_t i = 0; i < c->open_count; i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+        uint32_t j = n;
+
+        if (inv->disputed)
+            x->disputed += inv->open;
+        if (inv->open <= 0)
+            continue;
+        x->owed_all += inv->open;
+        if (inv->disputed)
+            continue;
+        /* Insertion by due date, after equal ones: invoices arrive nearly
+         * in due order, so this is close to a single pass. */
+        while (j > 0 && x->due_date[j - 1] > inv->due_date) {
+            x->due_date[j] = x->due_date[j - 1];
+            x->at[j] = x->at[j - 1];
+            j--;
+        }
+        x->due_date[j] = inv->due_date;
+        x->at[j] = i;
+        n++;
+    }
+    x->n = n;
+    x->open[0] = x->due[0] = 0;
+    x->open_due[0] = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct rs_open_invoice *inv = &c->open[x->at[k]];
+
+        x->open[k + 1] = x->open[k] + inv->open;
+        x->due[k + 1] = x->due[k] + inv->due_date;
+        x->open_due[k + 1] = x->open_due[k] +
+                             (double)inv->open * (double)inv->due_date;
+    }
+    x->stamp = c->open_stamp;
+    return x;
 }

@@ -124,10 +124,13 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
 
         t->by_id[(*d)->id] = *d;
         t->all_detectors |= bit;
-        if ((*d)->volatile_state || !(*d)->inputs)
+        /* Outside state can change at any time: always run. A detector
+         * with no declared inputs reads events of every kind, but between
+         * events it too changes only at its timer. */
+        if ((*d)->volatile_state)
             t->always_detectors |= bit;
         for (int k = 0; k < RS_EVENT_KINDS; k++)
-            if ((*d)->inputs & RS_INPUT(k))
+            if (!(*d)->inputs || ((*d)->inputs & RS_INPUT(k)))
                 t->kind_detectors[k] |= bit;
     }
     rs_cache_init(&t->cache, params->cache_customers);

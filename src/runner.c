@@ -433,6 +433,31 @@ static void log_stats(struct rs_runner *r)
                 r->deadletters[RS_ERROR_OVERSIZED],
                 r->deadletters[RS_ERROR_LATE],
                 r->deadletters[RS_ERROR_KEY_MISMATCH], r->transactions);
+    {
+        /* What the tasks held now did since they were assigned: each
+         * event and each timer fired is one evaluation of a customer. */
+        struct rs_task_stats sum = {0};
+
+        for (int p = 0; p < r->partitions; p++) {
+            const struct rs_task_stats *ts;
+
+            if (!r->slots[p])
+                continue;
+            ts = rs_task_stats(r->slots[p]->task);
+            sum.events += ts->events;
+            sum.timers_fired += ts->timers_fired;
+            sum.alerts += ts->alerts;
+            sum.suppressed += ts->suppressed;
+            sum.duplicates += ts->duplicates;
+            sum.customers_flushed += ts->customers_flushed;
+        }
+        rs_log_info("runner", "tasks held: events applied %" PRIu64
+                              ", timers fired %" PRIu64 ", alerts %" PRIu64
+                              " (suppressed %" PRIu64 "), duplicates %" PRIu64
+                              ", customers written %" PRIu64,
+                    sum.events, sum.timers_fired, sum.alerts, sum.suppressed,
+                    sum.duplicates, sum.customers_flushed);
+    }
     if (r->commits_timed) {
         /* Where event -> alert latency goes (docs/performance.md): the
          * loop stops only to pack; the committer thread writes Redis and

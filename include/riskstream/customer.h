@@ -107,6 +107,9 @@ struct rs_customer {
     int64_t credit; /* payments not yet matched to an open invoice */
 
     struct rs_open_invoice *open; /* open invoices, in arrival order */
+    /* Not packed: a number no other state of any customer had, renewed
+     * whenever the open invoices may have changed (rs_customer_index). */
+    uint64_t open_stamp;
     uint32_t open_count;
     size_t open_cap;
     uint32_t open_dropped; /* invoices not kept: RS_CUSTOMER_OPEN_MAX */
@@ -218,6 +221,50 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
  * flush happened). */
 void rs_customer_summary(const struct rs_customer *c, int64_t now,
                          struct rs_summary *out);
+
+/* The open invoices that count as owed (open > 0, not disputed) in due
+ * order, with prefix sums: what most payment detectors ask of a customer,
+ * answered without a pass over the open invoices. Entry k (0-based, in
+ * due order; equal due dates in arrival order) is c->open[at[k]]; the
+ * sums over the first k entries are open[k], due[k] (Σ due_date) and
+ * open_due[k] (Σ open · due_date), so n + 1 of each. Also the totals over
+ * all open invoices: owed_all (Σ open > 0, disputed included) and
+ * disputed (Σ open of the disputed ones). */
+struct rs_open_index {
+    uint64_t stamp; /* of the customer state it was made from */
+    uint32_t n;
+    uint32_t cap;
+    int32_t *due_date; /* ascending */
+    uint32_t *at;
+    int64_t *open;
+    int64_t *due;
+    double *open_due;
+    int64_t owed_all;
+    int64_t disputed;
+};
+
+/* The index of c's open invoices as they are now. Made on first use after
+ * a change and kept (one per thread) until another customer or another
+ * state of c is asked for: the detectors of one evaluation share it. Valid
+ * until the next call on this thread. */
+const struct rs_open_index *rs_customer_index(const struct rs_customer *c);
+
+/* How many entries of x are due before day. */
+static inline uint32_t rs_index_due_before(const struct rs_open_index *x,
+                                           int32_t day)
+{
+    uint32_t lo = 0, hi = x->n;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (x->due_date[mid] < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 /* Day number (days since the epoch) of an instant, rounding down. */
 static inline int32_t rs_day_of(int64_t ms)

@@ -189,9 +189,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     }
     if (!open || max < 1)
         return 0;
-    for (uint32_t i = 0; i < c->open_count; i++)
-        if (c->open[i].disputed)
-            disputed += c->open[i].open;
+    disputed = rs_customer_index(c)->disputed;
     {
         int64_t days = (now - oldest * HOUR_MS) / RS_DAY_MS;
 

@@ -198,9 +198,7 @@ static int usage(const int64_t *p, const struct rs_customer *c,
     char o[64], l[64], d[64], prev[96];
     double pct;
 
-    for (uint32_t i = 0; i < c->open_count; i++)
-        if (c->open[i].open > 0)
-            open += c->open[i].open;
+    open = rs_customer_index(c)->owed_all;
     if (open <= 0)
         return 0;
     if (!f->quiet) { /* words only where an alert can come of them */

@@ -32,13 +32,10 @@ static const struct rs_detector_prop props[] = {
 /* The oldest open, undisputed invoice's days past due, or -1. */
 static const struct rs_open_invoice *oldest(const struct rs_customer *c)
 {
-    const struct rs_open_invoice *o = NULL;
+    const struct rs_open_index *x = rs_customer_index(c);
 
-    for (uint32_t i = 0; i < c->open_count; i++)
-        if (c->open[i].open > 0 && !c->open[i].disputed &&
-            (!o || c->open[i].due_date < o->due_date))
-            o = &c->open[i];
-    return o;
+    /* The first in due order; among equal due dates the first to arrive. */
+    return x->n ? &c->open[x->at[0]] : NULL;
 }
 
 static int evaluate(const int64_t *p, const struct rs_customer *c,

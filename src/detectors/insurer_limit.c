@@ -121,9 +121,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     }
     exposure[0] = '\0';
     if (ccy && strcmp(currency, c->currency) == 0) {
-        for (uint32_t i = 0; i < c->open_count; i++)
-            if (c->open[i].open > 0)
-                open += c->open[i].open;
+        open = rs_customer_index(c)->owed_all;
         if (open > (withdrawn ? 0 : v[S_LIMIT])) {
             char a[64], b[64];
 

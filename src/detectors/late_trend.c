@@ -159,20 +159,20 @@ static void recent_settled(const int64_t *p, const struct rs_customer *c,
     }
 }
 
+/* The recent delay at a day: the settled invoices paid in the window and
+ * the open ones past due, from the customer's index: Σ_{due < day} open ·
+ * (day − due) = day · Σ open − Σ open · due. */
 static void recent_at(const int64_t *p, const struct rs_customer *c,
-                      int32_t day, struct recent *r)
+                      const struct rs_open_index *x, int32_t day,
+                      struct recent *r)
 {
-    recent_settled(p, c, day, r);
-    for (uint32_t i = 0; i < c->open_count; i++) {
-        const struct rs_open_invoice *inv = &c->open[i];
+    uint32_t lo = rs_index_due_before(x, day);
 
-        if (inv->open <= 0 || inv->disputed || inv->due_date >= day)
-            continue;
-        r->sum += (double)inv->open * (day - inv->due_date);
-        r->weight += (double)inv->open;
-        r->open++;
-        r->open_amount += inv->open;
-    }
+    recent_settled(p, c, day, r);
+    r->sum += (double)day * (double)x->open[lo] - x->open_due[lo];
+    r->weight += (double)x->open[lo];
+    r->open = (int)lo;
+    r->open_amount = x->open[lo];
 }
 
 /* Everything evaluate() decides at a day. */
@@ -182,93 +182,9 @@ struct judgement {
     struct recent r;
 };
 
-/* The counted open invoices sorted by due date, with prefix sums, so that
- * next_timer() can judge many days without a pass over the open invoices
- * for each: the open part of the recent delay at day is
- * Σ_{due < day} open · (day − due) = day · A − B. */
-struct opens {
-    size_t n;
-    int32_t due[RS_CUSTOMER_OPEN_MAX];
-    double a[RS_CUSTOMER_OPEN_MAX + 1];  /* Σ open of the first k */
-    double b[RS_CUSTOMER_OPEN_MAX + 1];  /* Σ open · due of the first k */
-    int64_t amount[RS_CUSTOMER_OPEN_MAX + 1];
-};
-
-struct due_open {
-    int32_t due;
-    int64_t open;
-};
-
-static int cmp_due_open(const void *x, const void *y)
-{
-    const struct due_open *a = x, *b = y;
-
-    return a->due < b->due ? -1 : a->due > b->due;
-}
-
-static void opens_build(const struct rs_customer *c, struct opens *o)
-{
-    struct due_open d[RS_CUSTOMER_OPEN_MAX];
-    size_t n = 0;
-
-    for (uint32_t i = 0; i < c->open_count && n < RS_CUSTOMER_OPEN_MAX; i++) {
-        const struct rs_open_invoice *inv = &c->open[i];
-
-        if (inv->open > 0 && !inv->disputed)
-            d[n++] = (struct due_open){inv->due_date, inv->open};
-    }
-    /* Invoices arrive nearly in due order: insertion sort, linear then,
-     * unless it has to move too much (qsort takes over). */
-    for (size_t i = 1, moves = 0; i < n; i++) {
-        struct due_open x = d[i];
-        size_t j = i;
-
-        for (; j > 0 && d[j - 1].due > x.due; j--)
-            d[j] = d[j - 1];
-        d[j] = x;
-        moves += i - j;
-        if (moves > 8 * n) {
-            qsort(d, n, sizeof(d[0]), cmp_due_open);
-            break;
-        }
-    }
-    o->n = n;
-    o->a[0] = o->b[0] = 0;
-    o->amount[0] = 0;
-    for (size_t i = 0; i < n; i++) {
-        o->due[i] = d[i].due;
-        o->a[i + 1] = o->a[i] + (double)d[i].open;
-        o->b[i + 1] = o->b[i] + (double)d[i].open * d[i].due;
-        o->amount[i + 1] = o->amount[i] + d[i].open;
-    }
-}
-
-/* recent_at() from the prefix sums: the same set of invoices, the sums in
- * another order (so equal up to rounding). */
-static void recent_fast(const int64_t *p, const struct rs_customer *c,
-                        const struct opens *o, int32_t day, struct recent *r)
-{
-    size_t lo = 0, hi = o->n;
-
-    recent_settled(p, c, day, r);
-    while (lo < hi) { /* lo = how many are due before day */
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (o->due[mid] < day)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    r->sum += (double)day * o->a[lo] - o->b[lo];
-    r->weight += o->a[lo];
-    r->open = (int)lo;
-    r->open_amount = o->amount[lo];
-}
-
-/* judge() with the open invoices from o (NULL: a pass over them). */
-static int judge_with(const int64_t *p, const struct rs_customer *c,
-                      const struct rs_dstate *s, int32_t day,
-                      const struct opens *o, struct judgement *j)
+static int judge(const int64_t *p, const struct rs_customer *c,
+                 const struct rs_open_index *x, const struct rs_dstate *s,
+                 int32_t day, struct judgement *j)
 {
     struct rs_dstate tmp = *s;
     double floor_days = (double)p[P_MIN_DAYS];
@@ -277,10 +193,7 @@ static int judge_with(const int64_t *p, const struct rs_customer *c,
     feed(p, c, &tmp, day);
     if (tmp.v[S_FED] < p[P_MIN_HISTORY])
         return 0;
-    if (o)
-        recent_fast(p, c, o, day, &j->r);
-    else
-        recent_at(p, c, day, &j->r);
+    recent_at(p, c, x, day, &j->r);
     if (j->r.weight <= 0)
         return 0;
     j->value = j->r.sum / j->r.weight;
@@ -297,52 +210,20 @@ static int judge_with(const int64_t *p, const struct rs_customer *c,
     return j->state;
 }
 
-static int judge(const int64_t *p, const struct rs_customer *c,
-                 const struct rs_dstate *s, int32_t day, struct judgement *j)
-{
-    return judge_with(p, c, s, day, NULL, j);
-}
-
-/* The state at day from the prefix sums, or from judge() itself when the
- * recent delay is so close to a threshold that the order of the sums could
- * decide it. */
-static int judge_near(const int64_t *p, const struct rs_customer *c,
-                      const struct rs_dstate *s, int32_t day,
-                      const struct opens *o, struct judgement *j)
-{
-    int state = judge_with(p, c, s, day, o, j);
-    double eps = 1e-6 * (1.0 + (j->value < 0 ? -j->value : j->value));
-    double d1 = j->value - j->threshold, d2 = j->value - j->strong_threshold;
-
-    if (j->r.weight > 0 && ((d1 < eps && d1 > -eps) || (d2 < eps && d2 > -eps)))
-        return judge(p, c, s, day, j);
-    return state;
-}
-
 /* The counting open invoices' events, oldest due first. */
 static void add_evidence(struct rs_finding *f, const struct rs_customer *c,
                          int32_t day)
 {
+    const struct rs_open_index *x;
+    uint32_t k;
+
     if (f->quiet)
         return; /* no words, no evidence: it would not be kept */
-    for (int32_t d = INT32_MIN; f->reason.evidence_count < RS_EVIDENCE_MAX;) {
-        int32_t next = INT32_MAX;
-
-        for (uint32_t i = 0; i < c->open_count; i++) {
-            const struct rs_open_invoice *inv = &c->open[i];
-
-            if (inv->open > 0 && !inv->disputed && inv->due_date < day &&
-                inv->due_date > d && inv->due_date < next)
-                next = inv->due_date;
-        }
-        if (next == INT32_MAX)
-            break;
-        d = next;
-        for (uint32_t i = 0; i < c->open_count; i++)
-            if (c->open[i].open > 0 && !c->open[i].disputed &&
-                c->open[i].due_date == d)
-                rs_finding_evidence(f, c->open[i].event_id);
-    }
+    x = rs_customer_index(c);
+    k = rs_index_due_before(x, day);
+    for (uint32_t i = 0; i < k && f->reason.evidence_count < RS_EVIDENCE_MAX;
+         i++)
+        rs_finding_evidence(f, c->open[x->at[i]].event_id);
 }
 
 static int evaluate(const int64_t *p, const struct rs_customer *c,
@@ -354,7 +235,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     struct rs_finding *f;
     char unpaid[160] = "";
 
-    if (max < 1 || !judge(p, c, s, day, &j))
+    if (max < 1 || !judge(p, c, rs_customer_index(c), s, day, &j))
         return 0;
     f = rs_finding_start(out, "late_trend",
                          j.state == 2 ? "LATE_PAYMENT_TREND_STRONG"
@@ -408,7 +289,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     struct judgement now_j;
     int cur;
     int32_t lo = today + 1;
-    struct opens o;
+    const struct rs_open_index *x;
     int32_t outs[RING];
     size_t nouts = 0, k = 0;
 
@@ -426,12 +307,12 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     }
     if (nouts == 0 && c->open_count == 0)
         return RS_NO_TIMER; /* nothing will move without an event */
-    opens_build(c, &o);
-    cur = judge_near(p, c, s, today, &o, &now_j);
+    x = rs_customer_index(c);
+    cur = judge(p, c, x, s, today, &now_j);
     /* Breakpoints in day order: the settled invoices leaving the window
-     * merged with the open ones falling due (o is in due order). */
-    for (size_t i = 0; i < o.n || k < nouts;) {
-        int32_t due1 = i < o.n ? o.due[i] + 1 : INT32_MAX;
+     * merged with the open ones falling due (x is in due order). */
+    for (size_t i = 0; i < x->n || k < nouts;) {
+        int32_t due1 = i < x->n ? x->due_date[i] + 1 : INT32_MAX;
 
         if (k < nouts && outs[k] <= due1) {
             breaks[n++] = outs[k++];
@@ -452,7 +333,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
             continue;
         if (++used > BREAKS_MAX)
             return (int64_t)lo * RS_DAY_MS; /* look further then */
-        if (judge_near(p, c, s, lo, &o, &j) != cur)
+        if (judge(p, c, x, s, lo, &j) != cur)
             return (int64_t)lo * RS_DAY_MS;
         /* Within the stretch only a rise is possible, and only with open
          * invoices counted (a judgement with thresholds set). */
@@ -464,9 +345,9 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
         if (days >= (double)(hi - lo))
             goto next;
         t = lo + (days > 0 ? (int32_t)days : 0);
-        while (t > lo + 1 && judge_near(p, c, s, t - 1, &o, &j) != cur)
+        while (t > lo + 1 && judge(p, c, x, s, t - 1, &j) != cur)
             t--;
-        while (t < hi && judge_near(p, c, s, t, &o, &j) == cur)
+        while (t < hi && judge(p, c, x, s, t, &j) == cur)
             t++;
         if (t < hi)
             return (int64_t)t * RS_DAY_MS;

@@ -84,51 +84,33 @@ static int32_t grace_days(const int64_t *p, const struct rs_customer *c)
     return (int32_t)(g > p[P_GRACE] ? g : p[P_GRACE]);
 }
 
-static int counts(const struct rs_open_invoice *inv)
-{
-    return inv->open > 0 && !inv->disputed;
-}
-
 static void add_evidence(struct rs_finding *f, const struct rs_customer *c,
                          int64_t now, int32_t min_days)
 {
     if (f->quiet)
         return; /* no words, no evidence: it would not be kept */
-    /* The counting invoices' events, oldest due first. */
-    for (int32_t d = INT32_MIN; f->reason.evidence_count < RS_EVIDENCE_MAX;) {
-        int32_t next = INT32_MAX;
+    /* The counting invoices' events, oldest due first (the index's
+     * order): those at least min_days past due. */
+    {
+        const struct rs_open_index *x = rs_customer_index(c);
+        uint32_t k = rs_index_due_before(x, rs_day_of(now) - min_days + 1);
 
-        for (uint32_t i = 0; i < c->open_count; i++) {
-            const struct rs_open_invoice *inv = &c->open[i];
-
-            if (counts(inv) && days_past_due(inv, now) >= min_days &&
-                inv->due_date > d && inv->due_date < next)
-                next = inv->due_date;
-        }
-        if (next == INT32_MAX)
-            break;
-        d = next;
-        for (uint32_t i = 0; i < c->open_count; i++)
-            if (counts(&c->open[i]) && c->open[i].due_date == d)
-                rs_finding_evidence(f, c->open[i].event_id);
+        for (uint32_t i = 0;
+             i < k && f->reason.evidence_count < RS_EVIDENCE_MAX; i++)
+            rs_finding_evidence(f, c->open[x->at[i]].event_id);
     }
 }
 
 static int severe(const int64_t *p, const struct rs_customer *c, int64_t now,
                   struct rs_finding *f)
 {
-    int64_t owed = 0, severe_amount = 0;
+    const struct rs_open_index *x = rs_customer_index(c);
+    /* More than severe.days past due: due before today − severe.days. */
+    int64_t owed = x->open[x->n],
+            severe_amount = x->open[rs_index_due_before(
+                x, (int32_t)(rs_day_of(now) - p[P_SEVERE_DAYS]))];
     char a[64], b[64];
 
-    for (uint32_t i = 0; i < c->open_count; i++) {
-        const struct rs_open_invoice *inv = &c->open[i];
-
-        if (inv->disputed || inv->open <= 0)
-            continue;
-        owed += inv->open;
-        if (days_past_due(inv, now) > p[P_SEVERE_DAYS])
-            severe_amount += inv->open;
-    }
     if (owed == 0 || severe_amount * 100 < owed * p[P_SEVERE_PCT])
         return 0;
     rs_finding_start(f, "overdue", "SEVERE_DELINQUENCY", 90);
@@ -164,20 +146,21 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     if (max < 1)
         return 0;
     grace = grace_days(p, c);
-    for (uint32_t i = 0; i < c->open_count; i++) {
-        const struct rs_open_invoice *inv = &c->open[i];
+    {
+        /* At least grace days past due: due before today − grace + 1. The
+         * worst is the oldest due, the least invoice id among equals. */
+        const struct rs_open_index *x = rs_customer_index(c);
+        uint32_t k = rs_index_due_before(x, rs_day_of(now) - grace + 1);
 
-        if (!counts(inv) || days_past_due(inv, now) < grace)
-            continue;
-        n++;
-        total += inv->open;
-        if (!worst || inv->due_date < worst->due_date ||
-            (inv->due_date == worst->due_date &&
-             strcmp(inv->invoice_id, worst->invoice_id) < 0))
-            worst = inv;
+        if (k == 0)
+            return 0;
+        n = (int)k;
+        total = x->open[k];
+        worst = &c->open[x->at[0]];
+        for (uint32_t i = 1; i < k && x->due_date[i] == worst->due_date; i++)
+            if (strcmp(c->open[x->at[i]].invoice_id, worst->invoice_id) < 0)
+                worst = &c->open[x->at[i]];
     }
-    if (!worst)
-        return 0;
     days = days_past_due(worst, now);
     f = rs_finding_start(&out[nf++], "overdue",
                          days >= p[P_CRITICAL] ? "OVERDUE_CRITICAL"
@@ -225,20 +208,27 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 {
     const int64_t steps[] = {grace_days(p, c), p[P_HIGH], p[P_CRITICAL],
                              p[P_SEVERE_DAYS] + 1};
+    const struct rs_open_index *x = rs_customer_index(c);
     int64_t next = RS_NO_TIMER;
 
     (void)s;
-    for (uint32_t i = 0; i < c->open_count; i++) {
-        const struct rs_open_invoice *inv = &c->open[i];
+    /* For each step, the first invoice in due order to reach it after
+     * now: the least due with (due + step) days > now, that is due + step
+     * > today (days are whole). */
+    for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+        int64_t first = (int64_t)rs_day_of(now) - steps[k] + 1;
+        uint32_t i;
+        int64_t at;
 
-        if (!counts(inv))
+        if (first > INT32_MAX)
             continue;
-        for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
-            int64_t at = ((int64_t)inv->due_date + steps[k]) * RS_DAY_MS;
-
-            if (at > now && at < next)
-                next = at;
-        }
+        i = rs_index_due_before(x, first < INT32_MIN ? INT32_MIN
+                                                     : (int32_t)first);
+        if (i == x->n)
+            continue;
+        at = ((int64_t)x->due_date[i] + steps[k]) * RS_DAY_MS;
+        if (at > now && at < next)
+            next = at;
     }
     return next;
 }

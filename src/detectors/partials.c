@@ -231,22 +231,54 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     return nf;
 }
 
-/* While a kind fires, its count changes when the oldest counted event
- * leaves the window. */
+/* The first day after day at which one kind's judgement can change with
+ * no new event: the oldest counted event leaves the window (the count
+ * drops); the customer gets a full window of history before the current
+ * one (the baseline starts to count); or, not firing on the rate alone,
+ * the history before the window has grown long enough that the same count
+ * passes it (the usual count per window shrinks as the span grows).
+ * Below the minimum count nothing can change: the count only drops. */
+static int64_t kind_next(const int64_t *slots, int n, int64_t window,
+                         int64_t min, int64_t rate, uint32_t lifetime,
+                         const struct rs_customer *c, int32_t day)
+{
+    struct tally t;
+    int64_t first = rs_day_of(c->first_event_time);
+    int64_t next = INT64_MAX, history, span;
+
+    judge(slots, n, window, min, rate, lifetime, c, day, &t);
+    if (t.count < min)
+        return INT64_MAX;
+    next = t.exit_day;
+    span = (int64_t)day - window + 1 - first;
+    if (span < window && first + 2 * window - 1 < next)
+        next = first + 2 * window - 1; /* span reaches window that day */
+    history = (int64_t)lifetime - t.count;
+    if (t.has_baseline && !t.fires && history > 0) {
+        /* count · 100 · span >= rate · history · window */
+        int64_t need = rate * history * window, per = t.count * 100;
+        int64_t span_at = (need + per - 1) / per;
+        int64_t d = span_at + window - 1 + first;
+
+        if (d > day && d < next)
+            next = d;
+    }
+    return next > day ? next : INT64_MAX;
+}
+
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
     int32_t day = rs_day_of(now);
-    int64_t next = RS_NO_TIMER;
-    struct tally t;
+    int64_t a = kind_next(&s->v[PARTIAL_SLOT], PARTIAL_SLOTS,
+                          p[P_PARTIAL_WINDOW], p[P_PARTIAL_COUNT], p[P_RATE],
+                          c->partial_payments, c, day);
+    int64_t b = kind_next(&s->v[FAILED_SLOT], FAILED_SLOTS,
+                          p[P_FAILED_WINDOW], p[P_FAILED_COUNT], p[P_RATE],
+                          c->failed_debits, c, day);
+    int64_t next = a < b ? a : b;
 
-    judge_partial(p, c, s, day, &t);
-    if (t.fires && t.exit_day * RS_DAY_MS < next)
-        next = t.exit_day * RS_DAY_MS;
-    judge_failed(p, c, s, day, &t);
-    if (t.fires && t.exit_day * RS_DAY_MS < next)
-        next = t.exit_day * RS_DAY_MS;
-    return next > now ? next : RS_NO_TIMER;
+    return next == INT64_MAX ? RS_NO_TIMER : next * RS_DAY_MS;
 }
 
 const struct rs_detector rs_detector_partials = {

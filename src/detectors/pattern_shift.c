@@ -200,6 +200,12 @@ static void observe(const int64_t *p, const struct rs_customer *c,
     }
 }
 
+/* floor(a / b) for b > 0. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && a < 0);
+}
+
 /* The CUSUM and the run at a day, with the open invoices already later
  * than the habit allows counted as paid that day. */
 struct view {
@@ -214,23 +220,26 @@ static void view_at(const int64_t *p, const struct rs_customer *c,
                     struct rs_finding *f)
 {
     int64_t k = slack_of(p, s);
+    int64_t x = s->v[S_MEAN] + k;
+    /* Counted: (day − due) · 1000 > x, that is due <= day − q. */
+    int64_t last = (int64_t)day - (floor_div(x, 1000) + 1);
+    const struct rs_open_index *ix = rs_customer_index(c);
+    uint32_t n = last >= INT32_MAX ? ix->n
+                 : last < INT32_MIN ? 0
+                                    : rs_index_due_before(ix, (int32_t)last + 1);
+    int64_t lateness = (int64_t)day * n - ix->due[n]; /* Σ (day − due) */
 
-    w->cusum = s->v[S_CUSUM];
-    w->run = s->v[S_RUN];
-    w->sum = s->v[S_SUM];
-    w->open = 0;
-    for (uint32_t i = 0; i < c->open_count; i++) {
+    w->cusum = s->v[S_CUSUM] + lateness * 1000 - (int64_t)n * x;
+    w->run = s->v[S_RUN] + n;
+    w->sum = s->v[S_SUM] + lateness;
+    w->open = (int)n;
+    if (!f)
+        return;
+    for (uint32_t i = 0; i < c->open_count; i++) { /* in arrival order */
         const struct rs_open_invoice *inv = &c->open[i];
         int64_t lb = (int64_t)day - inv->due_date;
 
-        if (inv->open <= 0 || inv->disputed ||
-            lb * 1000 <= s->v[S_MEAN] + k)
-            continue;
-        w->cusum += lb * 1000 - s->v[S_MEAN] - k;
-        w->run++;
-        w->sum += lb;
-        w->open++;
-        if (f)
+        if (inv->open > 0 && !inv->disputed && lb * 1000 > x)
             rs_finding_evidence(f, inv->event_id);
     }
 }
@@ -295,12 +304,6 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     return 1;
 }
 
-/* floor(a / b) for b > 0. */
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a / b - (a % b != 0 && a < 0);
-}
-
 /* With no new event the counted lateness of open invoices only grows, so
  * the CUSUM at a day d is a nondecreasing, piecewise linear function:
  * f(d) = CUSUM + sum over the open invoices counted at d of
@@ -308,37 +311,35 @@ static int64_t floor_div(int64_t a, int64_t b)
  * counts from the first day d with (d - due) * 1000 > X on. Between two
  * such first days f is linear, so the first day it reaches the limit is
  * solved for directly, segment by segment (the same day as bisecting on
- * view_at, in one pass over the open invoices instead of a dozen). */
+ * view_at, in one pass over the open invoices instead of a dozen).
+ *
+ * Once firing (an alarm raised, or the limit reached), it fires until an
+ * event comes, but the score still depends on the sign of the run's mean
+ * days-to-pay: sum + Σ (d − due) over the counted open invoices. Within a
+ * segment that grows with d; where invoices join it moves by their first
+ * counted lateness (which is negative for a habitually early payer), so
+ * the sign is followed segment by segment too. */
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
-    int32_t due[RS_CUSTOMER_OPEN_MAX];
+    const struct rs_open_index *ix;
+    const int32_t *due;
     int32_t lo = rs_day_of(now), hi = lo + HORIZON_DAYS;
     int64_t x = s->v[S_MEAN] + slack_of(p, s);
     int64_t need = p[P_LIMIT] * 1000 - s->v[S_CUSUM];
     int64_t q = floor_div(x, 1000) + 1; /* counted from due + q */
     int64_t cnt = 0, sum = 0, day = lo;
+    int firing = (s->v[S_ALARM] & 0xffffffff) || need <= 0;
+    int late = -1; /* while firing: the run's mean is after the due date */
     size_t n = 0, k = 0;
 
-    if (s->v[S_N] < p[P_WARMUP] || (s->v[S_ALARM] & 0xffffffff) ||
-        need <= 0)
-        return RS_NO_TIMER; /* too early, or firing already */
-    for (uint32_t i = 0; i < c->open_count && n < RS_CUSTOMER_OPEN_MAX;
-         i++) {
-        const struct rs_open_invoice *inv = &c->open[i];
-        size_t j = n++;
-
-        if (inv->open <= 0 || inv->disputed) {
-            n--;
-            continue;
-        }
-        /* Insertion: invoices arrive nearly in due order. */
-        while (j > 0 && due[j - 1] > inv->due_date) {
-            due[j] = due[j - 1];
-            j--;
-        }
-        due[j] = inv->due_date;
-    }
+    if (s->v[S_N] < p[P_WARMUP])
+        return RS_NO_TIMER; /* too early */
+    ix = rs_customer_index(c);
+    due = ix->due_date;
+    n = ix->n;
+    if (firing && p[P_SCORE] == p[P_LATE_SCORE])
+        return RS_NO_TIMER; /* the sign cannot change the answer */
     for (;;) {
         int64_t end;
 
@@ -350,7 +351,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
         end = k < n ? due[k] + q - 1 : hi;
         if (end > hi)
             end = hi;
-        if (cnt) {
+        if (!firing && cnt) {
             /* cnt * (d * 1000 - x) - 1000 * sum >= need */
             int64_t den = cnt * 1000;
             int64_t num = need + cnt * x + 1000 * sum;
@@ -358,8 +359,29 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 
             if (d < day)
                 d = day;
-            if (d <= end) /* firing today already: no timer */
-                return d > lo ? d * RS_DAY_MS : RS_NO_TIMER;
+            if (d <= end) {
+                if (d > lo)
+                    return d * RS_DAY_MS; /* it starts firing */
+                firing = 1;               /* firing today already */
+                if (p[P_SCORE] == p[P_LATE_SCORE])
+                    return RS_NO_TIMER;
+            }
+        }
+        if (firing) {
+            int64_t num = s->v[S_SUM] + cnt * day - sum;
+            int pos = num > 0;
+
+            if (late < 0)
+                late = pos; /* at lo */
+            else if (pos != late)
+                return day * RS_DAY_MS;
+            if (!pos && cnt) {
+                /* sum + cnt * d - Σ due > 0 */
+                int64_t d = floor_div(sum - s->v[S_SUM], cnt) + 1;
+
+                if (d <= end)
+                    return (d > lo ? d : lo + 1) * RS_DAY_MS;
+            }
         }
         if (end >= hi)
             return RS_NO_TIMER;

@@ -102,42 +102,57 @@ static double clamp01(double x)
     return x < 0 ? 0 : x > 1 ? 1 : x;
 }
 
+/* Everything evaluate() decides at a day. */
+struct record {
+    double n, share, mean, pts;
+    double days; /* Σ days beyond terms, the open ones counted to day */
+    int open_late;
+    int32_t score; /* 0: no finding */
+};
+
+static void judge(const int64_t *p, const struct rs_customer *c,
+                  const struct rs_dstate *s, int32_t day, struct record *r)
+{
+    double late = (double)s->v[S_LATE] / FIX;
+    double prior = (double)p[P_PRIOR] / 100.0, k = (double)p[P_PRIOR_WEIGHT];
+
+    const struct rs_open_index *x = rs_customer_index(c);
+    uint32_t m = rs_index_due_before(x, day); /* open and past due */
+
+    r->n = (double)s->v[S_N] / FIX;
+    r->open_late = (int)m;
+    /* Σ (day − due) over them, a whole number of days */
+    r->days = (double)s->v[S_DAYS] / FIX +
+              (double)((int64_t)day * m - x->due[m]);
+    r->n += r->open_late;
+    late += r->open_late;
+    /* With nothing known yet (n = 0) the share is the prior itself: an
+     * invoiced customer without a record is an average one, neither the
+     * best nor the worst. */
+    r->share = r->n + k > 0 ? (late + prior * k) / (r->n + k) : prior;
+    r->mean = r->n > 0 ? r->days / r->n : 0.0;
+    r->pts = (double)p[P_MAX_SCORE] * r->share +
+             (double)p[P_DAYS_SCORE] *
+                 clamp01(r->mean / (double)p[P_DAYS_FULL]);
+    r->score = r->pts < 0.5 ? 0 : (int32_t)(r->pts + 0.5);
+}
+
 static int evaluate(const int64_t *p, const struct rs_customer *c,
                     const struct rs_dstate *s, int64_t now,
                     struct rs_finding *out, int max)
 {
     int32_t today = rs_day_of(now);
-    double n = (double)s->v[S_N] / FIX, late = (double)s->v[S_LATE] / FIX;
-    double days = (double)s->v[S_DAYS] / FIX;
-    double prior = (double)p[P_PRIOR] / 100.0, k = (double)p[P_PRIOR_WEIGHT];
-    double share, mean, pts;
-    int open_late = 0;
+    double prior = (double)p[P_PRIOR] / 100.0;
+    struct record r;
     struct rs_finding *f;
 
     if (max < 1 || c->invoices == 0)
         return 0; /* never invoiced (a holding, say): no record to grade */
-    for (uint32_t i = 0; i < c->open_count; i++) {
-        const struct rs_open_invoice *inv = &c->open[i];
-
-        if (inv->open <= 0 || inv->disputed || inv->due_date >= today)
-            continue;
-        open_late++;
-        days += today - inv->due_date;
-    }
-    n += open_late;
-    late += open_late;
-    /* With nothing known yet (n = 0) the share is the prior itself: an
-     * invoiced customer without a record is an average one, neither the
-     * best nor the worst. */
-    share = n + k > 0 ? (late + prior * k) / (n + k) : prior;
-    mean = n > 0 ? days / n : 0.0;
-    pts = (double)p[P_MAX_SCORE] * share +
-          (double)p[P_DAYS_SCORE] * clamp01(mean / (double)p[P_DAYS_FULL]);
-    if (pts < 0.5)
+    judge(p, c, s, today, &r);
+    if (!r.score)
         return 0;
-    f = rs_finding_start(out, "payment_record", "PAYMENT_RECORD",
-                         (int32_t)(pts + 0.5));
-    if (n <= 0)
+    f = rs_finding_start(out, "payment_record", "PAYMENT_RECORD", r.score);
+    if (r.n <= 0)
         rs_finding_say(f, "no payment record yet (no invoice settled or past due): "
                  "taken as the usual %d %% of invoices paid late",
                  (int)p[P_PRIOR]);
@@ -145,10 +160,10 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         rs_finding_say(f, "%s: %.0f %% of its invoices known late (recent ones weigh "
                  "more; %d open past due now), %.1f days beyond terms on "
                  "average; %d %% is usual",
-                 share > prior ? "pays late more often than usual"
-                               : "pays on time more often than usual",
-                 share * 100.0, open_late, mean, (int)p[P_PRIOR]);
-    f->reason.value = share * 100.0;
+                 r.share > prior ? "pays late more often than usual"
+                                 : "pays on time more often than usual",
+                 r.share * 100.0, r.open_late, r.mean, (int)p[P_PRIOR]);
+    f->reason.value = r.share * 100.0;
     f->reason.has_baseline = 1;
     f->reason.baseline = (double)p[P_PRIOR];
     f->reason.threshold = (double)p[P_PRIOR];
@@ -158,25 +173,61 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         if (inv->open > 0 && !inv->disputed && inv->due_date < today)
             rs_finding_evidence(f, inv->event_id);
     }
-    if (share > prior)
+    if (r.share > prior)
         rs_finding_action(f, "FOLLOW_UP_EARLIER");
     return 1;
 }
 
-/* The answer changes when an open invoice passes its due date. */
+/* The answer changes when an open invoice passes its due date, and in
+ * between as the open invoices past due grow later: the share stays, the
+ * mean delay grows by open_late / n a day (until days.full), so the score
+ * reaches its next whole point on a day solved for directly (then checked
+ * against judge() itself, so rounding cannot move it). */
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
-    int32_t today = rs_day_of(now), next = INT32_MAX;
+    int32_t today = rs_day_of(now), next = INT32_MAX, t;
+    struct record r, x;
+    double target, need;
 
-    (void)p;
-    (void)s;
-    for (uint32_t i = 0; i < c->open_count; i++) {
-        const struct rs_open_invoice *inv = &c->open[i];
+    if (c->invoices == 0)
+        return RS_NO_TIMER;
+    judge(p, c, s, today, &r);
+    {
+        /* The first open invoice to fall past due after today. */
+        const struct rs_open_index *ix = rs_customer_index(c);
+        uint32_t k = rs_index_due_before(ix, today);
 
-        if (inv->open > 0 && !inv->disputed && inv->due_date >= today &&
-            inv->due_date + 1 < next)
-            next = inv->due_date + 1;
+        if (k < ix->n)
+            next = ix->due_date[k] + 1;
+    }
+    if (r.open_late > 0 && p[P_DAYS_SCORE] > 0 &&
+        r.mean < (double)p[P_DAYS_FULL]) {
+        /* pts(d) = max · share + days.score · (days + open_late · (d −
+         * today)) / (n · days.full): the first d with pts >= score + ½. */
+        target = (double)r.score + 0.5 - (double)p[P_MAX_SCORE] * r.share;
+        need = target * (double)p[P_DAYS_FULL] / (double)p[P_DAYS_SCORE];
+        /* Days until the mean reaches days.full: the score stays after. */
+        double full = ((double)p[P_DAYS_FULL] * r.n - r.days) /
+                      (double)r.open_late;
+        int32_t stop = next;
+
+        if (full + 2.0 < (double)(next - today))
+            stop = today + (int32_t)full + 2;
+        if (need <= (double)p[P_DAYS_FULL] + 1.0) {
+            double d = (need * r.n - r.days) / (double)r.open_late;
+
+            t = today + 1 + (d > 1.0 ? (int32_t)(d - 1.0) : 0);
+            if (d > (double)(stop - today))
+                t = stop;
+            while (t > today + 1 && (judge(p, c, s, t - 1, &x), x.score) !=
+                                        r.score)
+                t--;
+            while (t < stop && (judge(p, c, s, t, &x), x.score) == r.score)
+                t++;
+            if (t < stop)
+                next = t;
+        }
     }
     return next == INT32_MAX ? RS_NO_TIMER : (int64_t)next * RS_DAY_MS;
 }

@@ -315,6 +315,122 @@ static void test_customer_dstate_sparse(void **state)
     rs_buf_release(&buf);
 }
 
+/* The open-invoice index the detectors read (rs_customer_index) against a
+ * pass over the open invoices, after every step of a random ledger of two
+ * customers (invoices, full and partial payments, reversals, credit notes,
+ * disputes opened and resolved), asked about in turns so that each call
+ * finds the other customer's index in the per-thread slot; and after a
+ * pack/unpack round trip. A stale index (a change that did not renew the
+ * stamp) or a wrong sum fails here. */
+static void check_index(const struct rs_customer *c)
+{
+    const struct rs_open_index *x = rs_customer_index(c);
+    int64_t owed = 0, disputed = 0, open = 0, due = 0;
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < c->open_count; i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+
+        if (inv->disputed)
+            disputed += inv->open;
+        if (inv->open > 0)
+            owed += inv->open;
+        if (inv->open > 0 && !inv->disputed)
+            n++;
+    }
+    assert_int_equal(x->n, n);
+    assert_int_equal(x->owed_all, owed);
+    assert_int_equal(x->disputed, disputed);
+    for (uint32_t k = 0; k < x->n; k++) {
+        const struct rs_open_invoice *inv = &c->open[x->at[k]];
+
+        assert_true(inv->open > 0 && !inv->disputed);
+        assert_int_equal(x->due_date[k], inv->due_date);
+        /* due order; equal due dates in arrival order */
+        if (k > 0)
+            assert_true(x->due_date[k - 1] < x->due_date[k] ||
+                        (x->due_date[k - 1] == x->due_date[k] &&
+                         x->at[k - 1] < x->at[k]));
+        assert_int_equal(x->open[k], open);
+        assert_int_equal(x->due[k], due);
+        open += inv->open;
+        due += inv->due_date;
+    }
+    assert_int_equal(x->open[x->n], open);
+    assert_int_equal(x->due[x->n], due);
+    /* every entry due before day d, and only those */
+    for (uint32_t k = 0; k < x->n; k++)
+        assert_int_equal(rs_index_due_before(x, x->due_date[k]) <= k, 1);
+}
+
+static void test_customer_index_follows_changes(void **state)
+{
+    struct rs_customer c[2], d;
+    int32_t d0 = day(2026, 1, 1);
+    uint32_t issued[2] = {0, 0};
+    struct rs_buf b;
+    char errstr[256];
+
+    (void)state;
+    srand(7);
+    rs_customer_init(&c[0], "C1");
+    rs_customer_init(&c[1], "C2");
+    for (int step = 0; step < 3000; step++) {
+        int w = step & 1, r = rand() % 100;
+        char id[32];
+        struct rs_event ev;
+        int32_t today = d0 + step / 10;
+
+        snprintf(id, sizeof(id), "I%u",
+                 issued[w] ? (unsigned)rand() % issued[w] : 0u);
+        if (r < 35 || issued[w] == 0) {
+            snprintf(id, sizeof(id), "I%u", issued[w]++);
+            /* due dates out of arrival order now and then */
+            ev = invoice(id, 100 + rand() % 10000, today,
+                         today + 10 + rand() % 50);
+        } else if (r < 60) {
+            ev = payment(RS_PAYMENT_FULL, id, 100 + rand() % 10000, today);
+        } else if (r < 72) {
+            ev = payment(RS_PAYMENT_PARTIAL, id, 1 + rand() % 3000, today);
+        } else if (r < 76) {
+            ev = payment(RS_PAYMENT_REVERSAL, id, 1 + rand() % 3000, today);
+        } else if (r < 82) {
+            ev = payment(RS_PAYMENT_FULL, NULL, 1 + rand() % 3000, today);
+        } else if (r < 88) {
+            ev = invoice(id, 1 + rand() % 2000, today, today);
+            ev.type = RS_INVOICE_CREDITED;
+            snprintf(ev.event_id, sizeof(ev.event_id), "cn-%d", step);
+        } else {
+            memset(&ev, 0, sizeof(ev));
+            ev.kind = RS_EVENT_COMM;
+            ev.type = r < 94 ? RS_COMM_DISPUTE_OPENED : RS_COMM_DISPUTE_RESOLVED;
+            ev.event_time = (int64_t)today * RS_DAY_MS;
+            ev.has = RS_COM_HAS_INVOICE_ID;
+            snprintf(ev.u.com.invoice_id, sizeof(ev.u.com.invoice_id), "%s",
+                     id);
+        }
+        snprintf(ev.event_id, sizeof(ev.event_id), "e%d", step);
+        snprintf(ev.customer_id, sizeof(ev.customer_id), "%s", c[w].id);
+        rs_customer_apply(&c[w], &ev);
+        check_index(&c[w]);
+        check_index(&c[!w]);
+    }
+    assert_true(c[0].open_count > 20); /* the ledger kept a backlog */
+    rs_buf_init(&b, 0);
+    rs_customer_pack(&c[0], &b);
+    rs_customer_init(&d, "C1");
+    assert_int_equal(rs_customer_unpack(&d, b.data, b.len, errstr,
+                                        sizeof(errstr)),
+                     0);
+    check_index(&d);
+    assert_int_equal(rs_customer_index(&d)->owed_all,
+                     rs_customer_index(&c[0])->owed_all);
+    rs_buf_release(&b);
+    rs_customer_release(&d);
+    rs_customer_release(&c[0]);
+    rs_customer_release(&c[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_customer_summary_days_beyond_terms),
         cmocka_unit_test(test_customer_pack_roundtrip),
         cmocka_unit_test(test_customer_dstate_sparse),
+        cmocka_unit_test(test_customer_index_follows_changes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
