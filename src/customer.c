@@ -494,7 +494,9 @@ static void apply_relay(struct rs_customer *c, const struct rs_event *ev)
 
 void rs_customer_apply(struct rs_customer *c, const struct rs_event *ev)
 {
-    restamp(c);
+    /* Bureau events leave the open invoices as they are. */
+    if (ev->kind != RS_EVENT_BUREAU)
+        restamp(c);
     if (ev->kind == RS_EVENT_BUREAU && ev->type == RS_BUREAU_GROUP_RELAY) {
         /* Not the customer's own activity: times stay as they are. */
         apply_relay(c, ev);
@@ -911,17 +913,28 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     return 0;
 }
 
-/* The open-invoice index: one per thread, remade when asked about another
- * customer state than the one it holds. */
-static _Thread_local struct rs_open_index tl_index;
+/* The open-invoice indexes: a few per thread, for the customer states
+ * asked about last (a hot customer's timers fire between other customers'
+ * evaluations, with no change to its invoices in between); the least
+ * recently used one is remade for a state none holds. */
+#define INDEX_SLOTS 8
+static _Thread_local struct rs_open_index tl_index[INDEX_SLOTS];
+static _Thread_local uint64_t tl_used[INDEX_SLOTS], tl_tick;
 
 const struct rs_open_index *rs_customer_index(const struct rs_customer *c)
 {
-    struct rs_open_index *x = &tl_index;
+    struct rs_open_index *x = &tl_index[0];
     uint32_t n = 0;
 
-    if (x->stamp == c->open_stamp && c->open_stamp != 0)
-        return x;
+    for (int i = 0; i < INDEX_SLOTS; i++) {
+        if (tl_index[i].stamp == c->open_stamp && c->open_stamp != 0) {
+            tl_used[i] = ++tl_tick;
+            return &tl_index[i];
+        }
+        if (tl_used[i] < tl_used[x - tl_index])
+            x = &tl_index[i];
+    }
+    tl_used[x - tl_index] = ++tl_tick;
     if (x->cap < c->open_count || x->cap == 0) {
         uint32_t cap = c->open_count < 64 ? 64 : c->open_count;
 
@@ -950,22 +963,26 @@ const struct rs_open_index *rs_customer_index(const struct rs_customer *c)
         while (j > 0 && x->due_date[j - 1] > inv->due_date) {
             x->due_date[j] = x->due_date[j - 1];
             x->at[j] = x->at[j - 1];
+            x->open[j + 1] = x->open[j]; /* the amounts, one ahead */
             j--;
         }
         x->due_date[j] = inv->due_date;
         x->at[j] = i;
+        x->open[j + 1] = inv->open;
         n++;
     }
+    /* The sums, from the compact arrays only (the invoices are 160 bytes
+     * apart: a second pass over them would read them all again). */
     x->n = n;
     x->open[0] = x->due[0] = 0;
     x->open_due[0] = 0;
     for (uint32_t k = 0; k < n; k++) {
-        const struct rs_open_invoice *inv = &c->open[x->at[k]];
+        int64_t open = x->open[k + 1];
 
-        x->open[k + 1] = x->open[k] + inv->open;
-        x->due[k + 1] = x->due[k] + inv->due_date;
+        x->open[k + 1] = x->open[k] + open;
+        x->due[k + 1] = x->due[k] + x->due_date[k];
         x->open_due[k + 1] = x->open_due[k] +
-                             (double)inv->open * (double)inv->due_date;
+                             (double)open * (double)x->due_date[k];
     }
     x->stamp = c->open_stamp;
     return x;

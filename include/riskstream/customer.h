@@ -244,9 +244,10 @@ struct rs_open_index {
 };
 
 /* The index of c's open invoices as they are now. Made on first use after
- * a change and kept (one per thread) until another customer or another
- * state of c is asked for: the detectors of one evaluation share it. Valid
- * until the next call on this thread. */
+ * a change and kept (a few per thread, the least recently used remade) for
+ * the next questions about the same state: the detectors of one
+ * evaluation, and the customer's next timers, share it. Valid until the
+ * next call on this thread. */
 const struct rs_open_index *rs_customer_index(const struct rs_customer *c);
 
 /* How many entries of x are due before day. */

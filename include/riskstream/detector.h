@@ -61,7 +61,8 @@ struct rs_detector {
      * answer, through observe() or the shared aggregates it reads; 0: any
      * kind. Between such events the answer changes only at next_timer(),
      * so the engine reuses the last score contributions of a detector an
-     * event cannot concern (see engine.c, scores()). */
+     * event cannot concern and whose timer is not due (see engine.c,
+     * scores()): next_timer() must never be later than the first change. */
     uint32_t inputs;
     /* 1: evaluate() also reads state from outside the customer (the
      * segment's health): never reused. */

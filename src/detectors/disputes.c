@@ -218,7 +218,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                          open, (int)days, (int)p[P_OPEN_DAYS], held);
             f->reason.value = (double)days;
             f->reason.threshold = (double)p[P_OPEN_DAYS];
-            for (uint32_t i = 0; i < c->open_count; i++)
+            for (uint32_t i = 0; i < c->open_count && !f->quiet; i++)
                 if (c->open[i].disputed)
                     rs_finding_evidence(f, c->open[i].event_id);
             rs_finding_action(f, "RESOLVE_DISPUTE");
@@ -239,7 +239,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         f->reason.threshold = 1;
         f->reason.has_window_days = 1;
         f->reason.window_days = (int32_t)p[P_REOPEN_DAYS];
-        for (uint32_t i = 0; i < c->open_count; i++)
+        for (uint32_t i = 0; i < c->open_count && !f->quiet; i++)
             if (c->open[i].disputed)
                 rs_finding_evidence(f, c->open[i].event_id);
         rs_finding_action(f, "RESOLVE_DISPUTE");

@@ -186,7 +186,7 @@ static void previous_text(char *out, size_t size, const struct rs_customer *c,
 /* Evidence: the open invoices' events, newest arrival first. */
 static void open_evidence(struct rs_finding *f, const struct rs_customer *c)
 {
-    for (uint32_t i = c->open_count; i > 0; i--)
+    for (uint32_t i = c->open_count; i > 0 && !f->quiet; i--)
         if (c->open[i - 1].open > 0)
             rs_finding_evidence(f, c->open[i - 1].event_id);
 }
@@ -293,7 +293,7 @@ static int large(const int64_t *p, const struct rs_customer *c,
     f->reason.has_window_days = 1;
     f->reason.window_days = (int32_t)p[P_LARGE_DAYS];
     rs_finding_evidence(f, big->event_id);
-    for (uint32_t i = c->open_count; i > 0; i--) {
+    for (uint32_t i = c->open_count; i > 0 && !f->quiet; i--) {
         const struct rs_open_invoice *inv = &c->open[i - 1];
 
         if (inv->open > 0 && is_new(p, inv, now) && is_large(p, c, s, inv, limit))

@@ -359,7 +359,7 @@ static void spike_finding(struct rs_finding *f, const int64_t *p,
                  (int)p[P_PERIOD], (int)p[P_SPIKE]);
     volume_reason(f, p, w, x, p[P_SPIKE]);
     /* The open invoices issued in that period, newest first. */
-    for (uint32_t i = c->open_count; i > 0; i--) {
+    for (uint32_t i = c->open_count; i > 0 && !f->quiet; i--) {
         const struct rs_open_invoice *inv = &c->open[i - 1];
 
         if (inv->issue_date >= first && inv->issue_date < first + p[P_PERIOD])

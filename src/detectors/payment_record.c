@@ -167,7 +167,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     f->reason.has_baseline = 1;
     f->reason.baseline = (double)p[P_PRIOR];
     f->reason.threshold = (double)p[P_PRIOR];
-    for (uint32_t i = c->open_count; i > 0; i--) {
+    for (uint32_t i = c->open_count; i > 0 && !f->quiet; i--) {
         const struct rs_open_invoice *inv = &c->open[i - 1];
 
         if (inv->open > 0 && !inv->disputed && inv->due_date < today)
