@@ -142,6 +142,10 @@ void rs_customer_release(struct rs_customer *c)
     c->open = NULL;
     c->open_count = 0;
     c->open_cap = 0;
+    free(c->open_ids);
+    c->open_ids = NULL;
+    c->open_ids_cap = 0;
+    c->open_ids_dead = 0;
     free(c->group.members);
     c->group.members = NULL;
     c->group.member_count = 0;
@@ -180,12 +184,68 @@ static void set_ids(struct rs_open_invoice *inv)
     inv->id_hash = id_hash(inv->invoice_id);
 }
 
+/* The id table (open_ids): kept from IDS_MIN open invoices on, at most
+ * half full, rebuilt when deleted slots pile up. Fewer invoices are
+ * looked up by a pass, which is as fast. */
+#define IDS_MIN 32
+#define IDS_DELETED UINT16_MAX
+
+static void ids_insert(struct rs_customer *c, uint32_t h, uint32_t pos)
+{
+    uint32_t mask = c->open_ids_cap - 1, k = h & mask;
+
+    while (c->open_ids[k] != 0 && c->open_ids[k] != IDS_DELETED)
+        k = (k + 1) & mask;
+    c->open_ids[k] = (uint16_t)(pos + 1);
+}
+
+/* Makes the table anew for the invoices held (or drops it when few). */
+static void ids_rebuild(struct rs_customer *c)
+{
+    uint32_t cap = 64;
+
+    if (c->open_count < IDS_MIN) {
+        free(c->open_ids);
+        c->open_ids = NULL;
+        c->open_ids_cap = c->open_ids_dead = 0;
+        return;
+    }
+    while (cap < 2 * c->open_count + 2)
+        cap <<= 1;
+    if (cap != c->open_ids_cap) {
+        free(c->open_ids);
+        c->open_ids = rs_calloc(cap, sizeof(*c->open_ids));
+        c->open_ids_cap = cap;
+    } else {
+        memset(c->open_ids, 0, cap * sizeof(*c->open_ids));
+    }
+    c->open_ids_dead = 0;
+    for (uint32_t i = 0; i < c->open_count; i++)
+        ids_insert(c, c->open[i].id_hash, i);
+}
+
 /* A hot customer holds hundreds of open invoices, and every invoice and
- * payment looks one up: the hash spares the string compares. */
+ * payment looks one up: by the table when there is one, else a pass with
+ * the hash compared before the string. The first in arrival order wins
+ * (ids are unique among open invoices; a state could hold a repeat). */
 static struct rs_open_invoice *find_open(struct rs_customer *c, const char *id)
 {
     uint32_t h = id_hash(id);
 
+    if (c->open_ids_cap) {
+        uint32_t mask = c->open_ids_cap - 1, best = UINT32_MAX;
+
+        for (uint32_t k = h & mask; c->open_ids[k] != 0; k = (k + 1) & mask) {
+            uint32_t pos = (uint32_t)c->open_ids[k] - 1;
+
+            if (c->open_ids[k] == IDS_DELETED || pos >= best)
+                continue;
+            if (c->open[pos].id_hash == h &&
+                strcmp(c->open[pos].invoice_id, id) == 0)
+                best = pos;
+        }
+        return best == UINT32_MAX ? NULL : &c->open[best];
+    }
     for (uint32_t i = 0; i < c->open_count; i++)
         if (c->open[i].id_hash == h && strcmp(c->open[i].invoice_id, id) == 0)
             return &c->open[i];
@@ -208,9 +268,31 @@ static void settle(struct rs_customer *c, const struct rs_open_invoice *inv,
 
 static void remove_open(struct rs_customer *c, uint32_t i)
 {
+    int rebuild = 0;
+
+    if (c->open_ids_cap) {
+        /* Its slot is deleted; the positions after it move down one. */
+        uint32_t mask = c->open_ids_cap - 1, k = c->open[i].id_hash & mask;
+
+        while (c->open_ids[k] != 0 && c->open_ids[k] != (uint16_t)(i + 1))
+            k = (k + 1) & mask;
+        if (c->open_ids[k] == 0) {
+            rebuild = 1; /* not where it belongs: cannot happen; remade */
+        } else {
+            c->open_ids[k] = IDS_DELETED;
+            c->open_ids_dead++;
+        }
+        for (uint32_t j = 0; j < c->open_ids_cap; j++)
+            if (c->open_ids[j] != IDS_DELETED && c->open_ids[j] > i + 1)
+                c->open_ids[j]--;
+    }
     memmove(&c->open[i], &c->open[i + 1],
             (c->open_count - i - 1) * sizeof(c->open[0]));
     c->open_count--;
+    if (c->open_ids_cap &&
+        (rebuild || c->open_count < IDS_MIN / 2 ||
+         c->open_ids_dead > c->open_ids_cap / 4))
+        ids_rebuild(c);
 }
 
 /* Pays `amount` on invoice i; settles and removes it when nothing is left.
@@ -262,6 +344,11 @@ static void add_open(struct rs_customer *c, const struct rs_event *ev,
     inv->open = amount;
     inv->issue_date = issue;
     inv->due_date = due;
+    if (c->open_ids_cap &&
+        2 * (c->open_count + c->open_ids_dead) <= c->open_ids_cap)
+        ids_insert(c, inv->id_hash, c->open_count - 1);
+    else if (c->open_count >= IDS_MIN)
+        ids_rebuild(c);
 }
 
 static void apply_invoice(struct rs_customer *c, const struct rs_event *ev)
@@ -824,6 +911,7 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
         inv->due_date = (int32_t)get_varint(&r);
         inv->disputed = (uint8_t)get_varint(&r);
     }
+    ids_rebuild(c);
     c->settled_head = (uint32_t)get_varint(&r);
     c->settled_count = (uint32_t)get_varint(&r);
     c->settled_total = (uint32_t)get_varint(&r);

@@ -112,6 +112,12 @@ struct rs_customer {
     uint64_t open_stamp;
     uint32_t open_count;
     size_t open_cap;
+    /* Not packed: with many open invoices, an open-addressing table of
+     * their positions + 1 by id hash (0 empty, UINT16_MAX deleted), so
+     * that looking one up by id is not a pass over them all. */
+    uint16_t *open_ids;
+    uint32_t open_ids_cap; /* slots, a power of two; 0: no table */
+    uint32_t open_ids_dead;
     uint32_t open_dropped; /* invoices not kept: RS_CUSTOMER_OPEN_MAX */
 
     struct rs_settled settled[RS_CUSTOMER_PAID_RING];

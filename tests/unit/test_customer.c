@@ -431,6 +431,64 @@ static void test_customer_index_follows_changes(void **state)
     rs_customer_release(&c[1]);
 }
 
+/* Invoices found by id among hundreds open (the id table of a hot
+ * customer): a model of what each invoice still owes, checked against the
+ * customer's open invoices after every step of a random ledger that
+ * issues and pays by id, in full or in part, so that positions shift,
+ * slots are deleted and the table is rebuilt many times over (and dropped
+ * when few remain). A payment that found the wrong invoice, or none (it
+ * would become a credit), breaks the model. */
+static void test_customer_many_open_by_id(void **state)
+{
+    enum { N = 700 };
+    static int64_t owed[N]; /* 0: settled (or not issued yet) */
+    struct rs_customer c;
+    int32_t d0 = day(2026, 1, 1);
+    int issued = 0, max_open = 0;
+
+    (void)state;
+    memset(owed, 0, sizeof(owed));
+    srand(11);
+    rs_customer_init(&c, "C1");
+    for (int step = 0; step < 8000; step++) {
+        int r = rand() % 100, k = issued ? rand() % issued : 0;
+        char id[32];
+        struct rs_event ev;
+
+        /* Issue more at first, pay more later: the count climbs past the
+         * table's threshold and falls back below it. */
+        if (issued < N && (issued == 0 || r < (step < 2500 ? 55 : 3))) {
+            k = issued++;
+            snprintf(id, sizeof(id), "I%d", k);
+            ev = invoice(id, 1000 + k, d0 + k % 40, d0 + 30 + k % 40);
+            owed[k] = 1000 + k;
+        } else if (owed[k] == 0) {
+            continue;
+        } else {
+            snprintf(id, sizeof(id), "I%d", k);
+            if (r < 60) {
+                ev = payment(RS_PAYMENT_FULL, id, owed[k], d0 + 50);
+                owed[k] = 0;
+            } else {
+                ev = payment(RS_PAYMENT_PARTIAL, id, 1, d0 + 50);
+                owed[k] -= 1;
+            }
+        }
+        snprintf(ev.event_id, sizeof(ev.event_id), "e%d", step);
+        rs_customer_apply(&c, &ev);
+        assert_int_equal(c.credit, 0);
+        if ((int)c.open_count > max_open)
+            max_open = (int)c.open_count;
+        for (int i = 0; i < issued; i++) {
+            snprintf(id, sizeof(id), "I%d", i);
+            assert_int_equal(open_of(&c, id), owed[i] ? owed[i] : -1);
+        }
+    }
+    assert_true(max_open > 300);
+    assert_true(c.open_count < 16);
+    rs_customer_release(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_customer_pack_roundtrip),
         cmocka_unit_test(test_customer_dstate_sparse),
         cmocka_unit_test(test_customer_index_follows_changes),
+        cmocka_unit_test(test_customer_many_open_by_id),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
