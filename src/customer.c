@@ -21,6 +21,8 @@
 #define PACK_VERSION_NO_ALERTED 2
 #define PACK_VERSION_NO_GROUP 1
 
+static void index_free(struct rs_open_index *x);
+
 /* Stamps of customer states: never 0, never given twice (rs_open_index). */
 static _Atomic uint64_t last_stamp;
 
@@ -146,6 +148,8 @@ void rs_customer_release(struct rs_customer *c)
     c->open_ids = NULL;
     c->open_ids_cap = 0;
     c->open_ids_dead = 0;
+    index_free(c->index);
+    c->index = NULL;
     free(c->group.members);
     c->group.members = NULL;
     c->group.member_count = 0;
@@ -184,6 +188,169 @@ static void set_ids(struct rs_open_invoice *inv)
     inv->id_hash = id_hash(inv->invoice_id);
 }
 
+/* The open-invoice index (customer.h). The entries are the invoices that
+ * count as owed, in (due date, position) order; the sums are kept for the
+ * first `valid` entries and brought up to date when asked for. */
+
+static void index_reserve(struct rs_open_index *x, uint32_t need)
+{
+    uint32_t cap = x->cap ? x->cap : 64;
+
+    if (need <= x->cap)
+        return;
+    while (cap < need)
+        cap *= 2;
+    x->due_date = rs_realloc(x->due_date, cap * sizeof(*x->due_date));
+    x->at = rs_realloc(x->at, cap * sizeof(*x->at));
+    x->amt = rs_realloc(x->amt, cap * sizeof(*x->amt));
+    x->open = rs_realloc(x->open, (cap + 1) * sizeof(*x->open));
+    x->due = rs_realloc(x->due, (cap + 1) * sizeof(*x->due));
+    x->open_due = rs_realloc(x->open_due, (cap + 1) * sizeof(*x->open_due));
+    x->cap = cap;
+}
+
+static void index_free(struct rs_open_index *x)
+{
+    if (!x)
+        return;
+    free(x->due_date);
+    free(x->at);
+    free(x->amt);
+    free(x->open);
+    free(x->due);
+    free(x->open_due);
+    free(x);
+}
+
+static int counted(const struct rs_open_invoice *inv)
+{
+    return inv->open > 0 && !inv->disputed;
+}
+
+/* Fills x from c's invoices, sums and all. */
+static void index_build(const struct rs_customer *c, struct rs_open_index *x)
+{
+    uint32_t n = 0;
+
+    index_reserve(x, c->open_count + 1);
+    x->owed_all = x->disputed = 0;
+    for (uint32_t i = 0; i < c->open_count; i++) {
+        const struct rs_open_invoice *inv = &c->open[i];
+        uint32_t j = n;
+
+        if (inv->disputed)
+            x->disputed += inv->open;
+        if (inv->open > 0)
+            x->owed_all += inv->open;
+        if (!counted(inv))
+            continue;
+        /* Insertion by due date, after equal ones: invoices arrive nearly
+         * in due order, so this is close to a single pass. */
+        while (j > 0 && x->due_date[j - 1] > inv->due_date) {
+            x->due_date[j] = x->due_date[j - 1];
+            x->at[j] = x->at[j - 1];
+            x->amt[j] = x->amt[j - 1];
+            j--;
+        }
+        x->due_date[j] = inv->due_date;
+        x->at[j] = i;
+        x->amt[j] = inv->open;
+        n++;
+    }
+    x->n = n;
+    x->valid = 0;
+}
+
+/* Brings the sums up to date, from the compact arrays only (the invoices
+ * are 160 bytes apart). */
+static void index_sums(struct rs_open_index *x)
+{
+    if (x->valid == 0) {
+        x->open[0] = x->due[0] = 0;
+        x->open_due[0] = 0;
+    }
+    for (uint32_t k = x->valid; k < x->n; k++) {
+        x->open[k + 1] = x->open[k] + x->amt[k];
+        x->due[k + 1] = x->due[k] + x->due_date[k];
+        x->open_due[k + 1] = x->open_due[k] +
+                             (double)x->amt[k] * (double)x->due_date[k];
+    }
+    x->valid = x->n;
+}
+
+/* Where invoice i (counted) sits in x: among its due date's entries, by
+ * position. With insert set, where it would go. */
+static uint32_t index_find(const struct rs_open_index *x, int32_t due,
+                           uint32_t i, int insert)
+{
+    uint32_t k = rs_index_due_before(x, due);
+
+    while (k < x->n && x->due_date[k] == due && x->at[k] < i)
+        k++;
+    if (!insert && (k == x->n || x->at[k] != i))
+        return UINT32_MAX; /* not there: cannot happen */
+    return k;
+}
+
+/* Before invoice i changes (or goes): its part leaves the index. */
+static void index_before(struct rs_customer *c, uint32_t i)
+{
+    struct rs_open_index *x = c->index;
+    const struct rs_open_invoice *inv = &c->open[i];
+    uint32_t k;
+
+    if (!x)
+        return;
+    if (inv->disputed)
+        x->disputed -= inv->open;
+    if (inv->open > 0)
+        x->owed_all -= inv->open;
+    if (!counted(inv))
+        return;
+    k = index_find(x, inv->due_date, i, 0);
+    if (k == UINT32_MAX) {
+        index_free(c->index); /* out of step: made anew when asked */
+        c->index = NULL;
+        return;
+    }
+    memmove(&x->due_date[k], &x->due_date[k + 1],
+            (x->n - k - 1) * sizeof(x->due_date[0]));
+    memmove(&x->at[k], &x->at[k + 1], (x->n - k - 1) * sizeof(x->at[0]));
+    memmove(&x->amt[k], &x->amt[k + 1], (x->n - k - 1) * sizeof(x->amt[0]));
+    x->n--;
+    if (x->valid > k)
+        x->valid = k;
+}
+
+/* After invoice i changed (or came): its part enters the index. */
+static void index_after(struct rs_customer *c, uint32_t i)
+{
+    struct rs_open_index *x = c->index;
+    const struct rs_open_invoice *inv = &c->open[i];
+    uint32_t k;
+
+    if (!x)
+        return;
+    if (inv->disputed)
+        x->disputed += inv->open;
+    if (inv->open > 0)
+        x->owed_all += inv->open;
+    if (!counted(inv))
+        return;
+    index_reserve(x, x->n + 1);
+    k = index_find(x, inv->due_date, i, 1);
+    memmove(&x->due_date[k + 1], &x->due_date[k],
+            (x->n - k) * sizeof(x->due_date[0]));
+    memmove(&x->at[k + 1], &x->at[k], (x->n - k) * sizeof(x->at[0]));
+    memmove(&x->amt[k + 1], &x->amt[k], (x->n - k) * sizeof(x->amt[0]));
+    x->due_date[k] = inv->due_date;
+    x->at[k] = i;
+    x->amt[k] = inv->open;
+    x->n++;
+    if (x->valid > k)
+        x->valid = k;
+}
+
 /* The id table (open_ids): kept from IDS_MIN open invoices on, at most
  * half full, rebuilt when deleted slots pile up. Fewer invoices are
  * looked up by a pass, which is as fast. */
@@ -208,7 +375,13 @@ static void ids_rebuild(struct rs_customer *c)
         free(c->open_ids);
         c->open_ids = NULL;
         c->open_ids_cap = c->open_ids_dead = 0;
+        index_free(c->index);
+        c->index = NULL;
         return;
+    }
+    if (!c->index) {
+        c->index = rs_calloc(1, sizeof(*c->index));
+        index_build(c, c->index);
     }
     while (cap < 2 * c->open_count + 2)
         cap <<= 1;
@@ -270,6 +443,11 @@ static void remove_open(struct rs_customer *c, uint32_t i)
 {
     int rebuild = 0;
 
+    index_before(c, i);
+    if (c->index) /* the positions after i move down one */
+        for (uint32_t k = 0; k < c->index->n; k++)
+            if (c->index->at[k] > i)
+                c->index->at[k]--;
     if (c->open_ids_cap) {
         /* Its slot is deleted; the positions after it move down one. */
         uint32_t mask = c->open_ids_cap - 1, k = c->open[i].id_hash & mask;
@@ -303,7 +481,9 @@ static int64_t pay_invoice(struct rs_customer *c, uint32_t i, int64_t amount,
     struct rs_open_invoice *inv = &c->open[i];
     int64_t used = amount < inv->open ? amount : inv->open;
 
+    index_before(c, i);
     inv->open -= used;
+    index_after(c, i);
     if (inv->open == 0) {
         settle(c, inv, paid_date);
         remove_open(c, i);
@@ -344,6 +524,7 @@ static void add_open(struct rs_customer *c, const struct rs_event *ev,
     inv->open = amount;
     inv->issue_date = issue;
     inv->due_date = due;
+    index_after(c, c->open_count - 1);
     if (c->open_ids_cap &&
         2 * (c->open_count + c->open_ids_dead) <= c->open_ids_cap)
         ids_insert(c, inv->id_hash, c->open_count - 1);
@@ -385,7 +566,9 @@ static void apply_invoice(struct rs_customer *c, const struct rs_event *ev)
             remove_open(c, (uint32_t)(inv - c->open));
             apply_credit(c, rs_day_of(ev->event_time));
         } else {
+            index_before(c, (uint32_t)(inv - c->open));
             inv->open -= in->amount;
+            index_after(c, (uint32_t)(inv - c->open));
         }
         return;
     }
@@ -420,7 +603,9 @@ static void apply_payment(struct rs_customer *c, const struct rs_event *ev)
         return;
     case RS_PAYMENT_REVERSAL:
         if (inv) {
+            index_before(c, (uint32_t)(inv - c->open));
             inv->open += p->amount;
+            index_after(c, (uint32_t)(inv - c->open));
             if (inv->open > inv->amount)
                 inv->amount = inv->open;
         } else if (c->credit >= p->amount) {
@@ -456,10 +641,12 @@ static void apply_comm(struct rs_customer *c, const struct rs_event *ev)
     if (ev->has & RS_COM_HAS_INVOICE_ID) {
         struct rs_open_invoice *inv = find_open(c, ev->u.com.invoice_id);
 
-        if (inv && ev->type == RS_COMM_DISPUTE_OPENED)
-            inv->disputed = 1;
-        else if (inv && ev->type == RS_COMM_DISPUTE_RESOLVED)
-            inv->disputed = 0;
+        if (inv && (ev->type == RS_COMM_DISPUTE_OPENED ||
+                    ev->type == RS_COMM_DISPUTE_RESOLVED)) {
+            index_before(c, (uint32_t)(inv - c->open));
+            inv->disputed = ev->type == RS_COMM_DISPUTE_OPENED;
+            index_after(c, (uint32_t)(inv - c->open));
+        }
     }
 }
 
@@ -911,6 +1098,8 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
         inv->due_date = (int32_t)get_varint(&r);
         inv->disputed = (uint8_t)get_varint(&r);
     }
+    index_free(c->index);
+    c->index = NULL;
     ids_rebuild(c);
     c->settled_head = (uint32_t)get_varint(&r);
     c->settled_count = (uint32_t)get_varint(&r);
@@ -1012,8 +1201,11 @@ static _Thread_local uint64_t tl_used[INDEX_SLOTS], tl_tick;
 const struct rs_open_index *rs_customer_index(const struct rs_customer *c)
 {
     struct rs_open_index *x = &tl_index[0];
-    uint32_t n = 0;
 
+    if (c->index) { /* kept up to date as the invoices changed */
+        index_sums(c->index);
+        return c->index;
+    }
     for (int i = 0; i < INDEX_SLOTS; i++) {
         if (tl_index[i].stamp == c->open_stamp && c->open_stamp != 0) {
             tl_used[i] = ++tl_tick;
@@ -1023,55 +1215,8 @@ const struct rs_open_index *rs_customer_index(const struct rs_customer *c)
             x = &tl_index[i];
     }
     tl_used[x - tl_index] = ++tl_tick;
-    if (x->cap < c->open_count || x->cap == 0) {
-        uint32_t cap = c->open_count < 64 ? 64 : c->open_count;
-
-        x->due_date = rs_realloc(x->due_date, cap * sizeof(*x->due_date));
-        x->at = rs_realloc(x->at, cap * sizeof(*x->at));
-        x->open = rs_realloc(x->open, (cap + 1) * sizeof(*x->open));
-        x->due = rs_realloc(x->due, (cap + 1) * sizeof(*x->due));
-        x->open_due = rs_realloc(x->open_due,
-                                 (cap + 1) * sizeof(*x->open_due));
-        x->cap = cap;
-    }
-    x->owed_all = x->disputed = 0;
-    for (uint32_t i = 0; i < c->open_count; i++) {
-        const struct rs_open_invoice *inv = &c->open[i];
-        uint32_t j = n;
-
-        if (inv->disputed)
-            x->disputed += inv->open;
-        if (inv->open <= 0)
-            continue;
-        x->owed_all += inv->open;
-        if (inv->disputed)
-            continue;
-        /* Insertion by due date, after equal ones: invoices arrive nearly
-         * in due order, so this is close to a single pass. */
-        while (j > 0 && x->due_date[j - 1] > inv->due_date) {
-            x->due_date[j] = x->due_date[j - 1];
-            x->at[j] = x->at[j - 1];
-            x->open[j + 1] = x->open[j]; /* the amounts, one ahead */
-            j--;
-        }
-        x->due_date[j] = inv->due_date;
-        x->at[j] = i;
-        x->open[j + 1] = inv->open;
-        n++;
-    }
-    /* The sums, from the compact arrays only (the invoices are 160 bytes
-     * apart: a second pass over them would read them all again). */
-    x->n = n;
-    x->open[0] = x->due[0] = 0;
-    x->open_due[0] = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        int64_t open = x->open[k + 1];
-
-        x->open[k + 1] = x->open[k] + open;
-        x->due[k + 1] = x->due[k] + x->due_date[k];
-        x->open_due[k + 1] = x->open_due[k] +
-                             (double)open * (double)x->due_date[k];
-    }
+    index_build(c, x);
+    index_sums(x);
     x->stamp = c->open_stamp;
     return x;
 }

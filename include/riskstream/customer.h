@@ -118,6 +118,9 @@ struct rs_customer {
     uint16_t *open_ids;
     uint32_t open_ids_cap; /* slots, a power of two; 0: no table */
     uint32_t open_ids_dead;
+    /* Not packed: with the id table, the customer also keeps its index
+     * (rs_customer_index), kept up to date as invoices change. */
+    struct rs_open_index *index;
     uint32_t open_dropped; /* invoices not kept: RS_CUSTOMER_OPEN_MAX */
 
     struct rs_settled settled[RS_CUSTOMER_PAID_RING];
@@ -240,8 +243,10 @@ struct rs_open_index {
     uint64_t stamp; /* of the customer state it was made from */
     uint32_t n;
     uint32_t cap;
+    uint32_t valid; /* the sums hold for the first valid + 1 entries */
     int32_t *due_date; /* ascending */
     uint32_t *at;
+    int64_t *amt; /* entry k's open amount */
     int64_t *open;
     int64_t *due;
     double *open_due;
