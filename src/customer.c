@@ -351,9 +351,11 @@ static void index_after(struct rs_customer *c, uint32_t i)
         x->valid = k;
 }
 
-/* The id table (open_ids): kept from IDS_MIN open invoices on, at most
- * half full, rebuilt when deleted slots pile up. Fewer invoices are
- * looked up by a pass, which is as fast. */
+/* The id table (open_ids): kept from IDS_MIN open invoices on. Made a
+ * quarter full, so that a customer near RS_CUSTOMER_OPEN_MAX with invoices
+ * coming and going can delete hundreds before the table is made again; at
+ * most half full with deleted slots counted. Fewer invoices are looked up
+ * by a pass, which is as fast. */
 #define IDS_MIN 32
 #define IDS_DELETED UINT16_MAX
 
@@ -383,7 +385,7 @@ static void ids_rebuild(struct rs_customer *c)
         c->index = rs_calloc(1, sizeof(*c->index));
         index_build(c, c->index);
     }
-    while (cap < 2 * c->open_count + 2)
+    while (cap < 4 * c->open_count)
         cap <<= 1;
     if (cap != c->open_ids_cap) {
         free(c->open_ids);
