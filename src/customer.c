@@ -21,7 +21,7 @@
 #define PACK_VERSION_NO_ALERTED 2
 #define PACK_VERSION_NO_GROUP 1
 
-static void index_free(struct rs_open_index *x);
+static void ids_drop(struct rs_customer *c);
 
 /* Stamps of customer states: never 0, never given twice (rs_open_index). */
 static _Atomic uint64_t last_stamp;
@@ -144,12 +144,7 @@ void rs_customer_release(struct rs_customer *c)
     c->open = NULL;
     c->open_count = 0;
     c->open_cap = 0;
-    free(c->open_ids);
-    c->open_ids = NULL;
-    c->open_ids_cap = 0;
-    c->open_ids_dead = 0;
-    index_free(c->index);
-    c->index = NULL;
+    ids_drop(c);
     free(c->group.members);
     c->group.members = NULL;
     c->group.member_count = 0;
@@ -292,6 +287,16 @@ static uint32_t index_find(const struct rs_open_index *x, int32_t due,
     return k;
 }
 
+/* Adds (sign 1) or takes away (-1) an invoice's part of the totals. */
+static void index_totals(struct rs_open_index *x,
+                         const struct rs_open_invoice *inv, int64_t sign)
+{
+    if (inv->disputed)
+        x->disputed += sign * inv->open;
+    if (inv->open > 0)
+        x->owed_all += sign * inv->open;
+}
+
 /* Before invoice i changes (or goes): its part leaves the index. */
 static void index_before(struct rs_customer *c, uint32_t i)
 {
@@ -301,10 +306,7 @@ static void index_before(struct rs_customer *c, uint32_t i)
 
     if (!x)
         return;
-    if (inv->disputed)
-        x->disputed -= inv->open;
-    if (inv->open > 0)
-        x->owed_all -= inv->open;
+    index_totals(x, inv, -1);
     if (!counted(inv))
         return;
     k = index_find(x, inv->due_date, i, 0);
@@ -331,10 +333,7 @@ static void index_after(struct rs_customer *c, uint32_t i)
 
     if (!x)
         return;
-    if (inv->disputed)
-        x->disputed += inv->open;
-    if (inv->open > 0)
-        x->owed_all += inv->open;
+    index_totals(x, inv, 1);
     if (!counted(inv))
         return;
     index_reserve(x, x->n + 1);
@@ -368,17 +367,23 @@ static void ids_insert(struct rs_customer *c, uint32_t h, uint32_t pos)
     c->open_ids[k] = (uint16_t)(pos + 1);
 }
 
+/* Drops the id table and the kept index (few invoices, or release). */
+static void ids_drop(struct rs_customer *c)
+{
+    free(c->open_ids);
+    c->open_ids = NULL;
+    c->open_ids_cap = c->open_ids_dead = 0;
+    index_free(c->index);
+    c->index = NULL;
+}
+
 /* Makes the table anew for the invoices held (or drops it when few). */
 static void ids_rebuild(struct rs_customer *c)
 {
     uint32_t cap = 64;
 
     if (c->open_count < IDS_MIN) {
-        free(c->open_ids);
-        c->open_ids = NULL;
-        c->open_ids_cap = c->open_ids_dead = 0;
-        index_free(c->index);
-        c->index = NULL;
+        ids_drop(c);
         return;
     }
     if (!c->index) {
