@@ -159,22 +159,6 @@ static void recent_settled(const int64_t *p, const struct rs_customer *c,
     }
 }
 
-/* The recent delay at a day: the settled invoices paid in the window and
- * the open ones past due, from the customer's index: Σ_{due < day} open ·
- * (day − due) = day · Σ open − Σ open · due. */
-static void recent_at(const int64_t *p, const struct rs_customer *c,
-                      const struct rs_open_index *x, int32_t day,
-                      struct recent *r)
-{
-    uint32_t lo = rs_index_due_before(x, day);
-
-    recent_settled(p, c, day, r);
-    r->sum += (double)day * (double)x->open[lo] - x->open_due[lo];
-    r->weight += (double)x->open[lo];
-    r->open = (int)lo;
-    r->open_amount = x->open[lo];
-}
-
 /* Everything evaluate() decides at a day. */
 struct judgement {
     int state; /* 0 nothing, 1 trend, 2 strong */
@@ -182,22 +166,45 @@ struct judgement {
     struct recent r;
 };
 
-static int judge(const int64_t *p, const struct rs_customer *c,
-                 const struct rs_open_index *x, const struct rs_dstate *s,
-                 int32_t day, struct judgement *j)
+/* What judge() takes from the settled invoices at a day: the baseline fed
+ * up to that day and the settled part of the recent delay. Both change
+ * only on the days a settled invoice's payment leaves the window. */
+struct settled_part {
+    struct rs_dstate fed;
+    struct recent r;
+};
+
+static void settled_part_at(const int64_t *p, const struct rs_customer *c,
+                            const struct rs_dstate *s, int32_t day,
+                            struct settled_part *sp)
 {
-    struct rs_dstate tmp = *s;
+    sp->fed = *s;
+    feed(p, c, &sp->fed, day);
+    recent_settled(p, c, day, &sp->r);
+}
+
+static int judge_with(const int64_t *p, const struct rs_open_index *x,
+                      const struct settled_part *sp, int32_t day,
+                      struct judgement *j)
+{
     double floor_days = (double)p[P_MIN_DAYS];
+    uint32_t lo;
 
     memset(j, 0, sizeof(*j));
-    feed(p, c, &tmp, day);
-    if (tmp.v[S_FED] < p[P_MIN_HISTORY])
+    if (sp->fed.v[S_FED] < p[P_MIN_HISTORY])
         return 0;
-    recent_at(p, c, x, day, &j->r);
+    /* The open invoices past due, from the index: Σ_{due < day} open ·
+     * (day − due) = day · Σ open − Σ open · due. */
+    lo = rs_index_due_before(x, day);
+    j->r = sp->r;
+    j->r.sum += (double)day * (double)x->open[lo] - x->open_due[lo];
+    j->r.weight += (double)x->open[lo];
+    j->r.open = (int)lo;
+    j->r.open_amount = x->open[lo];
     if (j->r.weight <= 0)
         return 0;
     j->value = j->r.sum / j->r.weight;
-    j->baseline = (double)tmp.v[S_BASE] / 1000.0;
+    j->baseline = (double)sp->fed.v[S_BASE] / 1000.0;
     j->threshold = j->baseline + (double)p[P_MARGIN];
     if (j->threshold < floor_days)
         j->threshold = floor_days;
@@ -208,6 +215,16 @@ static int judge(const int64_t *p, const struct rs_customer *c,
                : j->value >= j->threshold      ? 1
                                                : 0;
     return j->state;
+}
+
+static int judge(const int64_t *p, const struct rs_customer *c,
+                 const struct rs_open_index *x, const struct rs_dstate *s,
+                 int32_t day, struct judgement *j)
+{
+    struct settled_part sp;
+
+    settled_part_at(p, c, s, day, &sp);
+    return judge_with(p, x, &sp, day, j);
 }
 
 /* The counting open invoices' events, oldest due first. */
@@ -272,6 +289,34 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     return 1;
 }
 
+/* judge() for the many days next_timer() probes: the settled part is made
+ * again only when the day leaves the stretch between two of the days a
+ * settled invoice's payment leaves the window (outs, ascending, all after
+ * the day next_timer() starts from), where it is the same. */
+struct memo {
+    const int32_t *outs;
+    size_t nouts;
+    struct settled_part sp;
+    int32_t from, until; /* the stretch sp holds for: [from, until) */
+};
+
+static int judge_memo(const int64_t *p, const struct rs_customer *c,
+                      const struct rs_open_index *x,
+                      const struct rs_dstate *s, struct memo *m, int32_t day,
+                      struct judgement *j)
+{
+    if (day < m->from || day >= m->until) {
+        size_t k = 0;
+
+        while (k < m->nouts && m->outs[k] <= day)
+            k++;
+        m->from = k ? m->outs[k - 1] : INT32_MIN;
+        m->until = k < m->nouts ? m->outs[k] : INT32_MAX;
+        settled_part_at(p, c, s, day, &m->sp);
+    }
+    return judge_with(p, x, &m->sp, day, j);
+}
+
 /* Between two breakpoints (an invoice falling due, a payment leaving the
  * window and entering the baseline) the baseline, the thresholds and the
  * set of counted invoices are fixed, and the recent delay grows linearly:
@@ -292,6 +337,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     const struct rs_open_index *x;
     int32_t outs[RING];
     size_t nouts = 0, k = 0;
+    struct memo m = {.outs = outs, .from = 1, .until = 0};
 
     for (uint32_t i = 0; i < c->settled_count; i++) {
         int32_t out = c->settled[i].paid_date + (int32_t)p[P_WINDOW];
@@ -308,6 +354,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     if (nouts == 0 && c->open_count == 0)
         return RS_NO_TIMER; /* nothing will move without an event */
     x = rs_customer_index(c);
+    m.nouts = nouts;
     cur = judge(p, c, x, s, today, &now_j);
     /* Breakpoints in day order: the settled invoices leaving the window
      * merged with the open ones falling due (x is in due order). */
@@ -333,7 +380,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
             continue;
         if (++used > BREAKS_MAX)
             return (int64_t)lo * RS_DAY_MS; /* look further then */
-        if (judge(p, c, x, s, lo, &j) != cur)
+        if (judge_memo(p, c, x, s, &m, lo, &j) != cur)
             return (int64_t)lo * RS_DAY_MS;
         /* Within the stretch only a rise is possible, and only with open
          * invoices counted (a judgement with thresholds set). */
@@ -345,9 +392,9 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
         if (days >= (double)(hi - lo))
             goto next;
         t = lo + (days > 0 ? (int32_t)days : 0);
-        while (t > lo + 1 && judge(p, c, x, s, t - 1, &j) != cur)
+        while (t > lo + 1 && judge_memo(p, c, x, s, &m, t - 1, &j) != cur)
             t--;
-        while (t < hi && judge(p, c, x, s, t, &j) == cur)
+        while (t < hi && judge_memo(p, c, x, s, &m, t, &j) == cur)
             t++;
         if (t < hi)
             return (int64_t)t * RS_DAY_MS;
