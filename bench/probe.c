@@ -138,6 +138,7 @@ int rs_bench_probe(int argc, char **argv)
                            .warmup = 2, .drain = 5, .tag = "L"};
     struct rs_bench_gen_opts go = {.seed = 7, .customers = 100000,
                                    .zipf = 0.8, .id_tag = "LAT"};
+    char id_tag[64];
     const char *samples_path = NULL;
     char *sets[64];
     int nsets = 0, c, rc = 1;
@@ -196,6 +197,11 @@ int rs_bench_probe(int argc, char **argv)
     if (pr.rate < 1 || pr.probe_rate <= 0 || pr.probe_rate > pr.rate)
         return 2;
     pr.tag_len = strlen(pr.tag);
+    /* Event ids carry the run's tag: the 80 % run follows the 50 % one on
+     * the same daemon with the same customers, and repeating its ids
+     * would make some of its events duplicates (not applied). */
+    snprintf(id_tag, sizeof(id_tag), "LAT%s", pr.tag);
+    go.id_tag = id_tag;
     pr.conf = rs_bench_config(nsets, sets);
     if (!pr.out_topic)
         pr.out_topic = pr.conf->topic_alerts;
