@@ -5,9 +5,13 @@
  * settled ring and the communication kinds that were seen are written, so a
  * quiet customer costs a few dozen bytes. Version 2 appends the corporate
  * group section (one 0 byte for a customer outside any group) and the
- * recent event-id hashes; version 3 the level the last alert announced.
- * Versions 1 and 2, written before those existed, are still read (their
- * announced level is taken to be the level). */
+ * recent event-id hashes; version 3 the level the last alert announced;
+ * version 4 a second byte, the number of chunks the open invoices are kept
+ * in (0: inline, as before; else the head has the next arrival number in
+ * their place, and the chunks follow it, each a varint length and a count
+ * of invoices with their arrival numbers). Versions 1 to 3, written before
+ * those existed, are still read (their announced level is taken to be the
+ * level). */
 #include "riskstream/customer.h"
 
 #include <stdatomic.h>
@@ -17,7 +21,8 @@
 
 #include "riskstream/mem.h"
 
-#define PACK_VERSION 3
+#define PACK_VERSION 4
+#define PACK_VERSION_NO_CHUNKS 3
 #define PACK_VERSION_NO_ALERTED 2
 #define PACK_VERSION_NO_GROUP 1
 
@@ -40,6 +45,7 @@ void rs_customer_init(struct rs_customer *c, const char *id)
     c->level = RS_LEVEL_LOW;
     c->alerted_level = RS_LEVEL_LOW;
     c->next_timer = RS_NO_TIMER;
+    c->stored_timer = RS_NO_TIMER;
     c->group.parent_level = -1;
     c->group.own_level = -1;
 }
@@ -297,6 +303,14 @@ static void index_totals(struct rs_open_index *x,
         x->owed_all += sign * inv->open;
 }
 
+/* Invoice inv changes, comes or goes: its chunk is to be written. */
+static void chunk_touch(struct rs_customer *c,
+                        const struct rs_open_invoice *inv)
+{
+    if (c->chunks)
+        c->chunk_dirty |= 1ULL << (inv->id_hash & (c->chunks - 1));
+}
+
 /* Before invoice i changes (or goes): its part leaves the index. */
 static void index_before(struct rs_customer *c, uint32_t i)
 {
@@ -304,6 +318,7 @@ static void index_before(struct rs_customer *c, uint32_t i)
     const struct rs_open_invoice *inv = &c->open[i];
     uint32_t k;
 
+    chunk_touch(c, inv);
     if (!x)
         return;
     index_totals(x, inv, -1);
@@ -331,6 +346,7 @@ static void index_after(struct rs_customer *c, uint32_t i)
     const struct rs_open_invoice *inv = &c->open[i];
     uint32_t k;
 
+    chunk_touch(c, inv);
     if (!x)
         return;
     index_totals(x, inv, 1);
@@ -521,12 +537,19 @@ static void add_open(struct rs_customer *c, const struct rs_event *ev,
         c->open_dropped++;
         return;
     }
+    if (c->next_seq == UINT32_MAX) { /* numbered anew, every chunk written */
+        for (uint32_t i = 0; i < c->open_count; i++)
+            c->open[i].seq = i;
+        c->next_seq = c->open_count;
+        c->chunk_dirty = ~0ULL;
+    }
     open_reserve(c, c->open_count + 1);
     inv = &c->open[c->open_count++];
     memset(inv, 0, sizeof(*inv));
     rs_strcpy_cut(inv->invoice_id, sizeof(inv->invoice_id), invoice_id);
     rs_strcpy_cut(inv->event_id, sizeof(inv->event_id), ev->event_id);
     set_ids(inv);
+    inv->seq = c->next_seq++;
     inv->amount = amount;
     inv->open = amount;
     inv->issue_date = issue;
@@ -903,6 +926,71 @@ static void get_str(struct reader *r, char *dst, size_t size)
     r->p += n;
 }
 
+static void get_invoice(struct reader *r, struct rs_open_invoice *inv)
+{
+    memset(inv, 0, sizeof(*inv));
+    get_str(r, inv->invoice_id, sizeof(inv->invoice_id));
+    get_str(r, inv->event_id, sizeof(inv->event_id));
+    set_ids(inv);
+    inv->amount = get_varint(r);
+    inv->open = get_varint(r);
+    inv->issue_date = (int32_t)get_varint(r);
+    inv->due_date = (int32_t)get_varint(r);
+    inv->disputed = (uint8_t)get_varint(r);
+}
+
+static int seq_order(const void *a, const void *b)
+{
+    uint32_t x = ((const struct rs_open_invoice *)a)->seq;
+    uint32_t y = ((const struct rs_open_invoice *)b)->seq;
+
+    return (x > y) - (x < y);
+}
+
+/* The c->chunks chunks after a head of n open invoices: each a length and
+ * that many bytes, holding the invoices of its number (by id hash) with
+ * their arrival numbers; put back in arrival order. */
+static void get_chunks(struct reader *r, struct rs_customer *c, int64_t n)
+{
+    uint32_t mask = c->chunks - 1;
+
+    for (uint32_t k = 0; k < c->chunks && !r->bad; k++) {
+        int64_t len = get_varint(r), m;
+        struct reader in;
+
+        if (len < 0 || len > r->end - r->p) {
+            r->bad = 1;
+            break;
+        }
+        in = (struct reader){r->p, r->p + len, 0};
+        r->p += len;
+        m = get_varint(&in);
+        if (m < 0 || m > n - c->open_count)
+            in.bad = 1;
+        for (int64_t i = 0; i < m && !in.bad; i++) {
+            struct rs_open_invoice *inv = &c->open[c->open_count];
+            int64_t seq = get_varint(&in);
+
+            get_invoice(&in, inv);
+            inv->seq = (uint32_t)seq;
+            if (seq < 0 || seq >= c->next_seq || (inv->id_hash & mask) != k)
+                in.bad = 1;
+            else
+                c->open_count++;
+        }
+        if (in.bad || in.p != in.end)
+            r->bad = 1;
+    }
+    if (r->bad || c->open_count != n) {
+        r->bad = 1;
+        return;
+    }
+    qsort(c->open, c->open_count, sizeof(*c->open), seq_order);
+    for (uint32_t i = 1; i < c->open_count; i++)
+        if (c->open[i].seq == c->open[i - 1].seq)
+            r->bad = 1; /* the same invoice twice */
+}
+
 static void pack_group(const struct rs_group *g, struct rs_buf *out)
 {
     int in_group = g->parent[0] || g->member_count || g->own_level >= 0 ||
@@ -928,12 +1016,26 @@ static void pack_group(const struct rs_group *g, struct rs_buf *out)
     }
 }
 
-void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
+static void put_invoice(struct rs_buf *out, const struct rs_open_invoice *inv)
 {
-    uint8_t version = PACK_VERSION;
+    put_bytes(out, inv->invoice_id, inv->id_len);
+    put_bytes(out, inv->event_id, inv->event_id_len);
+    put_varint(out, inv->amount);
+    put_varint(out, inv->open);
+    put_varint(out, inv->issue_date);
+    put_varint(out, inv->due_date);
+    put_varint(out, inv->disputed);
+}
+
+/* The state, its open invoices inline (chunks 0) or in that many chunks
+ * packed apart. */
+static void pack_state(const struct rs_customer *c, uint32_t chunks,
+                       struct rs_buf *out)
+{
+    uint8_t head[2] = {PACK_VERSION, (uint8_t)chunks};
     uint32_t kinds = 0;
 
-    rs_buf_append(out, &version, 1);
+    rs_buf_append(out, head, 2);
     put_str(out, c->segment);
     put_str(out, c->currency);
     put_varint(out, c->first_event_time);
@@ -941,17 +1043,11 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
     put_varint(out, c->credit);
     put_varint(out, c->open_dropped);
     put_varint(out, c->open_count);
-    for (uint32_t i = 0; i < c->open_count; i++) {
-        const struct rs_open_invoice *inv = &c->open[i];
-
-        put_bytes(out, inv->invoice_id, inv->id_len);
-        put_bytes(out, inv->event_id, inv->event_id_len);
-        put_varint(out, inv->amount);
-        put_varint(out, inv->open);
-        put_varint(out, inv->issue_date);
-        put_varint(out, inv->due_date);
-        put_varint(out, inv->disputed);
-    }
+    if (chunks)
+        put_varint(out, c->next_seq);
+    else
+        for (uint32_t i = 0; i < c->open_count; i++)
+            put_invoice(out, &c->open[i]);
     put_varint(out, c->settled_head);
     put_varint(out, c->settled_count);
     put_varint(out, c->settled_total);
@@ -1023,6 +1119,84 @@ void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
     put_varint(out, c->alerted_level);
 }
 
+void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
+{
+    pack_state(c, 0, out);
+}
+
+/* Chunks for n open invoices: about 8 in each (4 to 8 when made), so
+ * that a flush of a customer with dozens open writes a few hundred bytes
+ * of them, not kilobytes. */
+#define CHUNK_FROM 16 /* open invoices from which a state is chunked */
+
+static uint32_t chunk_target(uint32_t n)
+{
+    uint32_t k = 2;
+
+    while (k < RS_CUSTOMER_CHUNKS_MAX && 8 * k < n)
+        k <<= 1;
+    return k;
+}
+
+/* The layout for n open invoices when the state has `now` chunks: it
+ * changes only when chunks hold on average more than 16 invoices or fewer
+ * than 2, so that a customer near a bound does not rewrite every chunk
+ * back and forth. */
+static uint32_t chunk_layout(uint32_t n, uint32_t now)
+{
+    if (!now)
+        return n >= CHUNK_FROM ? chunk_target(n) : 0;
+    if (n < CHUNK_FROM / 2)
+        return 0;
+    if ((n > 16 * now && now < RS_CUSTOMER_CHUNKS_MAX) || n < 2 * now)
+        return chunk_target(n);
+    return now;
+}
+
+void rs_customer_pack_head(struct rs_customer *c, struct rs_buf *out,
+                           struct rs_pack_plan *plan)
+{
+    uint32_t want = chunk_layout(c->open_count, c->chunks);
+    uint64_t all = want == 64 ? ~0ULL : (1ULL << want) - 1;
+
+    plan->drop_from = plan->drop_to = 0;
+    if (want != c->chunks) {
+        if (want < c->chunks) {
+            plan->drop_from = want;
+            plan->drop_to = c->chunks;
+        }
+        c->chunks = want;
+        c->chunk_dirty = all;
+    }
+    plan->chunks = want;
+    plan->write = c->chunk_dirty & all;
+    c->chunk_dirty = 0;
+    pack_state(c, want, out);
+}
+
+void rs_customer_pack_chunk(const struct rs_customer *c, uint32_t k,
+                            struct rs_buf *out)
+{
+    uint32_t mask = c->chunks - 1, n = 0;
+
+    for (uint32_t i = 0; i < c->open_count; i++)
+        n += (c->open[i].id_hash & mask) == k;
+    put_varint(out, n);
+    for (uint32_t i = 0; i < c->open_count; i++) {
+        if ((c->open[i].id_hash & mask) != k)
+            continue;
+        put_varint(out, c->open[i].seq);
+        put_invoice(out, &c->open[i]);
+    }
+}
+
+int rs_packed_add_chunk(struct rs_buf *buf, const void *data, size_t len)
+{
+    put_varint(buf, (int64_t)len);
+    rs_buf_append(buf, data, len);
+    return buf->overflow ? -1 : 0;
+}
+
 static void unpack_group(struct reader *r, struct rs_group *g)
 {
     int64_t n;
@@ -1061,12 +1235,14 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
                        char *errstr, size_t errstr_size)
 {
     struct reader r = {data, data + len, 0};
-    int64_t n, kinds;
+    int64_t n, kinds, open_n;
+    uint32_t chunks = 0;
     char id[RS_ID_MAX];
 
     restamp(c);
     if (len == 0 ||
-        (data[0] != PACK_VERSION && data[0] != PACK_VERSION_NO_ALERTED &&
+        (data[0] != PACK_VERSION && data[0] != PACK_VERSION_NO_CHUNKS &&
+         data[0] != PACK_VERSION_NO_ALERTED &&
          data[0] != PACK_VERSION_NO_GROUP)) {
         snprintf(errstr, errstr_size,
                  "state of customer '%s' has unknown version %d", c->id,
@@ -1074,9 +1250,16 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
         return -1;
     }
     r.p++;
+    if (data[0] == PACK_VERSION) {
+        chunks = r.p < r.end ? *r.p++ : 1;
+        if (chunks & (chunks - 1) || chunks == 1 ||
+            chunks > RS_CUSTOMER_CHUNKS_MAX)
+            r.bad = 1;
+    }
     memcpy(id, c->id, sizeof(id));
     rs_customer_release(c);
     rs_customer_init(c, id);
+    c->chunks = r.bad ? 0 : chunks;
     get_str(&r, c->segment, sizeof(c->segment));
     get_str(&r, c->currency, sizeof(c->currency));
     c->first_event_time = get_varint(&r);
@@ -1086,28 +1269,25 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     n = get_varint(&r);
     if (n < 0 || n > RS_CUSTOMER_OPEN_MAX)
         r.bad = 1;
-    else if (n > 0 && n > r.end - r.p) /* each invoice takes bytes */
+    else if (!chunks && n > 0 && n > r.end - r.p) /* each takes bytes */
         r.bad = 1;
     else if (n > 0)
-        open_reserve(c, c->open_count + (size_t)n);
-    for (int64_t i = 0; i < n && !r.bad; i++) {
-        struct rs_open_invoice *inv;
+        open_reserve(c, (size_t)n);
+    open_n = n;
+    if (chunks) {
+        int64_t next = get_varint(&r);
 
-        open_reserve(c, c->open_count + 1);
-        inv = &c->open[c->open_count++];
-        memset(inv, 0, sizeof(*inv));
-        get_str(&r, inv->invoice_id, sizeof(inv->invoice_id));
-        get_str(&r, inv->event_id, sizeof(inv->event_id));
-        set_ids(inv);
-        inv->amount = get_varint(&r);
-        inv->open = get_varint(&r);
-        inv->issue_date = (int32_t)get_varint(&r);
-        inv->due_date = (int32_t)get_varint(&r);
-        inv->disputed = (uint8_t)get_varint(&r);
+        c->next_seq = (uint32_t)next;
+        if (next < n || next > (int64_t)UINT32_MAX)
+            r.bad = 1;
+    } else {
+        for (int64_t i = 0; i < n && !r.bad; i++) {
+            get_invoice(&r, &c->open[c->open_count]);
+            c->open[c->open_count].seq = c->open_count;
+            c->open_count++;
+        }
+        c->next_seq = c->open_count;
     }
-    index_free(c->index);
-    c->index = NULL;
-    ids_rebuild(c);
     c->settled_head = (uint32_t)get_varint(&r);
     c->settled_count = (uint32_t)get_varint(&r);
     c->settled_total = (uint32_t)get_varint(&r);
@@ -1150,6 +1330,7 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     c->score = (int32_t)get_varint(&r);
     n = get_varint(&r);
     c->next_timer = n < 0 ? RS_NO_TIMER : n;
+    c->stored_timer = c->next_timer; /* written in the same flush */
     c->evaluated_at = get_varint(&r);
     for (int l = 0; l < 4; l++)
         c->raised_at[l] = get_varint(&r);
@@ -1182,16 +1363,21 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
             c->recent_ids[i] = (uint32_t)get_varint(&r);
         c->recent_head = 0;
     }
-    c->alerted_level = data[0] == PACK_VERSION ? (int)get_varint(&r)
-                                               : c->level;
+    c->alerted_level = data[0] >= PACK_VERSION_NO_CHUNKS ? (int)get_varint(&r)
+                                                         : c->level;
     if (c->level < RS_LEVEL_LOW || c->level > RS_LEVEL_CRITICAL ||
         c->alerted_level < RS_LEVEL_LOW ||
         c->alerted_level > RS_LEVEL_CRITICAL)
         r.bad = 1;
+    if (chunks && !r.bad)
+        get_chunks(&r, c, open_n);
+    index_free(c->index);
+    c->index = NULL;
+    ids_rebuild(c);
     if (r.bad || r.p != r.end) {
         snprintf(errstr, errstr_size, "state of customer '%s' is corrupt "
-                                      "(%zu bytes)",
-                 c->id, len);
+                                      "(%zu bytes%s)",
+                 c->id, len, chunks ? ", open invoices in chunks" : "");
         return -1;
     }
     return 0;

@@ -52,8 +52,10 @@ struct rs_task {
     struct rs_flush flush;
     struct rs_flush_customer *flush_customers;
     size_t flush_cap;
-    size_t *flush_ends;
-    size_t flush_ends_cap;
+    /* The chunks of one flush; data is an offset into flush_packed until
+     * all is packed (the buffer moves as it grows). */
+    struct rs_flush_chunk *flush_chunks;
+    size_t flush_chunks_cap;
     struct rs_buf flush_packed;
     struct rs_task_stats stats;
     /* Detector bits (1 << id), for scores(): every detector; those run at
@@ -153,7 +155,7 @@ void rs_task_destroy(struct rs_task *t)
     rs_buf_release(&t->scratch);
     rs_buf_release(&t->flush_packed);
     free(t->flush_customers);
-    free(t->flush_ends);
+    free(t->flush_chunks);
     free(t);
 }
 
@@ -999,24 +1001,47 @@ const struct rs_flush *rs_task_flush_begin(struct rs_task *t)
     n = t->cache.flushing_count;
     rs_grow((void **)&t->flush_customers, &t->flush_cap, n ? n : 1,
             sizeof(*t->flush_customers));
-    rs_grow((void **)&t->flush_ends, &t->flush_ends_cap, n ? n : 1,
-            sizeof(*t->flush_ends));
     rs_buf_reset(&t->flush_packed);
-    for (size_t i = 0; i < n; i++) {
-        rs_customer_pack(dirty[i], &t->flush_packed);
-        t->flush_ends[i] = t->flush_packed.len;
+    /* Packed first, pointed at after: until then the pointers hold
+     * offsets into flush_packed, which moves as it grows. */
+    for (size_t i = 0, nc = 0; i < n; i++) {
+        struct rs_flush_customer *fc = &t->flush_customers[i];
+        struct rs_pack_plan plan;
+        size_t start = t->flush_packed.len;
+
+        rs_customer_pack_head(dirty[i], &t->flush_packed, &plan);
+        fc->packed = (const uint8_t *)(uintptr_t)start;
+        fc->packed_len = t->flush_packed.len - start;
+        fc->chunk_count = (size_t)__builtin_popcountll(plan.write);
+        fc->drop_from = plan.drop_from;
+        fc->drop_to = plan.drop_to;
+        rs_grow((void **)&t->flush_chunks, &t->flush_chunks_cap,
+                nc + fc->chunk_count + 1, sizeof(*t->flush_chunks));
+        for (uint64_t m = plan.write; m; m &= m - 1, nc++) {
+            struct rs_flush_chunk *ch = &t->flush_chunks[nc];
+
+            start = t->flush_packed.len;
+            ch->no = (uint32_t)__builtin_ctzll(m);
+            rs_customer_pack_chunk(dirty[i], ch->no, &t->flush_packed);
+            ch->data = (const uint8_t *)(uintptr_t)start;
+            ch->len = t->flush_packed.len - start;
+        }
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, nc = 0; i < n; i++) {
         const struct rs_customer *c = dirty[i];
         struct rs_flush_customer *fc = &t->flush_customers[i];
-        size_t start = i ? t->flush_ends[i - 1] : 0;
 
         /* The id stays put: a flushing customer is not evicted. */
         fc->id = c->id;
-        fc->packed = t->flush_packed.data + start;
-        fc->packed_len = t->flush_ends[i] - start;
+        fc->packed = t->flush_packed.data + (uintptr_t)fc->packed;
+        fc->chunks = fc->chunk_count ? &t->flush_chunks[nc] : NULL;
+        for (size_t k = 0; k < fc->chunk_count; k++, nc++)
+            t->flush_chunks[nc].data =
+                t->flush_packed.data + (uintptr_t)t->flush_chunks[nc].data;
         rs_customer_summary(c, c->evaluated_at, &fc->summary);
         fc->next_timer = c->next_timer;
+        fc->timer_unchanged = c->next_timer == c->stored_timer;
+        dirty[i]->stored_timer = c->next_timer;
     }
     /* The pending outbox becomes the in-flight one (emptied by the last
      * commit), and gathers the records made from now on. */

@@ -10,7 +10,10 @@
  * Fencing works as in Redis: rs_store_open_task() bumps the task's epoch
  * and a flush carrying another epoch is refused before it changes
  * anything. A flush cannot fail half-way: everything that can be refused
- * is checked first. */
+ * is checked first.
+ *
+ * A chunked state (customer.h) is kept as Redis keeps it: the head, and
+ * each chunk apart; a load puts them together. */
 #include "riskstream/store.h"
 
 #include <inttypes.h>
@@ -18,16 +21,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "riskstream/customer.h"
 #include "riskstream/mem.h"
 #include "riskstream/outbox.h"
 
 /* Task numbers are Kafka partition numbers; this bounds the task table. */
 #define MEM_TASKS_MAX (1 << 20)
 
+struct mem_chunk {
+    uint8_t *data; /* NULL: none stored */
+    size_t len;
+};
+
 struct mem_customer {
     uint64_t hash;
-    uint8_t *packed;
+    uint8_t *packed; /* the whole state, or the head of a chunked one */
     size_t packed_len;
+    struct mem_chunk *chunks; /* RS_CUSTOMER_CHUNKS_MAX, or NULL: none */
     struct rs_summary summary;
     /* Timer treap node; valid while in_tree. */
     int64_t at;
@@ -59,6 +69,7 @@ struct mem_task {
 struct mem_store {
     struct mem_task **tasks; /* indexed by task number, NULL: never seen */
     size_t task_cap;
+    struct rs_buf whole; /* a chunked state put together, for load_many */
 };
 
 /* Customers: the hash table. */
@@ -324,12 +335,78 @@ static struct rs_outbox_entry *outbox_copy(const struct rs_outbox_entry *v,
     return c;
 }
 
+static void chunks_free(struct mem_customer *c)
+{
+    if (!c->chunks)
+        return;
+    for (int k = 0; k < RS_CUSTOMER_CHUNKS_MAX; k++)
+        free(c->chunks[k].data);
+    free(c->chunks);
+    c->chunks = NULL;
+}
+
+/* c's state as rs_customer_unpack() reads it, into out: 0, or -1 with
+ * errstr (a chunk its head names is missing, or out's cap). */
+static int whole_state(int task, const struct mem_customer *c,
+                       struct rs_buf *out, char *errstr, size_t errstr_size)
+{
+    uint32_t n = rs_packed_chunks(c->packed, c->packed_len);
+    size_t total = c->packed_len;
+
+    rs_buf_reset(out);
+    rs_buf_append(out, c->packed, c->packed_len);
+    for (uint32_t k = 0; k < n; k++) {
+        const struct mem_chunk *ch = c->chunks ? &c->chunks[k] : NULL;
+        size_t before = out->len;
+
+        if (!ch || !ch->data) {
+            snprintf(errstr, errstr_size,
+                     "task %d: cannot load customer '%s': chunk %u of its %u "
+                     "is missing",
+                     task, c->id, k, n);
+            return -1;
+        }
+        rs_packed_add_chunk(out, ch->data, ch->len);
+        total += out->overflow ? ch->len + 1 : out->len - before;
+    }
+    if (out->overflow) {
+        snprintf(errstr, errstr_size,
+                 "task %d: cannot load customer '%s': its state is %s%zu "
+                 "bytes, more than the buffer's cap of %zu",
+                 task, c->id, n ? "about " : "", total, out->max);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stores a flushed chunk, or drops one (data NULL). */
+static void chunk_set(struct mem_customer *c, uint32_t k, const uint8_t *data,
+                      size_t len)
+{
+    struct mem_chunk *ch;
+
+    if (k >= RS_CUSTOMER_CHUNKS_MAX || (!data && !c->chunks))
+        return;
+    if (!c->chunks)
+        c->chunks = rs_calloc(RS_CUSTOMER_CHUNKS_MAX, sizeof(*c->chunks));
+    ch = &c->chunks[k];
+    free(ch->data);
+    ch->data = NULL;
+    ch->len = 0;
+    if (data) {
+        ch->data = rs_malloc(len ? len : 1);
+        memcpy(ch->data, data, len);
+        ch->len = len;
+    }
+}
+
 static void task_free(struct mem_task *t)
 {
     if (!t)
         return;
     for (size_t i = 0; i < t->slot_cap; i++) {
         if (t->slots[i]) {
+            chunks_free(t->slots[i]);
             free(t->slots[i]->packed);
             free(t->slots[i]);
         }
@@ -375,15 +452,7 @@ static int mem_load(void *self, int task, const char *customer,
     c = t ? customer_find(t, customer, len, hash_id(customer, len)) : NULL;
     if (!c)
         return 0;
-    rs_buf_reset(packed);
-    if (rs_buf_append(packed, c->packed, c->packed_len)) {
-        snprintf(errstr, errstr_size,
-                 "task %d: cannot load customer '%s': its state is %zu bytes, "
-                 "more than the buffer's cap of %zu",
-                 task, customer, c->packed_len, packed->max);
-        return -1;
-    }
-    return 1;
+    return whole_state(task, c, packed, errstr, errstr_size) ? -1 : 1;
 }
 
 static long mem_timers(void *self, int task, int64_t from, int64_t to,
@@ -446,8 +515,14 @@ static enum rs_store_result mem_flush(void *self, int task,
         if (fc->packed_len)
             memcpy(c->packed, fc->packed, fc->packed_len);
         c->packed_len = fc->packed_len;
+        for (uint32_t k = fc->drop_from; k < fc->drop_to; k++)
+            chunk_set(c, k, NULL, 0);
+        for (size_t k = 0; k < fc->chunk_count; k++)
+            chunk_set(c, fc->chunks[k].no, fc->chunks[k].data,
+                      fc->chunks[k].len);
         c->summary = fc->summary;
-        timer_set(t, c, fc->next_timer);
+        if (!fc->timer_unchanged)
+            timer_set(t, c, fc->next_timer);
     }
     t->has_offsets = 1;
     memcpy(t->offsets, f->offsets, sizeof(t->offsets));
@@ -468,6 +543,7 @@ static void mem_destroy(void *self)
     for (size_t i = 0; i < ms->task_cap; i++)
         task_free(ms->tasks[i]);
     free(ms->tasks);
+    rs_buf_release(&ms->whole);
     free(ms);
 }
 
@@ -475,6 +551,7 @@ static int mem_load_many(void *self, int task, const char *const *ids,
                          size_t n, rs_store_loaded_cb cb, void *opaque,
                          char *errstr, size_t errstr_size)
 {
+    struct mem_store *ms = self;
     struct mem_task *t;
 
     if (task_check(task, "cannot load", errstr, errstr_size))
@@ -485,8 +562,15 @@ static int mem_load_many(void *self, int task, const char *const *ids,
         struct mem_customer *c =
             customer_find(t, ids[i], len, hash_id(ids[i], len));
 
-        if (c)
+        if (!c)
+            continue;
+        if (!rs_packed_chunks(c->packed, c->packed_len)) {
             cb(opaque, i, c->packed, c->packed_len);
+            continue;
+        }
+        if (whole_state(task, c, &ms->whole, errstr, errstr_size))
+            return -1;
+        cb(opaque, i, ms->whole.data, ms->whole.len);
     }
     return 0;
 }
@@ -504,8 +588,10 @@ static const struct rs_store_ops memory_ops = {
 struct rs_store *rs_store_memory_new(void)
 {
     struct rs_store *s = rs_calloc(1, sizeof(*s));
+    struct mem_store *ms = rs_calloc(1, sizeof(*ms));
 
+    rs_buf_init(&ms->whole, 0);
     s->ops = &memory_ops;
-    s->self = rs_calloc(1, sizeof(struct mem_store));
+    s->self = ms;
     return s;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "riskstream/customer.h"
 #include "riskstream/format.h"
 #include "riskstream/mem.h"
 #include "riskstream/outbox.h"
@@ -37,11 +38,13 @@ void rs_sr_keys(struct redis_store *rs, int task)
     rs_buf_reset(&k->timers);
     rs_buf_reset(&k->outbox);
     rs_buf_reset(&k->state);
+    rs_buf_reset(&k->chunks);
     rs_buf_reset(&k->summary);
     rs_buf_printf(&k->meta, "%s:{t%d}:meta", rs->prefix, task);
     rs_buf_printf(&k->timers, "%s:{t%d}:timers", rs->prefix, task);
     rs_buf_printf(&k->outbox, "%s:{t%d}:outbox", rs->prefix, task);
     rs_buf_printf(&k->state, "%s:{t%d}:s", rs->prefix, task);
+    rs_buf_printf(&k->chunks, "%s:{t%d}:c", rs->prefix, task);
     rs_buf_printf(&k->summary, "%s:{t%d}:sum", rs->prefix, task);
     k->task = task;
 }
@@ -256,6 +259,73 @@ out:
 
 /* load */
 
+size_t rs_sr_chunk_field(char *buf, const char *id, uint32_t k)
+{
+    int n = snprintf(buf, RS_SR_CHUNK_FIELD, "%s:%u", id, (unsigned)k);
+
+    return n < 0 ? 0
+                 : (size_t)n < RS_SR_CHUNK_FIELD ? (size_t)n
+                                                 : RS_SR_CHUNK_FIELD - 1;
+}
+
+/* After the head just loaded into packed: the chunks it names, from the
+ * task's chunk hash (one HMGET). 0, or -1 with errstr. */
+static int load_chunks(struct redis_store *rs, int task, const char *customer,
+                       struct rs_buf *packed, char *errstr,
+                       size_t errstr_size)
+{
+    uint32_t n = rs_packed_chunks(packed->data, packed->len);
+    const char *argv[2 + RS_CUSTOMER_CHUNKS_MAX];
+    size_t len[2 + RS_CUSTOMER_CHUNKS_MAX];
+    char fields[RS_CUSTOMER_CHUNKS_MAX][RS_SR_CHUNK_FIELD];
+    const char *key = (const char *)rs->keys.chunks.data;
+    redisReply *rep;
+    char why[512];
+    int rc = 0;
+
+    if (!n)
+        return 0;
+    argv[0] = "HMGET";
+    len[0] = 5;
+    argv[1] = key;
+    len[1] = rs->keys.chunks.len;
+    for (uint32_t k = 0; k < n; k++) {
+        len[2 + k] = rs_sr_chunk_field(fields[k], customer, k);
+        argv[2 + k] = fields[k];
+    }
+    rep = rs_redis_commandv(rs->redis, (int)(2 + n), argv, len, why,
+                            sizeof(why));
+    if (!rep) {
+        snprintf(errstr, errstr_size, "task %d: cannot load customer '%s': %s",
+                 task, customer, why);
+        return -1;
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
+        snprintf(errstr, errstr_size, "task %d: unexpected reply to HMGET '%s'",
+                 task, key);
+        rc = -1;
+    }
+    for (uint32_t k = 0; rc == 0 && k < n; k++) {
+        const redisReply *v = rep->element[k];
+
+        if (v->type != REDIS_REPLY_STRING) {
+            snprintf(errstr, errstr_size,
+                     "task %d: cannot load customer '%s': chunk %u of its %u "
+                     "is missing from '%s'",
+                     task, customer, (unsigned)k, (unsigned)n, key);
+            rc = -1;
+        } else if (rs_packed_add_chunk(packed, v->str, v->len)) {
+            snprintf(errstr, errstr_size,
+                     "task %d: cannot load customer '%s': its state is more "
+                     "than the buffer's cap of %zu bytes",
+                     task, customer, packed->max);
+            rc = -1;
+        }
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
 static int redis_load(void *self, int task, const char *customer,
                       struct rs_buf *packed, char *errstr, size_t errstr_size)
 {
@@ -301,6 +371,8 @@ static int redis_load(void *self, int task, const char *customer,
                      task, customer, rep->len, packed->max);
     }
     freeReplyObject(rep);
+    if (rc == 1 && load_chunks(rs, task, customer, packed, errstr, errstr_size))
+        rc = -1;
     return rc;
 }
 
@@ -313,6 +385,9 @@ static int redis_load_many(void *self, int task, const char *const *ids,
     struct redis_store *rs = self;
     const char **argv = rs->hargv;
     size_t *len = rs->hlen, sent = 0;
+    /* Chunked states, loaded after the pipeline: their heads. */
+    size_t *later = NULL, nlater = 0, later_cap = 0;
+    struct rs_buf heads;
     char why[512];
     int rc = 0;
 
@@ -342,6 +417,7 @@ static int redis_load_many(void *self, int task, const char *const *ids,
             return -1;
         }
     }
+    rs_buf_init(&heads, 0);
     for (size_t c = 0, from = 0; c < sent; c++, from += HSET_BATCH) {
         redisReply *rep = rs_redis_get_reply(rs->redis, why, sizeof(why));
 
@@ -352,7 +428,7 @@ static int redis_load_many(void *self, int task, const char *const *ids,
                          why);
             rc = -1;
             if (!rs_redis_connected(rs->redis))
-                return -1; /* dropped with every queued reply */
+                break; /* dropped with every queued reply */
             continue; /* an error reply: read the rest */
         }
         if (rc == 0 && (rep->type != REDIS_REPLY_ARRAY ||
@@ -367,9 +443,17 @@ static int redis_load_many(void *self, int task, const char *const *ids,
         for (size_t i = 0; rc == 0 && i < rep->elements; i++) {
             const redisReply *v = rep->element[i];
 
-            if (v->type == REDIS_REPLY_STRING)
+            if (v->type == REDIS_REPLY_STRING &&
+                rs_packed_chunks(v->str, v->len)) {
+                rs_grow((void **)&later, &later_cap, 2 * (nlater + 1),
+                        sizeof(*later));
+                later[2 * nlater] = from + i;
+                later[2 * nlater + 1] = heads.len;
+                nlater++;
+                rs_buf_append(&heads, v->str, v->len);
+            } else if (v->type == REDIS_REPLY_STRING) {
                 cb(opaque, from + i, v->str, v->len);
-            else if (v->type != REDIS_REPLY_NIL) {
+            } else if (v->type != REDIS_REPLY_NIL) {
                 snprintf(errstr, errstr_size,
                          "task %d: cannot load customer '%s': HMGET of '%s' "
                          "answered neither a string nor nil",
@@ -380,6 +464,19 @@ static int redis_load_many(void *self, int task, const char *const *ids,
         }
         freeReplyObject(rep);
     }
+    for (size_t j = 0; rc == 0 && j < nlater; j++) {
+        size_t i = later[2 * j], at = later[2 * j + 1];
+        size_t end = j + 1 < nlater ? later[2 * j + 3] : heads.len;
+
+        rs_buf_reset(&rs->whole);
+        rs_buf_append(&rs->whole, heads.data + at, end - at);
+        if (load_chunks(rs, task, ids[i], &rs->whole, errstr, errstr_size))
+            rc = -1;
+        else
+            cb(opaque, i, rs->whole.data, rs->whole.len);
+    }
+    free(later);
+    rs_buf_release(&heads);
     return rc;
 }
 
@@ -466,6 +563,8 @@ static void redis_destroy(void *self)
     rs_buf_release(&rs->keys.timers);
     rs_buf_release(&rs->keys.outbox);
     rs_buf_release(&rs->keys.state);
+    rs_buf_release(&rs->keys.chunks);
+    rs_buf_release(&rs->whole);
     rs_buf_release(&rs->keys.summary);
     rs_buf_release(&rs->sums);
     rs_buf_release(&rs->encoded);
@@ -535,6 +634,8 @@ struct rs_store *rs_store_redis_new(const struct rs_config *conf,
     rs_buf_init(&rs->keys.timers, 0);
     rs_buf_init(&rs->keys.outbox, 0);
     rs_buf_init(&rs->keys.state, 0);
+    rs_buf_init(&rs->keys.chunks, 0);
+    rs_buf_init(&rs->whole, 0);
     rs_buf_init(&rs->keys.summary, 0);
     rs_buf_init(&rs->sums, 0);
     rs_buf_init(&rs->encoded, 0);

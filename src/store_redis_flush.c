@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "riskstream/alert.h"
+#include "riskstream/customer.h"
 #include "riskstream/format.h"
 #include "riskstream/mem.h"
 #include "riskstream/outbox.h"
@@ -145,7 +146,8 @@ static void append_timers(struct pipeline *p, const struct rs_flush *f)
         for (size_t i = 0; i < f->customer_count; i++) {
             const struct rs_flush_customer *c = &f->customers[i];
 
-            if (rs->last[i] && (c->next_timer != RS_NO_TIMER) == add)
+            if (rs->last[i] && !c->timer_unchanged &&
+                (c->next_timer != RS_NO_TIMER) == add)
                 zset_push(p, c);
         }
     }
@@ -271,6 +273,48 @@ static void append_customers(struct pipeline *p, const struct rs_flush *f)
             len[3 + 2 * i] = rs->sum_end[i] - start;
         }
         pipe_append(p, (int)(2 + 2 * n), argv, len);
+    }
+}
+
+/* Per customer, in order: HDEL P:{tT}:c of the chunks its state no longer
+ * has, HSET P:{tT}:c of the chunks that changed (customer.h). Only
+ * customers with many open invoices have any. */
+static void append_chunks(struct pipeline *p, const struct rs_flush *f)
+{
+    const struct rs_buf *key = &p->rs->keys.chunks;
+    const char *argv[2 + 2 * RS_CUSTOMER_CHUNKS_MAX];
+    size_t len[2 + 2 * RS_CUSTOMER_CHUNKS_MAX];
+    char fields[RS_CUSTOMER_CHUNKS_MAX][RS_SR_CHUNK_FIELD];
+
+    argv[1] = (const char *)key->data;
+    len[1] = key->len;
+    for (size_t i = 0; i < f->customer_count; i++) {
+        const struct rs_flush_customer *c = &f->customers[i];
+        int argc = 2;
+
+        for (uint32_t k = c->drop_from;
+             k < c->drop_to && k < RS_CUSTOMER_CHUNKS_MAX; k++, argc++) {
+            len[argc] = rs_sr_chunk_field(fields[argc - 2], c->id, k);
+            argv[argc] = fields[argc - 2];
+        }
+        if (argc > 2) {
+            argv[0] = "HDEL";
+            len[0] = 4;
+            pipe_append(p, argc, argv, len);
+        }
+        argc = 2;
+        for (size_t k = 0; k < c->chunk_count && k < RS_CUSTOMER_CHUNKS_MAX;
+             k++, argc += 2) {
+            len[argc] = rs_sr_chunk_field(fields[k], c->id, c->chunks[k].no);
+            argv[argc] = fields[k];
+            argv[argc + 1] = (const char *)c->chunks[k].data;
+            len[argc + 1] = c->chunks[k].len;
+        }
+        if (argc > 2) {
+            argv[0] = "HSET";
+            len[0] = 4;
+            pipe_append(p, argc, argv, len);
+        }
     }
 }
 
@@ -476,6 +520,7 @@ enum rs_store_result rs_sr_flush(void *self, int task,
     p.rs = rs;
     pipe_append(&p, 1, multi, multi_len);
     append_customers(&p, f);
+    append_chunks(&p, f);
     append_timers(&p, f);
     append_meta(&p, f);
     append_outbox(&p, f, ends);

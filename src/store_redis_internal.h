@@ -29,6 +29,7 @@ struct task_keys {
     struct rs_buf timers; /* P:{tT}:timers */
     struct rs_buf outbox; /* P:{tT}:outbox */
     struct rs_buf state;  /* P:{tT}:s */
+    struct rs_buf chunks; /* P:{tT}:c */
     struct rs_buf summary; /* P:{tT}:sum */
 };
 
@@ -41,6 +42,11 @@ struct zset_batch {
     char scores[ZSET_BATCH][24];
 };
 
+/* The field of chunk k of customer id in P:{tT}:c: "id:k" into buf (of
+ * RS_SR_CHUNK_FIELD bytes); returns its length. */
+#define RS_SR_CHUNK_FIELD 80
+size_t rs_sr_chunk_field(char *buf, const char *id, uint32_t k);
+
 struct redis_store {
     struct rs_redis *redis;
     char *prefix;
@@ -49,6 +55,7 @@ struct redis_store {
     struct rs_buf encoded; /* outbox entries of one flush, back to back */
     int summary;           /* write P:{tT}:sum too (redis.summary) */
     struct rs_buf sums;    /* summaries of one HSET batch, back to back */
+    struct rs_buf whole;   /* a chunked state put together, for load_many */
     const char *hargv[2 + 2 * HSET_BATCH];
     size_t hlen[2 + 2 * HSET_BATCH];
     size_t sum_end[HSET_BATCH];

@@ -46,6 +46,9 @@ struct rs_open_invoice {
     uint8_t id_len;
     uint8_t event_id_len;
     uint32_t id_hash;
+    /* Arrival number: ascending along the open array, so that invoices
+     * stored in chunks (below) come back in their order. */
+    uint32_t seq;
 };
 
 struct rs_settled {
@@ -122,6 +125,13 @@ struct rs_customer {
      * (rs_customer_index), kept up to date as invoices change. */
     struct rs_open_index *index;
     uint32_t open_dropped; /* invoices not kept: RS_CUSTOMER_OPEN_MAX */
+    uint32_t next_seq;     /* the seq of the next open invoice */
+    /* How the store holds the open invoices (rs_customer_pack_head): 0,
+     * inline in the state; else in this many chunks, invoice i in chunk
+     * open[i].id_hash & (chunks - 1). Bit k of chunk_dirty: chunk k
+     * changed since it was last packed. */
+    uint32_t chunks;
+    uint64_t chunk_dirty;
 
     struct rs_settled settled[RS_CUSTOMER_PAID_RING];
     uint32_t settled_head;
@@ -155,6 +165,10 @@ struct rs_customer {
     int alerted_level;
     int32_t score;
     int64_t next_timer; /* RS_NO_TIMER: none */
+    /* Not packed: the timer the store holds for the customer, as of its
+     * last flush (next_timer when loaded), so that a flush leaves an
+     * unchanged one alone. */
+    int64_t stored_timer;
     int64_t evaluated_at; /* stream time of the last evaluation */
     int64_t raised_at[4]; /* when it last rose to each level (alerted or not) */
     int32_t suppressed;   /* alerts suppressed since the last alert */
@@ -217,11 +231,53 @@ int rs_customer_seen(struct rs_customer *c, const char *event_id);
 struct rs_group_member *rs_customer_member(struct rs_customer *c,
                                            const char *id);
 
-/* Appends the packed state to out. */
+/* Appends the packed state to out, whole: the open invoices inline. */
 void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out);
 
-/* Replaces c (already initialised) with a packed state. Returns 0, or -1
- * with errstr (unknown version, truncated, over a cap). */
+/* Chunked states. A customer with many open invoices is stored as a head
+ * (everything but its open invoices) and its open invoices in chunks, so
+ * that a flush writes the head and the chunks that changed instead of
+ * tens of kilobytes (docs/architecture.md, "Redis keys"). */
+#define RS_CUSTOMER_CHUNKS_MAX 64
+
+/* What rs_customer_pack_head() decided for the store: the customer's
+ * chunks now (0: none, the invoices are in the head), the chunks to write
+ * (bit k: chunk k, from rs_customer_pack_chunk()) and the chunk numbers
+ * no longer used, [drop_from, drop_to), to delete. */
+struct rs_pack_plan {
+    uint32_t chunks;
+    uint64_t write;
+    uint32_t drop_from, drop_to;
+};
+
+/* Appends the head to out, for the store: chooses the chunk layout for
+ * the invoices held now (chunks change with hysteresis; a change writes
+ * every chunk) and takes the changed chunks as written: the caller must
+ * write what plan says or not go on with c (a failed flush is fatal). */
+void rs_customer_pack_head(struct rs_customer *c, struct rs_buf *out,
+                           struct rs_pack_plan *plan);
+
+/* Appends chunk k of c's open invoices (k < c->chunks) to out. */
+void rs_customer_pack_chunk(const struct rs_customer *c, uint32_t k,
+                            struct rs_buf *out);
+
+/* How many chunks the head of a packed state says follow it: 0 for a
+ * whole state. The store reads this to fetch them. */
+static inline uint32_t rs_packed_chunks(const void *head, size_t len)
+{
+    const uint8_t *p = head;
+
+    return len >= 2 && p[0] == 4 ? p[1] : 0;
+}
+
+/* Appends stored chunk data (of the chunk numbered by the count appended
+ * before it) after a head in buf, as rs_customer_unpack() reads them.
+ * 0, or -1 when buf's cap is passed. */
+int rs_packed_add_chunk(struct rs_buf *buf, const void *data, size_t len);
+
+/* Replaces c (already initialised) with a packed state: a whole state, or
+ * a head followed by its chunks (rs_packed_add_chunk). Returns 0, or -1
+ * with errstr (unknown version, truncated, over a cap, chunks missing). */
 int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
                        char *errstr, size_t errstr_size);
 

@@ -14,7 +14,9 @@
  * transaction started from, so recovery can tell whether Kafka saw it.
  *
  * Redis layout (prefix = redis.prefix, T = task number):
- *   P:{tT}:s             hash: customer -> packed state
+ *   P:{tT}:s             hash: customer -> packed state (whole, or the
+ *                        head of a chunked one: customer.h)
+ *   P:{tT}:c             hash: customer:k -> chunk k of a chunked state
  *   P:{tT}:sum           hash: customer -> readable summary (flat JSON)
  *   P:{tT}:meta          hash: epoch, o0..o3, p0..p3, st (stream time)
  *   P:{tT}:timers        sorted set: customer -> next timer (ms)
@@ -77,12 +79,28 @@ struct rs_summary {
     int64_t last_event_time;
 };
 
+/* One chunk of a customer's open invoices to write (customer.h). */
+struct rs_flush_chunk {
+    uint32_t no;
+    const uint8_t *data;
+    size_t len;
+};
+
 struct rs_flush_customer {
     const char *id;
+    /* The packed state: whole, or the head of a chunked one, written with
+     * the chunks that changed and without the chunk numbers
+     * [drop_from, drop_to) it no longer has. */
     const uint8_t *packed;
     size_t packed_len;
+    const struct rs_flush_chunk *chunks;
+    size_t chunk_count;
+    uint32_t drop_from, drop_to;
     struct rs_summary summary;
     int64_t next_timer; /* RS_NO_TIMER: none */
+    /* 1: the store holds next_timer for the customer already (the caller
+     * knows from the last flush), and need not write it again. */
+    int timer_unchanged;
 };
 
 struct rs_flush {

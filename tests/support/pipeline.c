@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "riskstream/avro_text.h"
+#include "riskstream/customer.h"
 #include "riskstream/frame.h"
 #include "riskstream/kafka.h"
 #include "riskstream/mem.h"
@@ -346,10 +347,45 @@ static void flat_json_lines(const char *json, char ***lines, size_t *n,
     }
 }
 
+/* The stored state st of customer (with its chunks from P:{tT}:c),
+ * unpacked and packed whole into out. */
+static void whole_state(redisContext *c, const char *prefix, int t,
+                        const char *customer, const redisReply *st,
+                        struct rs_buf *out)
+{
+    uint32_t n = rs_packed_chunks(st->str, st->len);
+    struct rs_buf all;
+    struct rs_customer cu;
+    char errstr[256];
+
+    rs_buf_init(&all, 0);
+    rs_buf_append(&all, st->str, st->len);
+    for (uint32_t k = 0; k < n; k++) {
+        redisReply *ch = redisCommand(c, "HGET %s:{t%d}:c %s:%u", prefix, t,
+                                      customer, (unsigned)k);
+
+        if (!ch || ch->type != REDIS_REPLY_STRING)
+            fail_msg("customer %s: chunk %u of %u missing", customer,
+                     (unsigned)k, (unsigned)n);
+        rs_packed_add_chunk(&all, ch->str, ch->len);
+        freeReplyObject(ch);
+    }
+    rs_customer_init(&cu, customer);
+    if (rs_customer_unpack(&cu, all.data, all.len, errstr, sizeof(errstr)))
+        fail_msg("customer %s: %s", customer, errstr);
+    rs_buf_reset(out);
+    rs_customer_pack(&cu, out);
+    rs_customer_release(&cu);
+    rs_buf_release(&all);
+}
+
 char *rs_pipe_customer(const struct rs_pipe *p, const char *customer)
 {
     redisContext *c = redis();
     char *out = NULL;
+    struct rs_buf packed;
+
+    rs_buf_init(&packed, 0);
 
     for (int t = 0; t < p->partitions && !out; t++) {
         redisReply *st = redisCommand(c, "HGET %s:{t%d}:s %s", p->prefix, t,
@@ -367,12 +403,15 @@ char *rs_pipe_customer(const struct rs_pipe *p, const char *customer)
                 freeReplyObject(sum);
             continue;
         }
-        /* The packed state as hex. */
+        /* The state, packed whole, as hex: how it is stored (inline or in
+         * chunks, customer.h) depends on when commits fell, what it holds
+         * does not. */
+        whole_state(c, p->prefix, t, customer, st, &packed);
         rs_grow((void **)&lines, &cap, 1, sizeof(*lines));
-        lines[0] = rs_malloc(2 * st->len + 3);
+        lines[0] = rs_malloc(2 * packed.len + 3);
         strcpy(lines[0], "s=");
-        for (size_t j = 0; j < st->len; j++)
-            sprintf(lines[0] + 2 + 2 * j, "%02x", (unsigned char)st->str[j]);
+        for (size_t j = 0; j < packed.len; j++)
+            sprintf(lines[0] + 2 + 2 * j, "%02x", packed.data[j]);
         n = 1;
         flat_json_lines(sum->str, &lines, &n, &cap);
         qsort(lines, n, sizeof(*lines), cmp_str);
@@ -389,6 +428,7 @@ char *rs_pipe_customer(const struct rs_pipe *p, const char *customer)
         freeReplyObject(st);
         freeReplyObject(sum);
     }
+    rs_buf_release(&packed);
     redisFree(c);
     return out;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "riskstream/customer.h"
 #include "riskstream/mem.h"
 
 /* Helpers. */
@@ -315,6 +316,33 @@ static void check_flush_without_open_is_fenced(struct rs_store *s)
 }
 
 /* next_timer == RS_NO_TIMER removes the customer's timer, not the state. */
+/* A flush that says a customer's timer is unchanged writes its state
+ * and leaves the stored timer alone (the engine knows what it wrote);
+ * the others' timers are written as ever. */
+static void check_unchanged_timer_not_written(struct rs_store *s)
+{
+    struct rs_task_meta m;
+    struct rs_check_flush cf;
+    char timers[256];
+
+    rs_check_open(s, 0, &m);
+    rs_check_flush_init(&cf, m.epoch);
+    rs_store_meta_release(&m);
+    rs_check_flush_customer(&cf, "a", "A", 1, 100);
+    rs_check_flush_customer(&cf, "b", "B", 1, 200);
+    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    rs_check_flush_init(&cf, cf.f.epoch);
+    rs_check_flush_customer(&cf, "a", "A2", 2, 999); /* said unchanged */
+    cf.customers[0].timer_unchanged = 1;
+    rs_check_flush_customer(&cf, "b", "B2", 2, 250);
+    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    assert_int_equal(rs_check_timers(s, 0, 0, 1000, 10, timers,
+                                     sizeof(timers)),
+                     2);
+    assert_string_equal(timers, "100:a 250:b");
+    rs_check_load(s, 0, "a", "A2", 2);
+}
+
 static void check_no_timer_removes_timer(struct rs_store *s)
 {
     struct rs_task_meta m;
@@ -532,6 +560,125 @@ static void check_load_respects_buffer_cap(struct rs_store *s)
     rs_buf_release(&b);
 }
 
+/* The state of "hot" a load must give: head, then the chunks. */
+static void expect_whole(struct rs_store *s, const uint8_t *head,
+                         size_t head_len, const char *const *chunks,
+                         uint32_t n)
+{
+    struct rs_buf want;
+
+    rs_buf_init(&want, 0);
+    rs_buf_append(&want, head, head_len);
+    for (uint32_t k = 0; k < n; k++)
+        rs_packed_add_chunk(&want, chunks[k], strlen(chunks[k]));
+    rs_check_load(s, 0, "hot", want.data, want.len);
+    rs_buf_release(&want);
+}
+
+struct loaded_one {
+    size_t index;
+    struct rs_buf bytes;
+};
+
+static void on_loaded_one(void *opaque, size_t index, const void *packed,
+                          size_t len)
+{
+    struct loaded_one *l = opaque;
+
+    l->index = index;
+    rs_buf_reset(&l->bytes);
+    rs_buf_append(&l->bytes, packed, len);
+}
+
+/* A chunked state (customer.h): a flush writes the head, the chunks it
+ * names and drops the ones it names; a load (and load_many) gives the
+ * head followed by all its chunks; a chunk the head counts on and the
+ * store lacks is an error naming the customer, never a shorter state. */
+static void check_chunked_states(struct rs_store *s)
+{
+    static const uint8_t h1[] = {4, 4, 'a', 'b'}, h2[] = {4, 4, 'x'},
+                         h3[] = {4, 2, 'y'}, plain[] = {3, 'p'};
+    static const char *const all1[] = {"c0", "c1", "c2", "c3"};
+    static const char *const all2[] = {"c0", "c1", "C2 new", "c3"};
+    static const char *const all3[] = {"d0", "d1"};
+    struct rs_flush_chunk ch[4];
+    struct rs_task_meta m;
+    struct rs_check_flush cf;
+    struct rs_buf b;
+    struct loaded_one l;
+    const char *ids[2] = {"plain", "hot"};
+    char errstr[512] = "";
+
+    rs_check_open(s, 0, &m);
+    for (uint32_t k = 0; k < 4; k++)
+        ch[k] = (struct rs_flush_chunk){k, (const uint8_t *)all1[k],
+                                        strlen(all1[k])};
+    rs_check_flush_init(&cf, m.epoch);
+    rs_check_flush_customer(&cf, "plain", plain, sizeof(plain), RS_NO_TIMER);
+    rs_check_flush_customer(&cf, "hot", h1, sizeof(h1), RS_NO_TIMER);
+    cf.customers[1].chunks = ch;
+    cf.customers[1].chunk_count = 4;
+    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    expect_whole(s, h1, sizeof(h1), all1, 4);
+    rs_check_load(s, 0, "plain", plain, sizeof(plain));
+
+    /* Only chunk 2 changed: the others stay as they were. */
+    ch[0] = (struct rs_flush_chunk){2, (const uint8_t *)"C2 new", 6};
+    rs_check_flush_init(&cf, m.epoch);
+    rs_check_flush_customer(&cf, "hot", h2, sizeof(h2), RS_NO_TIMER);
+    cf.customers[0].chunks = ch;
+    cf.customers[0].chunk_count = 1;
+    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    expect_whole(s, h2, sizeof(h2), all2, 4);
+    rs_buf_init(&l.bytes, 0);
+    l.index = 99;
+    assert_int_equal(rs_store_load_many(s, 0, ids, 2, on_loaded_one, &l,
+                                        errstr, sizeof(errstr)),
+                     0);
+    assert_int_equal(l.index, 1); /* "plain" came first, then "hot" */
+    {
+        struct rs_buf want;
+
+        rs_buf_init(&want, 0);
+        rs_buf_append(&want, h2, sizeof(h2));
+        for (uint32_t k = 0; k < 4; k++)
+            rs_packed_add_chunk(&want, all2[k], strlen(all2[k]));
+        assert_int_equal(l.bytes.len, want.len);
+        assert_memory_equal(l.bytes.data, want.data, want.len);
+        rs_buf_release(&want);
+    }
+
+    /* Down to two chunks, rewritten; 2 and 3 dropped. */
+    ch[0] = (struct rs_flush_chunk){0, (const uint8_t *)"d0", 2};
+    ch[1] = (struct rs_flush_chunk){1, (const uint8_t *)"d1", 2};
+    rs_check_flush_init(&cf, m.epoch);
+    rs_check_flush_customer(&cf, "hot", h3, sizeof(h3), RS_NO_TIMER);
+    cf.customers[0].chunks = ch;
+    cf.customers[0].chunk_count = 2;
+    cf.customers[0].drop_from = 2;
+    cf.customers[0].drop_to = 4;
+    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    expect_whole(s, h3, sizeof(h3), all3, 2);
+
+    /* A head counting on chunks 2 and 3, which were dropped. */
+    rs_check_flush_init(&cf, m.epoch);
+    rs_check_flush_customer(&cf, "hot", h1, sizeof(h1), RS_NO_TIMER);
+    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    rs_store_meta_release(&m);
+    rs_buf_init(&b, 0);
+    assert_int_equal(rs_store_load(s, 0, "hot", &b, errstr, sizeof(errstr)),
+                     -1);
+    assert_non_null(strstr(errstr, "'hot'"));
+    assert_non_null(strstr(errstr, "chunk 2 of its 4"));
+    errstr[0] = '\0';
+    assert_int_equal(rs_store_load_many(s, 0, ids, 2, on_loaded_one, &l,
+                                        errstr, sizeof(errstr)),
+                     -1);
+    assert_non_null(strstr(errstr, "chunk 2 of its 4"));
+    rs_buf_release(&b);
+    rs_buf_release(&l.bytes);
+}
+
 /* Tasks share nothing: not customers, timers, epochs or meta. */
 static void check_tasks_are_separate(struct rs_store *s)
 {
@@ -695,12 +842,14 @@ static const struct check checks[] = {
     {"fenced_flush_changes_nothing", check_fenced_flush_changes_nothing},
     {"flush_without_open_is_fenced", check_flush_without_open_is_fenced},
     {"no_timer_removes_timer", check_no_timer_removes_timer},
+    {"unchanged_timer_not_written", check_unchanged_timer_not_written},
     {"outbox_replaced_by_each_flush", check_outbox_replaced_by_each_flush},
     {"prev_offsets", check_prev_offsets},
     {"timers_order_and_limits", check_timers_order_and_limits},
     {"binary_safe", check_binary_safe},
     {"duplicate_customer_last_wins", check_duplicate_customer_last_wins},
     {"load_respects_buffer_cap", check_load_respects_buffer_cap},
+    {"chunked_states", check_chunked_states},
     {"tasks_are_separate", check_tasks_are_separate},
     {"bad_task_is_an_error", check_bad_task_is_an_error},
     {"store_copies_inputs", check_store_copies_inputs},

@@ -231,22 +231,32 @@ static void test_customer_pack_roundtrip(void **state)
     assert_int_equal(d.alerted_level, RS_LEVEL_MEDIUM);
     assert_int_equal(d.next_timer, 12345);
 
-    /* A version 2 state (before the announced level was kept): the same
-     * bytes less the last varint, version byte 2. It reads, its announced
-     * level taken to be its level. */
+    /* A version 3 state (before chunks): the same bytes less the chunk
+     * count, version byte 3. A version 2 state (before the announced level
+     * was kept): less the last varint too, version byte 2. Both read, the
+     * announced level of version 2 taken to be its level. */
     {
-        struct rs_customer v2;
+        struct rs_customer v2, v3;
         uint8_t *old = malloc(a.len);
 
         assert_non_null(old);
-        memcpy(old, a.data, a.len - 1);
+        assert_int_equal(a.data[0], 4);
+        assert_int_equal(a.data[1], 0); /* inline */
+        old[0] = 3;
+        memcpy(old + 1, a.data + 2, a.len - 2);
+        rs_customer_init(&v3, "C1");
+        if (rs_customer_unpack(&v3, old, a.len - 1, errstr, sizeof(errstr)))
+            fail_msg("%s", errstr);
+        assert_int_equal(v3.alerted_level, RS_LEVEL_MEDIUM);
+        assert_int_equal(v3.open_count, 10);
         old[0] = 2;
         rs_customer_init(&v2, "C1");
-        if (rs_customer_unpack(&v2, old, a.len - 1, errstr, sizeof(errstr)))
+        if (rs_customer_unpack(&v2, old, a.len - 2, errstr, sizeof(errstr)))
             fail_msg("%s", errstr);
         assert_int_equal(v2.alerted_level, RS_LEVEL_HIGH);
         assert_int_equal(v2.open_count, 10);
         rs_customer_release(&v2);
+        rs_customer_release(&v3);
         free(old);
     }
 
@@ -497,6 +507,170 @@ static void test_customer_many_open_by_id(void **state)
     rs_customer_release(&c);
 }
 
+/* What a store holds of one customer: its head and its chunks. */
+struct stored {
+    struct rs_buf head;
+    struct rs_buf chunk[RS_CUSTOMER_CHUNKS_MAX];
+    int has[RS_CUSTOMER_CHUNKS_MAX];
+};
+
+/* A flush of c into st as the engine makes one: the head, the chunks the
+ * plan names, the dropped ones gone. Returns the chunks written. */
+static int flush_into(struct rs_customer *c, struct stored *st,
+                      struct rs_pack_plan *plan)
+{
+    rs_buf_reset(&st->head);
+    rs_customer_pack_head(c, &st->head, plan);
+    for (uint32_t k = plan->drop_from; k < plan->drop_to; k++)
+        st->has[k] = 0;
+    for (uint32_t k = 0; k < RS_CUSTOMER_CHUNKS_MAX; k++) {
+        if (!(plan->write >> k & 1))
+            continue;
+        assert_true(k < plan->chunks);
+        rs_buf_reset(&st->chunk[k]);
+        rs_customer_pack_chunk(c, k, &st->chunk[k]);
+        st->has[k] = 1;
+    }
+    return __builtin_popcountll(plan->write);
+}
+
+/* The state a load gives back from st, unpacked into d. */
+static void load_from(const struct stored *st, struct rs_customer *d)
+{
+    uint32_t n = rs_packed_chunks(st->head.data, st->head.len);
+    struct rs_buf whole;
+    char errstr[256];
+
+    rs_buf_init(&whole, 0);
+    rs_buf_append(&whole, st->head.data, st->head.len);
+    for (uint32_t k = 0; k < n; k++) {
+        assert_true(st->has[k]);
+        rs_packed_add_chunk(&whole, st->chunk[k].data, st->chunk[k].len);
+    }
+    if (rs_customer_unpack(d, whole.data, whole.len, errstr, sizeof(errstr)))
+        fail_msg("%s", errstr);
+    rs_buf_release(&whole);
+}
+
+/* A hot customer is stored as a head and chunks of its open invoices, and
+ * a flush writes only the chunks that changed. After every flush of a
+ * random ledger (all kinds of change to open invoices, up past 600 open
+ * and back to a few), what the store holds reads back as the customer
+ * (same packed bytes), and it keeps doing so as the flushed-back copy goes
+ * on in its place. */
+static void test_customer_chunks_follow_changes(void **state)
+{
+    struct rs_customer c, d;
+    struct stored st;
+    struct rs_buf a, b;
+    int32_t d0 = day(2026, 1, 1);
+    uint32_t issued = 0, max_chunks = 0;
+    int flushes_same = 0, written_same = 0, held_same = 0, relayouts = 0;
+
+    (void)state;
+    memset(&st, 0, sizeof(st));
+    rs_buf_init(&st.head, 0);
+    for (int k = 0; k < RS_CUSTOMER_CHUNKS_MAX; k++)
+        rs_buf_init(&st.chunk[k], 0);
+    rs_buf_init(&a, 0);
+    rs_buf_init(&b, 0);
+    srand(5);
+    rs_customer_init(&c, "C1");
+    for (int step = 0; step < 4000; step++) {
+        int r = rand() % 100;
+        char id[32];
+        struct rs_event ev;
+        int32_t today = d0 + step / 10;
+
+        snprintf(id, sizeof(id), "I%u",
+                 issued ? (unsigned)rand() % issued : 0u);
+        if (r < (step < 1800 ? 60 : 4) || issued == 0) {
+            snprintf(id, sizeof(id), "INV-%u", issued++);
+            ev = invoice(id, 100 + rand() % 10000, today,
+                         today + 10 + rand() % 50);
+        } else {
+            snprintf(id, sizeof(id), "INV-%u", (unsigned)rand() % issued);
+            if (r < 64) {
+                ev = payment(RS_PAYMENT_FULL, id, 100 + rand() % 10000, today);
+            } else if (r < 72) {
+                ev = payment(RS_PAYMENT_PARTIAL, id, 1 + rand() % 3000, today);
+            } else if (r < 75) {
+                ev = payment(RS_PAYMENT_REVERSAL, id, 1 + rand() % 3000, today);
+            } else if (r < 78) {
+                ev = payment(RS_PAYMENT_FULL, NULL, 1 + rand() % 5000, today);
+            } else if (r < 84) {
+                ev = invoice(id, 1 + rand() % 2000, today, today);
+                ev.type = RS_INVOICE_CREDITED;
+                ev.has |= RS_INV_HAS_CREDITED_INVOICE_ID;
+                snprintf(ev.u.inv.credited_invoice_id,
+                         sizeof(ev.u.inv.credited_invoice_id), "%s", id);
+            } else if (r < 88) {
+                ev = invoice(id, 1, today, today);
+                ev.type = RS_INVOICE_CANCELLED;
+            } else {
+                memset(&ev, 0, sizeof(ev));
+                ev.kind = RS_EVENT_COMM;
+                ev.type = r < 94 ? RS_COMM_DISPUTE_OPENED
+                                 : RS_COMM_DISPUTE_RESOLVED;
+                ev.event_time = (int64_t)today * RS_DAY_MS;
+                ev.has = RS_COM_HAS_INVOICE_ID;
+                snprintf(ev.u.com.invoice_id, sizeof(ev.u.com.invoice_id),
+                         "%s", id);
+            }
+        }
+        snprintf(ev.event_id, sizeof(ev.event_id), "e%d", step);
+        rs_customer_apply(&c, &ev);
+        if (rand() % 3 == 0) { /* a few events between flushes, as live */
+            struct rs_pack_plan plan;
+            uint32_t before = c.chunks;
+            int n = flush_into(&c, &st, &plan);
+
+            if (plan.chunks > max_chunks)
+                max_chunks = plan.chunks;
+            if (plan.chunks != before) {
+                relayouts++;
+                assert_int_equal(n, (int)plan.chunks); /* all rewritten */
+            } else if (plan.chunks) {
+                flushes_same++;
+                written_same += n;
+                held_same += (int)plan.chunks;
+            }
+            rs_customer_init(&d, "C1");
+            load_from(&st, &d);
+            rs_buf_reset(&a);
+            rs_buf_reset(&b);
+            rs_customer_pack(&c, &a);
+            rs_customer_pack(&d, &b);
+            assert_int_equal(a.len, b.len);
+            assert_memory_equal(a.data, b.data, a.len);
+            assert_int_equal(d.chunks, c.chunks);
+            /* The loaded copy goes on in the customer's place now and
+             * then, as after an eviction or a restart. */
+            if (rand() % 4 == 0) {
+                rs_customer_release(&c);
+                c = d;
+            } else {
+                rs_customer_release(&d);
+            }
+        }
+    }
+    /* It went through several layouts, up to the most chunks and back to
+     * none, and between layout changes a flush wrote under a tenth of the
+     * chunks held. */
+    assert_int_equal(max_chunks, RS_CUSTOMER_CHUNKS_MAX);
+    assert_int_equal(c.chunks, 0);
+    assert_true(c.open_count < 8);
+    assert_true(relayouts >= 4);
+    assert_true(flushes_same > 300);
+    assert_true(10 * written_same < held_same);
+    rs_customer_release(&c);
+    rs_buf_release(&a);
+    rs_buf_release(&b);
+    rs_buf_release(&st.head);
+    for (int k = 0; k < RS_CUSTOMER_CHUNKS_MAX; k++)
+        rs_buf_release(&st.chunk[k]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_customer_dstate_sparse),
         cmocka_unit_test(test_customer_index_follows_changes),
         cmocka_unit_test(test_customer_many_open_by_id),
+        cmocka_unit_test(test_customer_chunks_follow_changes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
