@@ -1174,19 +1174,33 @@ void rs_customer_pack_head(struct rs_customer *c, struct rs_buf *out,
     pack_state(c, want, out);
 }
 
-void rs_customer_pack_chunk(const struct rs_customer *c, uint32_t k,
-                            struct rs_buf *out)
+void rs_customer_pack_chunks(const struct rs_customer *c, uint64_t write,
+                             struct rs_buf *out, size_t *ends)
 {
-    uint32_t mask = c->chunks - 1, n = 0;
+    /* Counting sort of the positions by chunk, arrival order kept. */
+    uint32_t mask = c->chunks - 1, start[RS_CUSTOMER_CHUNKS_MAX + 1] = {0};
+    uint16_t at[RS_CUSTOMER_OPEN_MAX];
+    size_t j = 0;
 
+    if (!c->chunks || !write)
+        return;
     for (uint32_t i = 0; i < c->open_count; i++)
-        n += (c->open[i].id_hash & mask) == k;
-    put_varint(out, n);
-    for (uint32_t i = 0; i < c->open_count; i++) {
-        if ((c->open[i].id_hash & mask) != k)
-            continue;
-        put_varint(out, c->open[i].seq);
-        put_invoice(out, &c->open[i]);
+        start[(c->open[i].id_hash & mask) + 1]++;
+    for (uint32_t k = 0; k < c->chunks; k++)
+        start[k + 1] += start[k];
+    for (uint32_t i = 0; i < c->open_count; i++)
+        at[start[c->open[i].id_hash & mask]++] = (uint16_t)i;
+    /* start[k] is now where chunk k + 1 begins. */
+    for (uint64_t m = write; m; m &= m - 1, j++) {
+        uint32_t k = (uint32_t)__builtin_ctzll(m);
+        uint32_t from = k ? start[k - 1] : 0;
+
+        put_varint(out, start[k] - from);
+        for (uint32_t p = from; p < start[k]; p++) {
+            put_varint(out, c->open[at[p]].seq);
+            put_invoice(out, &c->open[at[p]]);
+        }
+        ends[j] = out->len;
     }
 }
 

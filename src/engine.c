@@ -1017,14 +1017,20 @@ const struct rs_flush *rs_task_flush_begin(struct rs_task *t)
         fc->drop_to = plan.drop_to;
         rs_grow((void **)&t->flush_chunks, &t->flush_chunks_cap,
                 nc + fc->chunk_count + 1, sizeof(*t->flush_chunks));
-        for (uint64_t m = plan.write; m; m &= m - 1, nc++) {
-            struct rs_flush_chunk *ch = &t->flush_chunks[nc];
+        if (plan.write) {
+            size_t ends[RS_CUSTOMER_CHUNKS_MAX];
 
-            start = t->flush_packed.len;
-            ch->no = (uint32_t)__builtin_ctzll(m);
-            rs_customer_pack_chunk(dirty[i], ch->no, &t->flush_packed);
-            ch->data = (const uint8_t *)(uintptr_t)start;
-            ch->len = t->flush_packed.len - start;
+            start = t->flush_packed.len; /* the chunks follow the head */
+            rs_customer_pack_chunks(dirty[i], plan.write, &t->flush_packed,
+                                    ends);
+            for (uint64_t m = plan.write, j = 0; m; m &= m - 1, j++, nc++) {
+                struct rs_flush_chunk *ch = &t->flush_chunks[nc];
+
+                ch->no = (uint32_t)__builtin_ctzll(m);
+                ch->data = (const uint8_t *)(uintptr_t)start;
+                ch->len = ends[j] - start;
+                start = ends[j];
+            }
         }
     }
     for (size_t i = 0, nc = 0; i < n; i++) {

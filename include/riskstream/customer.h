@@ -257,9 +257,11 @@ struct rs_pack_plan {
 void rs_customer_pack_head(struct rs_customer *c, struct rs_buf *out,
                            struct rs_pack_plan *plan);
 
-/* Appends chunk k of c's open invoices (k < c->chunks) to out. */
-void rs_customer_pack_chunk(const struct rs_customer *c, uint32_t k,
-                            struct rs_buf *out);
+/* Appends the chunks of c's open invoices named by the bits of write
+ * (chunk k: bit k, k < c->chunks) to out, in chunk order, one pass over
+ * the invoices; ends[j] is where the j-th of them ends in out. */
+void rs_customer_pack_chunks(const struct rs_customer *c, uint64_t write,
+                             struct rs_buf *out, size_t *ends);
 
 /* How many chunks the head of a packed state says follow it: 0 for a
  * whole state. The store reads this to fetch them. */

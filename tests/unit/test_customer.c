@@ -519,19 +519,28 @@ struct stored {
 static int flush_into(struct rs_customer *c, struct stored *st,
                       struct rs_pack_plan *plan)
 {
+    struct rs_buf all;
+    size_t ends[RS_CUSTOMER_CHUNKS_MAX], from = 0;
+    int j = 0;
+
     rs_buf_reset(&st->head);
     rs_customer_pack_head(c, &st->head, plan);
     for (uint32_t k = plan->drop_from; k < plan->drop_to; k++)
         st->has[k] = 0;
+    rs_buf_init(&all, 0);
+    rs_customer_pack_chunks(c, plan->write, &all, ends);
     for (uint32_t k = 0; k < RS_CUSTOMER_CHUNKS_MAX; k++) {
         if (!(plan->write >> k & 1))
             continue;
         assert_true(k < plan->chunks);
         rs_buf_reset(&st->chunk[k]);
-        rs_customer_pack_chunk(c, k, &st->chunk[k]);
+        rs_buf_append(&st->chunk[k], all.data + from, ends[j] - from);
+        from = ends[j++];
         st->has[k] = 1;
     }
-    return __builtin_popcountll(plan->write);
+    assert_int_equal(from, all.len);
+    rs_buf_release(&all);
+    return j;
 }
 
 /* The state a load gives back from st, unpacked into d. */
