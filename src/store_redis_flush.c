@@ -276,45 +276,51 @@ static void append_customers(struct pipeline *p, const struct rs_flush *f)
     }
 }
 
-/* Per customer, in order: HDEL P:{tT}:c of the chunks its state no longer
- * has, HSET P:{tT}:c of the chunks that changed (customer.h). Only
+/* HDEL P:{tT}:c of the chunks states no longer have, then HSET P:{tT}:c
+ * of the chunks that changed (customer.h), HSET_BATCH fields per command
+ * across customers. Deletes go first: a customer listed twice could only
+ * leave an unused chunk behind, never lose one it counts on. Only
  * customers with many open invoices have any. */
 static void append_chunks(struct pipeline *p, const struct rs_flush *f)
 {
-    const struct rs_buf *key = &p->rs->keys.chunks;
-    const char *argv[2 + 2 * RS_CUSTOMER_CHUNKS_MAX];
-    size_t len[2 + 2 * RS_CUSTOMER_CHUNKS_MAX];
-    char fields[RS_CUSTOMER_CHUNKS_MAX][RS_SR_CHUNK_FIELD];
+    struct redis_store *rs = p->rs;
+    const char **argv = rs->hargv;
+    size_t *len = rs->hlen;
+    char (*fields)[RS_SR_CHUNK_FIELD] = rs->chunk_fields;
 
-    argv[1] = (const char *)key->data;
-    len[1] = key->len;
-    for (size_t i = 0; i < f->customer_count; i++) {
-        const struct rs_flush_customer *c = &f->customers[i];
-        int argc = 2;
+    argv[1] = (const char *)rs->keys.chunks.data;
+    len[1] = rs->keys.chunks.len;
+    for (int del = 1; del >= 0; del--) {
+        size_t n = 0;
 
-        for (uint32_t k = c->drop_from;
-             k < c->drop_to && k < RS_CUSTOMER_CHUNKS_MAX; k++, argc++) {
-            len[argc] = rs_sr_chunk_field(fields[argc - 2], c->id, k);
-            argv[argc] = fields[argc - 2];
+        argv[0] = del ? "HDEL" : "HSET";
+        len[0] = 4;
+        for (size_t i = 0; i < f->customer_count; i++) {
+            const struct rs_flush_customer *c = &f->customers[i];
+            size_t m = del ? (c->drop_to > c->drop_from
+                                  ? c->drop_to - c->drop_from
+                                  : 0)
+                           : c->chunk_count;
+
+            for (size_t k = 0; k < m; k++) {
+                uint32_t no = del ? c->drop_from + (uint32_t)k
+                                  : c->chunks[k].no;
+                size_t at = del ? 2 + n : 2 + 2 * n;
+
+                len[at] = rs_sr_chunk_field(fields[n], c->id, no);
+                argv[at] = fields[n];
+                if (!del) {
+                    argv[at + 1] = (const char *)c->chunks[k].data;
+                    len[at + 1] = c->chunks[k].len;
+                }
+                if (++n == HSET_BATCH) {
+                    pipe_append(p, (int)(2 + (del ? n : 2 * n)), argv, len);
+                    n = 0;
+                }
+            }
         }
-        if (argc > 2) {
-            argv[0] = "HDEL";
-            len[0] = 4;
-            pipe_append(p, argc, argv, len);
-        }
-        argc = 2;
-        for (size_t k = 0; k < c->chunk_count && k < RS_CUSTOMER_CHUNKS_MAX;
-             k++, argc += 2) {
-            len[argc] = rs_sr_chunk_field(fields[k], c->id, c->chunks[k].no);
-            argv[argc] = fields[k];
-            argv[argc + 1] = (const char *)c->chunks[k].data;
-            len[argc + 1] = c->chunks[k].len;
-        }
-        if (argc > 2) {
-            argv[0] = "HSET";
-            len[0] = 4;
-            pipe_append(p, argc, argv, len);
-        }
+        if (n)
+            pipe_append(p, (int)(2 + (del ? n : 2 * n)), argv, len);
     }
 }
 

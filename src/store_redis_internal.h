@@ -59,6 +59,7 @@ struct redis_store {
     const char *hargv[2 + 2 * HSET_BATCH];
     size_t hlen[2 + 2 * HSET_BATCH];
     size_t sum_end[HSET_BATCH];
+    char chunk_fields[HSET_BATCH][RS_SR_CHUNK_FIELD]; /* of one HSET/HDEL */
     /* Per flush: which entries are the last of their customer. */
     uint8_t *last;
     size_t last_cap;

@@ -679,6 +679,78 @@ static void check_chunked_states(struct rs_store *s)
     rs_buf_release(&l.bytes);
 }
 
+/* More chunk writes, then deletes, in one flush than one command takes
+ * (12 customers of 64 chunks, then all but two of each dropped). */
+static void check_many_chunks_in_one_flush(struct rs_store *s)
+{
+    enum { N = 12, K = RS_CUSTOMER_CHUNKS_MAX };
+    static const uint8_t head64[] = {4, K, 'h'}, head2[] = {4, 2, 'g'};
+    struct rs_flush_chunk *ch = rs_calloc(N * K, sizeof(*ch));
+    char (*text)[16] = rs_calloc(N * K, sizeof(*text));
+    const char *parts[K];
+    char ids[N][8];
+    struct rs_task_meta m;
+    struct rs_check_flush cf;
+    struct rs_buf want, got;
+    char errstr[512] = "";
+
+    rs_check_open(s, 0, &m);
+    for (int pass = 0; pass < 2; pass++) {
+        rs_check_flush_init(&cf, m.epoch);
+        for (int i = 0; i < N; i++) {
+            struct rs_flush_customer *c;
+
+            snprintf(ids[i], sizeof(ids[i]), "H%02d", i);
+            rs_check_flush_customer(&cf, ids[i], pass ? head2 : head64, 3,
+                                    RS_NO_TIMER);
+            c = &cf.customers[i];
+            for (int k = 0; k < (pass ? 2 : K); k++) {
+                struct rs_flush_chunk *x = &ch[i * K + k];
+
+                snprintf(text[i * K + k], sizeof(text[0]), "%c%d-%d",
+                         pass ? 'q' : 'p', i, k);
+                *x = (struct rs_flush_chunk){(uint32_t)k,
+                                             (const uint8_t *)text[i * K + k],
+                                             strlen(text[i * K + k])};
+            }
+            c->chunks = &ch[i * K];
+            c->chunk_count = pass ? 2 : K;
+            c->drop_from = pass ? 2 : 0;
+            c->drop_to = pass ? K : 0;
+        }
+        flush_expect(s, 0, &cf.f, RS_STORE_OK);
+        for (int i = 0; i < N; i++) {
+            rs_buf_init(&want, 0);
+            rs_buf_init(&got, 0);
+            rs_buf_append(&want, pass ? head2 : head64, 3);
+            for (int k = 0; k < (pass ? 2 : K); k++) {
+                parts[k] = text[i * K + k];
+                rs_packed_add_chunk(&want, parts[k], strlen(parts[k]));
+            }
+            assert_int_equal(rs_store_load(s, 0, ids[i], &got, errstr,
+                                           sizeof(errstr)),
+                             1);
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.data, want.data, want.len);
+            rs_buf_release(&want);
+            rs_buf_release(&got);
+        }
+    }
+    /* The dropped ones are gone: a head counting on them again fails. */
+    rs_check_flush_init(&cf, m.epoch);
+    rs_check_flush_customer(&cf, "H11", head64, 3, RS_NO_TIMER);
+    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    rs_store_meta_release(&m);
+    rs_buf_init(&got, 0);
+    assert_int_equal(rs_store_load(s, 0, "H11", &got, errstr,
+                                   sizeof(errstr)),
+                     -1);
+    assert_non_null(strstr(errstr, "chunk 2 of its 64"));
+    rs_buf_release(&got);
+    free(ch);
+    free(text);
+}
+
 /* Tasks share nothing: not customers, timers, epochs or meta. */
 static void check_tasks_are_separate(struct rs_store *s)
 {
@@ -850,6 +922,7 @@ static const struct check checks[] = {
     {"duplicate_customer_last_wins", check_duplicate_customer_last_wins},
     {"load_respects_buffer_cap", check_load_respects_buffer_cap},
     {"chunked_states", check_chunked_states},
+    {"many_chunks_in_one_flush", check_many_chunks_in_one_flush},
     {"tasks_are_separate", check_tasks_are_separate},
     {"bad_task_is_an_error", check_bad_task_is_an_error},
     {"store_copies_inputs", check_store_copies_inputs},
