@@ -315,22 +315,34 @@ static void check_flush_without_open_is_fenced(struct rs_store *s)
     rs_check_load(s, 4, "a", NULL, 0);
 }
 
-/* next_timer == RS_NO_TIMER removes the customer's timer, not the state. */
+/* Customers a (timer 100) and b (200) flushed into task 0 of s; cf is
+ * left holding that flush. */
+static void flush_two_timed(struct rs_store *s, struct rs_check_flush *cf)
+{
+    struct rs_task_meta m;
+    char timers[256];
+
+    rs_check_open(s, 0, &m);
+    rs_check_flush_init(cf, m.epoch);
+    rs_store_meta_release(&m);
+    rs_check_flush_customer(cf, "a", "A", 1, 100);
+    rs_check_flush_customer(cf, "b", "B", 1, 200);
+    flush_expect(s, 0, &cf->f, RS_STORE_OK);
+    assert_int_equal(rs_check_timers(s, 0, 0, 1000, 10, timers,
+                                     sizeof(timers)),
+                     2);
+    assert_string_equal(timers, "100:a 200:b");
+}
+
 /* A flush that says a customer's timer is unchanged writes its state
  * and leaves the stored timer alone (the engine knows what it wrote);
  * the others' timers are written as ever. */
 static void check_unchanged_timer_not_written(struct rs_store *s)
 {
-    struct rs_task_meta m;
     struct rs_check_flush cf;
     char timers[256];
 
-    rs_check_open(s, 0, &m);
-    rs_check_flush_init(&cf, m.epoch);
-    rs_store_meta_release(&m);
-    rs_check_flush_customer(&cf, "a", "A", 1, 100);
-    rs_check_flush_customer(&cf, "b", "B", 1, 200);
-    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    flush_two_timed(s, &cf);
     rs_check_flush_init(&cf, cf.f.epoch);
     rs_check_flush_customer(&cf, "a", "A2", 2, 999); /* said unchanged */
     cf.customers[0].timer_unchanged = 1;
@@ -343,22 +355,13 @@ static void check_unchanged_timer_not_written(struct rs_store *s)
     rs_check_load(s, 0, "a", "A2", 2);
 }
 
+/* next_timer == RS_NO_TIMER removes the customer's timer, not the state. */
 static void check_no_timer_removes_timer(struct rs_store *s)
 {
-    struct rs_task_meta m;
     struct rs_check_flush cf;
     char timers[256];
 
-    rs_check_open(s, 0, &m);
-    rs_check_flush_init(&cf, m.epoch);
-    rs_store_meta_release(&m);
-    rs_check_flush_customer(&cf, "a", "A", 1, 100);
-    rs_check_flush_customer(&cf, "b", "B", 1, 200);
-    flush_expect(s, 0, &cf.f, RS_STORE_OK);
-    assert_int_equal(rs_check_timers(s, 0, 0, 1000, 10, timers,
-                                     sizeof(timers)),
-                     2);
-    assert_string_equal(timers, "100:a 200:b");
+    flush_two_timed(s, &cf);
 
     cf.customers[0].next_timer = RS_NO_TIMER;
     cf.customers[1].next_timer = 150; /* moves */
