@@ -160,6 +160,23 @@ void rs_report_quality_json(FILE *out, const struct rs_backtest *bt,
     fputs("}\n", out);
 }
 
+/* A CSV field: quoted when it holds a delimiter, a quote or a line
+ * break (ids come from the supplier's ERP and may). */
+static void csv_text(FILE *out, const char *s)
+{
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
 /* trajectories.csv */
 
 void rs_report_trajectories(FILE *out, const struct rs_backtest *bt)
@@ -170,9 +187,60 @@ void rs_report_trajectories(FILE *out, const struct rs_backtest *bt)
     for (size_t i = 0; i < bt->point_count; i++) {
         const struct rs_backtest_point *p = &bt->points[i];
 
-        fprintf(out, "%s,%s,%d,%s\n", bt->customers[p->customer].id,
+        csv_text(out, bt->customers[p->customer].id);
+        fprintf(out, ",%s,%d,%s\n",
                 rs_format_time(when, sizeof(when), p->time), (int)p->score,
                 rs_level_name((enum rs_level)p->level));
+    }
+}
+
+/* invoices.csv */
+
+void rs_report_invoices(FILE *out, const struct rs_backtest *bt)
+{
+    char when[32], due[16], paid[16];
+
+    fputs("customer_id,invoice_id,issued_at,due_date,paid_date,days_late,"
+          "outcome,score_before,baseline\n",
+          out);
+    for (size_t i = 0; i < bt->invoice_count; i++) {
+        const struct rs_backtest_invoice *inv = &bt->invoices[i];
+        const char *outcome = inv->cancelled      ? "cancelled"
+                              : inv->outcome == 1 ? "late"
+                              : inv->outcome == 0 ? "on_time"
+                                                  : "unknown";
+
+        rs_format_time(when, sizeof(when), inv->issued_at);
+        rs_format_date(due, sizeof(due), inv->due_date);
+        if (inv->paid_date == RS_BACKTEST_NO_DATE)
+            paid[0] = '\0';
+        else
+            rs_format_date(paid, sizeof(paid), inv->paid_date);
+        csv_text(out, bt->customers[inv->customer].id);
+        fputc(',', out);
+        csv_text(out, inv->id);
+        fprintf(out, ",%s,%s,%s,%d,%s,%d,%.4f\n", when, due, paid,
+                (int)inv->days_late, outcome, (int)inv->score_before,
+                inv->baseline);
+    }
+}
+
+/* labels.csv */
+
+void rs_report_labels(FILE *out, const struct rs_backtest *bt)
+{
+    char when[32];
+
+    fputs("customer_id,label_time,label,score,baseline\n", out);
+    for (size_t i = 0; i < bt->customer_count; i++) {
+        const struct rs_backtest_customer *c = &bt->customers[i];
+
+        if (!c->has_label)
+            continue;
+        csv_text(out, c->id);
+        fprintf(out, ",%s,%d,%d,%.0f\n",
+                rs_format_time(when, sizeof(when), c->label_time), c->label,
+                (int)c->label_score, c->label_baseline);
     }
 }
 
@@ -616,6 +684,10 @@ static int write_one(const char *dir, const char *name,
         rs_report_quality_json(fp, bt, q);
     else if (strcmp(name, "trajectories.csv") == 0)
         rs_report_trajectories(fp, bt);
+    else if (strcmp(name, "invoices.csv") == 0)
+        rs_report_invoices(fp, bt);
+    else if (strcmp(name, "labels.csv") == 0)
+        rs_report_labels(fp, bt);
     else
         rs_report_html(fp, bt, q, opt);
     bad = ferror(fp);
@@ -633,10 +705,13 @@ int rs_report_write(const struct rs_backtest *bt,
                     size_t errstr_size)
 {
     static const char *const files[] = {"quality.json", "trajectories.csv",
-                                        "index.html"};
+                                        "invoices.csv", "index.html"};
 
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         if (write_one(opt->dir, files[i], bt, q, opt, errstr, errstr_size))
             return -1;
+    if (q->labels_scored &&
+        write_one(opt->dir, "labels.csv", bt, q, opt, errstr, errstr_size))
+        return -1;
     return 0;
 }

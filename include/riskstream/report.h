@@ -37,6 +37,15 @@ void rs_report_quality_json(FILE *out, const struct rs_backtest *bt,
 /* trajectories.csv: customer_id,time,score,level per change. */
 void rs_report_trajectories(FILE *out, const struct rs_backtest *bt);
 
+/* invoices.csv: every issued invoice with its outcome, the score the
+ * customer held before it and the naive baseline's score: the rows
+ * auc_invoice_late and baseline_auc_late_share are computed from. */
+void rs_report_invoices(FILE *out, const struct rs_backtest *bt);
+
+/* labels.csv: every labelled customer with its label, the score it held
+ * at the label time and the baseline's score (auc_label's rows). */
+void rs_report_labels(FILE *out, const struct rs_backtest *bt);
+
 /* index.html. */
 void rs_report_html(FILE *out, const struct rs_backtest *bt,
                     const struct rs_backtest_quality *q,

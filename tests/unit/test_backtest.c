@@ -511,8 +511,8 @@ static void test_backtest_command_report(void **state)
     free(traj);
     {
         static const char *const files[] = {
-            "quality.json", "index.html", "trajectories.csv", "alerts.jsonl",
-            "deadletters.jsonl"};
+            "quality.json", "index.html", "trajectories.csv", "invoices.csv",
+            "alerts.jsonl", "deadletters.jsonl"};
         char path[256];
 
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -533,14 +533,21 @@ static void test_backtest_command_csv(void **state)
         "countryCode,customerID,PaperlessDate,invoiceNumber,InvoiceDate,"
         "DueDate,InvoiceAmount,Disputed,SettledDate,PaperlessBill,"
         "DaysToSettle,DaysLate\r\n";
-    char dir[128], csv[160], schemas[512], map[512], path[256];
-    char *argv[12], *json;
+    char dir[128], csv[160], labels[160], schemas[512], map[512], path[256];
+    char *argv[14], *json, *invoices, *scored;
     int argc = 0;
     FILE *fp;
 
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/rs-backtest-%d-csv", (int)getpid());
     snprintf(csv, sizeof(csv), "%s.csv", dir);
+    snprintf(labels, sizeof(labels), "%s.labels.csv", dir);
+    fp = fopen(labels, "w");
+    fputs("customer_id,label_time,label\n"
+          "0379-NEVHP,2013-03-10T00:00:00Z,1\n"
+          "8976-AMJEO,2013-03-10T00:00:00Z,0\n",
+          fp);
+    fclose(fp);
     snprintf(schemas, sizeof(schemas), "schema.dir=%s",
              rs_test_path("schemas"));
     snprintf(map, sizeof(map), "%s",
@@ -564,6 +571,8 @@ static void test_backtest_command_csv(void **state)
     argv[argc++] = dir;
     argv[argc++] = (char *)"-s";
     argv[argc++] = schemas;
+    argv[argc++] = (char *)"--labels";
+    argv[argc++] = labels;
     argv[argc] = NULL;
     assert_int_equal(rs_cmd_backtest(argc, argv), 0);
     snprintf(path, sizeof(path), "%s/events.rsev", dir);
@@ -572,7 +581,49 @@ static void test_backtest_command_csv(void **state)
     assert_non_null(strstr(json, "\"invoices_scored\": 3,"));
     assert_non_null(strstr(json, "\"invoices_late\": 2,"));
     assert_non_null(strstr(json, "\"customers\": 2,"));
+    assert_non_null(strstr(json, "\"labels_scored\": 2,"));
     free(json);
+    /* The rows the AUCs are computed from: each invoice with its dates,
+     * outcome and the score held before it (a newcomer's prior, 4), and
+     * each label with the score at its time. */
+    invoices = read_report(dir, "invoices.csv");
+    assert_true(strncmp(invoices,
+                        "customer_id,invoice_id,issued_at,due_date,paid_date,"
+                        "days_late,outcome,score_before,baseline\n",
+                        82) == 0);
+    assert_non_null(strstr(invoices,
+                           "\n0379-NEVHP,0000611365,2013-01-02T00:00:00Z,"
+                           "2013-02-01,2013-01-15,-17,on_time,4,"));
+    assert_non_null(strstr(invoices,
+                           "\n0379-NEVHP,0000611366,2013-02-02T00:00:00Z,"
+                           "2013-03-04,2013-03-20,16,late,"));
+    assert_non_null(strstr(invoices, "\n8976-AMJEO,0007900770,"
+                                     "2013-01-26T00:00:00Z,2013-02-25,"
+                                     "2013-03-03,6,late,4,"));
+    scored = read_report(dir, "labels.csv");
+    assert_true(strncmp(scored, "customer_id,label_time,label,score,baseline\n",
+                        44) == 0);
+    /* The baseline: 0379-NEVHP's second invoice is 6 days past due at the
+     * label time; 8976-AMJEO's was paid 6 days after its due date. */
+    {
+        int label, score, base;
+        const char *row = strstr(scored, "\n0379-NEVHP,2013-03-10T00:00:00Z,");
+
+        assert_non_null(row);
+        assert_int_equal(sscanf(row + 33, "%d,%d,%d", &label, &score, &base),
+                         3);
+        assert_int_equal(label, 1);
+        assert_true(score > 0);
+        assert_int_equal(base, 6);
+        row = strstr(scored, "\n8976-AMJEO,2013-03-10T00:00:00Z,");
+        assert_non_null(row);
+        assert_int_equal(sscanf(row + 33, "%d,%d,%d", &label, &score, &base),
+                         3);
+        assert_int_equal(label, 0);
+        assert_int_equal(base, 6);
+    }
+    free(invoices);
+    free(scored);
 
     fp = fopen(csv, "a");
     fputs("406,8976-AMJEO,3/3/2012,0007900771,13/40/2013,2/25/2013,1.00,No,"
@@ -581,6 +632,18 @@ static void test_backtest_command_csv(void **state)
     fclose(fp);
     assert_int_equal(rs_cmd_backtest(argc, argv), 1);
     unlink(csv);
+    unlink(labels);
+    {
+        static const char *const files[] = {
+            "events.rsev",  "quality.json", "index.html",   "trajectories.csv",
+            "invoices.csv", "labels.csv",   "alerts.jsonl", "deadletters.jsonl"};
+
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+            snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+            unlink(path);
+        }
+        rmdir(dir);
+    }
 }
 
 int rs_cmd_gen(int argc, char **argv); /* src/commands.h */
