@@ -5,10 +5,10 @@
  * six months, k = 0..5 for April..September 2005:
  *
  *   - 1 April: a CREDIT_LIMIT_DECISION GRANTED of LIMIT_BAL.
- *   - the 20th of month k: statement S_k (an Invoice, due 20 days later,
- *     so on the 9th or 10th of the next month) for the part of the
- *     statement balance BILL_AMT that is not already owed on older
- *     statements still open.
+ *   - the 20th of month k: statement S_k (an Invoice in segment "card",
+ *     due 20 days later, so on the 9th or 10th of the next month) for the
+ *     part of the statement balance BILL_AMT that is not already owed on
+ *     older statements still open.
  *   - the repayment status PAY_x of month k says the account is n months
  *     behind (n >= 1) or current (n <= 0). Statement S_j is still
  *     outstanding at month k while n >= k - j; the first month k where it
@@ -49,6 +49,8 @@
 #define PAY_DAY 5
 #define DUNNING_DAY 12
 #define CURRENCY "TWD"
+#define SEGMENT "card" /* a consumer card, not a B2B customer: the profile
+                          in tools/mappings/uci-card.conf */
 #define SOURCE "UCI credit card data (LIMIT_BAL)"
 
 /* Columns, by header name; k-th month's columns are listed Apr..Sep. */
@@ -409,6 +411,8 @@ static int month_events(struct out *o, const struct client *cl,
     ev.u.inv.issue_date = st[k].issue;
     ev.u.inv.due_date = st[k].due;
     ev.u.inv.payment_terms_days = DUE_DAYS;
+    snprintf(ev.u.inv.segment, RS_TEXT_MAX, SEGMENT);
+    ev.has |= RS_INV_HAS_SEGMENT;
     return add(o, &ev);
 }
 

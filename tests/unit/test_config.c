@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "riskstream/config.h"
+#include "riskstream/detector.h"
+#include "riskstream/score.h"
 
 static void test_config_defaults(void **state)
 {
@@ -115,6 +117,31 @@ static void test_config_file_loads(void **state)
     rs_config_destroy(c);
 }
 
+/* The shipped profile for the UCI card data loads and gives the card
+ * segment its weights, the other segments none of them. */
+static void test_config_uci_card_profile(void **state)
+{
+    struct rs_config *c = rs_config_new();
+    struct rs_scoring *s = calloc(1, sizeof(*s));
+    const struct rs_segment_profile *card;
+    int ordering = rs_detector_find("ordering")->id;
+    int exposure = rs_detector_find("exposure")->id;
+    char errstr[512] = "";
+
+    (void)state;
+    if (rs_config_load_file(c, rs_test_path("tools/mappings/uci-card.conf"),
+                            errstr, sizeof(errstr)))
+        fail_msg("%s", errstr);
+    rs_scoring_build(c, s);
+    card = rs_scoring_profile(s, "card");
+    assert_string_equal(card->name, "card");
+    assert_int_equal(card->weight[ordering], 0);
+    assert_int_equal(card->weight[exposure], 30);
+    assert_int_equal(rs_scoring_profile(s, NULL)->weight[ordering], 100);
+    free(s);
+    rs_config_destroy(c);
+}
+
 static void test_config_file_errors_name_line(void **state)
 {
     static const struct {
@@ -174,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_config_set_validates),
         cmocka_unit_test(test_config_set_applies),
         cmocka_unit_test(test_config_file_loads),
+        cmocka_unit_test(test_config_uci_card_profile),
         cmocka_unit_test(test_config_file_errors_name_line),
         cmocka_unit_test(test_config_missing_file),
         cmocka_unit_test(test_config_doc_lists_every_key),

@@ -593,6 +593,9 @@ static void test_import_uci_sample(void **state)
     assert_int_equal(e->u.inv.amount, 10000);
     assert_int_equal(e->u.inv.issue_date, day("2005-04-20"));
     assert_int_equal(e->u.inv.due_date, day("2005-05-10"));
+    /* In segment "card", for the profile of tools/mappings/uci-card.conf. */
+    assert_true(e->has & RS_INV_HAS_SEGMENT);
+    assert_string_equal(e->u.inv.segment, "card");
     e = find(r, "uci-1-2005-04-pay-05");
     assert_int_equal(e->type, RS_PAYMENT_FULL);
     assert_int_equal(e->u.pay.amount, 10000);
