@@ -1,11 +1,11 @@
 /* The backtest report directory (report.h).
  *
- * quality.json and trajectories.csv are plain writers. index.html is one
- * pass of HTML with inline SVG from svg.c: a summary table, the score
- * histogram, the alerts per month and a few customer timelines. Colours
- * follow the risk levels everywhere on the page (green LOW, amber MEDIUM,
- * orange HIGH, red CRITICAL) so that a reader learns them once; the
- * timelines are in report_timeline.c. */
+ * quality.json and the CSV files (trajectories, invoices, labels) are plain
+ * writers. index.html is one pass of HTML with inline SVG from svg.c: a
+ * summary table, the score histogram, the alerts per month and a few
+ * customer timelines. Colours follow the risk levels everywhere on the
+ * page (green LOW, amber MEDIUM, orange HIGH, red CRITICAL) so that a
+ * reader learns them once; the timelines are in report_timeline.c. */
 #include "riskstream/report.h"
 
 #include <errno.h>
