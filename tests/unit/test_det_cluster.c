@@ -46,15 +46,15 @@ static void date(char *out, size_t size, int64_t day)
     snprintf(out, size, "%04d-%02d-%02d", y, m + 1, (int)d + 1);
 }
 
-/* Windows 1-3: 20 invoices each, 2 late; windows 4-5: 20 each, 12 late.
- * Settlements land on day 30k+5 of window k. */
-static size_t segment_history(struct ev *v, const char *segment)
+/* Five windows of 20 settled invoices each, late[k - 1] of them late in
+ * window k. Settlements land on day 30k+5 of window k. */
+static size_t history_of(struct ev *v, const char *segment, const int *lates)
 {
     size_t n = 0;
 
     for (int k = 1; k <= 5; k++) {
         for (int i = 0; i < 20; i++) {
-            int late = k <= 3 ? i < 2 : i < 12;
+            int late = i < lates[k - 1];
             int64_t pay = 20514 + 30 * k + 5;
             int64_t due = late ? pay - 10 : pay + 5;
             char c[32], d1[16], d2[16], d3[16];
@@ -81,6 +81,68 @@ static size_t segment_history(struct ev *v, const char *segment)
         }
     }
     return n;
+}
+
+/* Windows 1-3: 2 late of 20; windows 4-5: 12 late of 20. */
+static size_t segment_history(struct ev *v, const char *segment)
+{
+    static const int lates[] = {2, 2, 2, 12, 12};
+
+    return history_of(v, segment, lates);
+}
+
+/* The history, then an invoice of customer X in the segment: does X get
+ * the cluster's reason? */
+static int cluster_fires(const char *config, const int *lates,
+                         struct rs_finding *f)
+{
+    struct rs_scn *s = rs_scn_new(config);
+    struct ev *v = calloc(400, sizeof(*v));
+    size_t n = history_of(v, "retail", lates);
+    int found;
+
+    qsort(v, n, sizeof(*v), cmp_ev);
+    for (size_t i = 0; i < n; i++)
+        rs_scn_event(s, (enum rs_event_kind)v[i].kind, v[i].fields);
+    rs_scn_event(s, RS_EVENT_INVOICE,
+                 "event_id=x1 event_time=2026-09-01T09:00:00Z customer_id=X "
+                 "type=ISSUED invoice_id=IX amount=5000 currency=EUR "
+                 "issue_date=2026-09-01 due_date=2026-10-01 "
+                 "payment_terms_days=30 segment=retail");
+    found = rs_scn_finding(s, "X", "RISK_CLUSTER_DETERIORATING", f);
+    free(v);
+    rs_scn_destroy(s);
+    return found;
+}
+
+/* The window counting began in holds the invoices that settled first,
+ * the early payers: 2 late of 20, then a steady 8 of 20. Measured against
+ * that first window the segment would look worse; it did not change. */
+static void test_det_cluster_first_window_not_a_baseline(void **state)
+{
+    static const int lates[] = {2, 8, 8, 8, 8};
+    struct rs_finding f;
+
+    (void)state;
+    assert_false(cluster_fires(CONFIG "detector.cluster.rise.sigma = 0\n",
+                               lates, &f));
+}
+
+/* From 35 % to 50 % late is 15 points, above rise.points (10), but on 40
+ * invoices one standard error is 7.5 points: two of them are chance. */
+static void test_det_cluster_small_rise_on_few_invoices_is_quiet(void **state)
+{
+    static const int lates[] = {7, 7, 7, 10, 10};
+    struct rs_finding f;
+
+    (void)state;
+    assert_false(cluster_fires(CONFIG, lates, &f));
+    assert_false(
+        cluster_fires(CONFIG "detector.cluster.rise.sigma = 2\n", lates, &f));
+    assert_true(
+        cluster_fires(CONFIG "detector.cluster.rise.sigma = 0\n", lates, &f));
+    assert_true(f.reason.value > 49.9 && f.reason.value < 50.1);
+    assert_true(f.reason.baseline > 34.9 && f.reason.baseline < 35.1);
 }
 
 static void test_det_cluster_deteriorating_segment(void **state)
@@ -146,6 +208,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_det_cluster_deteriorating_segment),
         cmocka_unit_test(test_det_cluster_steady_segment_is_quiet),
+        cmocka_unit_test(test_det_cluster_first_window_not_a_baseline),
+        cmocka_unit_test(test_det_cluster_small_rise_on_few_invoices_is_quiet),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
