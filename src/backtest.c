@@ -389,17 +389,56 @@ static int flush_task(struct rs_backtest *bt, struct task *t, char *errstr,
     return 0;
 }
 
-/* The customer's score now; for a customer the engine has not seen yet,
- * a newcomer's (see rs_task_findings_newcomer). */
-static int32_t score_now(struct task *t, const char *customer)
+/* The bit of a reason code in bt->reason_codes, added when new; -1 when
+ * the table is full. */
+static int reason_bit(struct rs_backtest *bt, const char *code)
 {
-    struct rs_finding f[RS_FINDINGS_MAX];
-    int32_t score = 0;
+    size_t i;
 
-    if (rs_task_findings(t->task, customer, f, RS_FINDINGS_MAX, &score) < 0 &&
-        rs_task_findings_newcomer(t->task, customer, f, RS_FINDINGS_MAX,
-                                  &score) < 0)
+    for (i = 0; i < bt->reason_code_count; i++)
+        if (strcmp(bt->reason_codes[i], code) == 0)
+            return (int)i;
+    if (i == RS_BACKTEST_REASONS_MAX)
+        return -1;
+    snprintf(bt->reason_codes[i], sizeof(bt->reason_codes[i]), "%s", code);
+    bt->reason_code_count++;
+    return (int)i;
+}
+
+/* The customer's score now; for a customer the engine has not seen yet,
+ * a newcomer's (see rs_task_findings_newcomer). *reasons: the codes of
+ * the findings that count in it (above 0 after the segment's weight, as
+ * the score adds them up). */
+static int32_t score_now(struct rs_backtest *bt, struct task *t,
+                         const char *customer, struct rs_reason_bits *reasons)
+{
+    struct run *run = bt->internal;
+    struct rs_finding f[RS_FINDINGS_MAX];
+    const struct rs_customer *c;
+    const struct rs_segment_profile *prof;
+    int32_t score = 0;
+    int n;
+
+    memset(reasons, 0, sizeof(*reasons));
+    n = rs_task_findings(t->task, customer, f, RS_FINDINGS_MAX, &score);
+    if (n < 0)
+        n = rs_task_findings_newcomer(t->task, customer, f, RS_FINDINGS_MAX,
+                                      &score);
+    if (n < 0)
         return 0;
+    c = rs_task_customer(t->task, customer);
+    prof = rs_scoring_profile(&run->params.scoring, c ? c->segment : NULL);
+    for (int i = 0; i < n; i++) {
+        int bit;
+
+        if ((int64_t)f[i].score * prof->weight[f[i].detector_id] / 100 <= 0)
+            continue;
+        bit = reason_bit(bt, f[i].reason.code);
+        if (bit < 0)
+            bt->reasons_untold++;
+        else
+            reasons->bits[bit / 64] |= 1ULL << (bit % 64);
+    }
     return score;
 }
 
@@ -417,7 +456,7 @@ static int score_label(struct rs_backtest *bt, struct task *t, char *errstr,
     c->has_label = 1;
     c->label = l->label;
     c->label_time = l->label_time;
-    c->label_score = score_now(t, l->customer_id);
+    c->label_score = score_now(bt, t, l->customer_id, &c->label_reasons);
     return 0;
 }
 
@@ -462,6 +501,7 @@ static int apply(struct rs_backtest *bt, struct task *t,
     struct run *run = bt->internal;
     size_t ci;
     int32_t score = 0;
+    struct rs_reason_bits reasons = {{0}};
     char why[RS_MESSAGE_MAX];
     struct rs_backtest_mark *m;
 
@@ -471,7 +511,7 @@ static int apply(struct rs_backtest *bt, struct task *t,
          * first, exactly as rs_task_apply would fire them. */
         if (rs_task_advance(t->task, ev->event_time, errstr, errstr_size))
             return -1;
-        score = score_now(t, ev->customer_id);
+        score = score_now(bt, t, ev->customer_id, &reasons);
     }
     switch (rs_task_apply(t->task, ev, why, sizeof(why))) {
     case RS_APPLY_OK:
@@ -501,7 +541,8 @@ static int apply(struct rs_backtest *bt, struct task *t,
                 : ev->kind == RS_EVENT_PAYMENT ? ev->u.pay.amount
                                                : 0;
     if (ev->kind == RS_EVENT_INVOICE)
-        rs_backtest_book_invoice(bt, &run->invoices, ci, ev, score);
+        rs_backtest_book_invoice(bt, &run->invoices, ci, ev, score,
+                                 &reasons);
     else if (ev->kind == RS_EVENT_PAYMENT)
         rs_backtest_book_payment(bt, &run->invoices, ci, ev);
     return 0;

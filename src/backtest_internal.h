@@ -40,11 +40,13 @@ void rs_backtest_map_put(struct rs_backtest_map *m, const void *key,
 void rs_backtest_map_release(struct rs_backtest_map *m);
 
 /* The ledger: books an applied invoice event (score: the customer's score
- * before it) or payment event of customer ci; invoices maps
- * "<customer index>/<invoice id>" to invoice indexes. */
+ * before it, reasons: the codes counting in it) or payment event of
+ * customer ci; invoices maps "<customer index>/<invoice id>" to invoice
+ * indexes. */
 void rs_backtest_book_invoice(struct rs_backtest *bt,
                               struct rs_backtest_map *invoices, size_t ci,
-                              const struct rs_event *ev, int32_t score);
+                              const struct rs_event *ev, int32_t score,
+                              const struct rs_reason_bits *reasons);
 void rs_backtest_book_payment(struct rs_backtest *bt,
                               struct rs_backtest_map *invoices, size_t ci,
                               const struct rs_event *ev);

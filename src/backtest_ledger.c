@@ -144,7 +144,8 @@ static void allocate(struct rs_backtest *bt, size_t ci, int64_t amount,
 
 void rs_backtest_book_invoice(struct rs_backtest *bt,
                               struct rs_backtest_map *invoices, size_t ci,
-                              const struct rs_event *ev, int32_t score)
+                              const struct rs_event *ev, int32_t score,
+                              const struct rs_reason_bits *reasons)
 {
     const struct rs_invoice *in = &ev->u.inv;
     struct rs_backtest_customer *c = &bt->customers[ci];
@@ -170,6 +171,7 @@ void rs_backtest_book_invoice(struct rs_backtest *bt,
         inv->amount = in->amount;
         inv->paid_date = RS_BACKTEST_NO_DATE;
         inv->score_before = score;
+        inv->reasons = *reasons;
         inv->outcome = -1;
         inv->next = NONE;
         n = snprintf(key, sizeof(key), "%zu/%s", ci, in->invoice_id);

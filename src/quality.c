@@ -585,6 +585,57 @@ static int64_t first_late(const struct rs_backtest *bt, size_t customer,
     return best;
 }
 
+static int has_reason(const struct rs_reason_bits *r, size_t bit)
+{
+    return (int)(r->bits[bit / 64] >> (bit % 64) & 1);
+}
+
+static int cmp_reason_figure(const void *x, const void *y)
+{
+    const struct rs_reason_figure *a = x, *b = y;
+
+    if (a->invoices != b->invoices)
+        return a->invoices > b->invoices ? -1 : 1;
+    if (a->labels != b->labels)
+        return a->labels > b->labels ? -1 : 1;
+    return strcmp(a->code, b->code);
+}
+
+/* What followed each reason code where it counted in the score: the
+ * invoices with an outcome, and the labels. */
+static void reason_figures(const struct rs_backtest *bt,
+                           struct rs_backtest_quality *q)
+{
+    size_t n = bt->reason_code_count;
+
+    for (size_t r = 0; r < n; r++)
+        q->reasons[r].code = bt->reason_codes[r];
+    for (size_t i = 0; i < bt->invoice_count; i++) {
+        const struct rs_backtest_invoice *inv = &bt->invoices[i];
+
+        if (inv->outcome < 0)
+            continue;
+        for (size_t r = 0; r < n; r++)
+            if (has_reason(&inv->reasons, r)) {
+                q->reasons[r].invoices++;
+                q->reasons[r].invoices_late += inv->outcome == 1;
+            }
+    }
+    for (size_t i = 0; i < bt->customer_count; i++) {
+        const struct rs_backtest_customer *c = &bt->customers[i];
+
+        if (!c->has_label)
+            continue;
+        for (size_t r = 0; r < n; r++)
+            if (has_reason(&c->label_reasons, r)) {
+                q->reasons[r].labels++;
+                q->reasons[r].labels_positive += c->label == 1;
+            }
+    }
+    q->reason_count = n;
+    qsort(q->reasons, n, sizeof(q->reasons[0]), cmp_reason_figure);
+}
+
 void rs_backtest_quality(const struct rs_backtest *bt,
                          const struct rs_quality_truth *truth,
                          size_t truth_count, struct rs_backtest_quality *q)
@@ -601,6 +652,7 @@ void rs_backtest_quality(const struct rs_backtest *bt,
     invoice_figures(bt, q);
     history_figures(bt, q);
     label_figures(bt, q);
+    reason_figures(bt, q);
     for (size_t i = 0; i < n; i++)
         has_labels |= bt->customers[i].has_label;
     q->outcome = truth ? RS_OUTCOME_TRUTH

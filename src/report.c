@@ -155,6 +155,18 @@ void rs_report_quality_json(FILE *out, const struct rs_backtest *bt,
                     rs_error_class_name((enum rs_error_class)c),
                     bt->deadletters[c]);
     fputs("},\n", out);
+    fputs("  \"reasons\": [", out);
+    for (size_t r = 0; r < q->reason_count; r++) {
+        const struct rs_reason_figure *f = &q->reasons[r];
+
+        fprintf(out, "%s\n    {\"code\": \"%s\", \"invoices\": %zu, "
+                     "\"invoices_late\": %zu, \"labels\": %zu, "
+                     "\"labels_positive\": %zu}",
+                r ? "," : "", f->code, f->invoices, f->invoices_late,
+                f->labels, f->labels_positive);
+    }
+    fputs(q->reason_count ? "\n  ],\n" : "],\n", out);
+    jnum(out, "reasons_untold", (double)bt->reasons_untold, 1);
     jstr(out, "partitioner", bt->partitioner);
     jnum(out, "partitions", bt->partitions, 0);
     fputs("}\n", out);
@@ -175,6 +187,17 @@ static void csv_text(FILE *out, const char *s)
         fputc(*s, out);
     }
     fputc('"', out);
+}
+
+/* The reason codes of a set, '|'-separated (codes are [A-Z0-9_]). */
+static void csv_reasons(FILE *out, const struct rs_backtest *bt,
+                        const struct rs_reason_bits *r)
+{
+    int n = 0;
+
+    for (size_t i = 0; i < bt->reason_code_count; i++)
+        if (r->bits[i / 64] >> (i % 64) & 1)
+            fprintf(out, "%s%s", n++ ? "|" : "", bt->reason_codes[i]);
 }
 
 /* trajectories.csv */
@@ -201,7 +224,7 @@ void rs_report_invoices(FILE *out, const struct rs_backtest *bt)
     char when[32], due[16], paid[16];
 
     fputs("customer_id,invoice_id,issued_at,due_date,paid_date,days_late,"
-          "outcome,score_before,baseline\n",
+          "outcome,score_before,baseline,reasons\n",
           out);
     for (size_t i = 0; i < bt->invoice_count; i++) {
         const struct rs_backtest_invoice *inv = &bt->invoices[i];
@@ -219,9 +242,11 @@ void rs_report_invoices(FILE *out, const struct rs_backtest *bt)
         csv_text(out, bt->customers[inv->customer].id);
         fputc(',', out);
         csv_text(out, inv->id);
-        fprintf(out, ",%s,%s,%s,%d,%s,%d,%.4f\n", when, due, paid,
+        fprintf(out, ",%s,%s,%s,%d,%s,%d,%.4f,", when, due, paid,
                 (int)inv->days_late, outcome, (int)inv->score_before,
                 inv->baseline);
+        csv_reasons(out, bt, &inv->reasons);
+        fputc('\n', out);
     }
 }
 
@@ -231,16 +256,18 @@ void rs_report_labels(FILE *out, const struct rs_backtest *bt)
 {
     char when[32];
 
-    fputs("customer_id,label_time,label,score,baseline\n", out);
+    fputs("customer_id,label_time,label,score,baseline,reasons\n", out);
     for (size_t i = 0; i < bt->customer_count; i++) {
         const struct rs_backtest_customer *c = &bt->customers[i];
 
         if (!c->has_label)
             continue;
         csv_text(out, c->id);
-        fprintf(out, ",%s,%d,%d,%.0f\n",
+        fprintf(out, ",%s,%d,%d,%.0f,",
                 rs_format_time(when, sizeof(when), c->label_time), c->label,
                 (int)c->label_score, c->label_baseline);
+        csv_reasons(out, bt, &c->label_reasons);
+        fputc('\n', out);
     }
 }
 
@@ -578,6 +605,57 @@ static void alerts_per_month(FILE *out, const struct rs_backtest *bt)
     free(count);
 }
 
+/* What followed each reason where it counted in the score, beside what
+ * followed all scores: the table to read before changing a detector's
+ * weight for a segment. */
+static void reasons_table(FILE *out, const struct rs_backtest_quality *q)
+{
+    double late_all = q->invoices_scored ? (double)q->invoices_late /
+                                               (double)q->invoices_scored
+                                         : NAN;
+    double pos_all = q->labels_scored ? (double)q->labels_positive /
+                                            (double)q->labels_scored
+                                      : NAN;
+    char a[32], b[32];
+
+    if (!q->reason_count)
+        return;
+    fputs("<h2>What followed each reason</h2>\n<p class=\"note\">For each "
+          "reason that counted in a score the backtest read (before an "
+          "invoice, or at a label time): how often what followed was bad. "
+          "A reason whose share is no higher than the share of all scores "
+          "adds points without telling risk apart on this data; its "
+          "detector's weight can be lowered for the segment "
+          "(<code>segment.&lt;segment&gt;.weight.&lt;detector&gt;</code>).</p>\n"
+          "<table><tr><th>Reason</th><th>Invoices scored with it</th>"
+          "<th>of them late</th><th>Labels scored with it</th>"
+          "<th>of them positive</th></tr>\n",
+          out);
+    pct_or_na(a, sizeof(a), late_all);
+    pct_or_na(b, sizeof(b), pos_all);
+    fprintf(out, "<tr><td><i>every score</i></td><td class=\"num\">%zu</td>"
+                 "<td class=\"num\">%s</td><td class=\"num\">%zu</td>"
+                 "<td class=\"num\">%s</td></tr>\n",
+            q->invoices_scored, a, q->labels_scored, b);
+    for (size_t r = 0; r < q->reason_count; r++) {
+        const struct rs_reason_figure *f = &q->reasons[r];
+
+        pct_or_na(a, sizeof(a),
+                  f->invoices ? (double)f->invoices_late / (double)f->invoices
+                              : NAN);
+        pct_or_na(b, sizeof(b),
+                  f->labels ? (double)f->labels_positive / (double)f->labels
+                            : NAN);
+        fputs("<tr><td>", out);
+        html(out, f->code);
+        fprintf(out, "</td><td class=\"num\">%zu</td><td class=\"num\">%s"
+                     "</td><td class=\"num\">%zu</td><td class=\"num\">%s"
+                     "</td></tr>\n",
+                f->invoices, a, f->labels, b);
+    }
+    fputs("</table>\n", out);
+}
+
 void rs_report_html(FILE *out, const struct rs_backtest *bt,
                     const struct rs_backtest_quality *q,
                     const struct rs_report_options *opt)
@@ -626,6 +704,7 @@ void rs_report_html(FILE *out, const struct rs_backtest *bt,
           "on-time ones (blue). Each colour adds up to 100 %.</p>\n",
           out);
     histogram(out, bt, q);
+    reasons_table(out, q);
     fputs("<h2>Alerts per month</h2>\n<p class=\"note\">Every level change "
           "is one alert. A storm of alerts is a failure too: each one is a "
           "call or a letter for someone.</p>\n",

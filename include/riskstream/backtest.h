@@ -66,6 +66,15 @@ struct rs_backtest_options {
     FILE *deadletters_out; /* dead letters as JSON lines, or NULL */
 };
 
+/* Reason codes a backtest tells apart in the scores it reads (the codes
+ * of bt->reason_codes, by bit); more distinct codes are counted in
+ * reasons_untold. */
+#define RS_BACKTEST_REASONS_MAX 128
+
+struct rs_reason_bits {
+    uint64_t bits[RS_BACKTEST_REASONS_MAX / 64];
+};
+
 struct rs_backtest_customer {
     char id[RS_ID_MAX];
     int partition;
@@ -79,6 +88,7 @@ struct rs_backtest_customer {
     int label;
     int64_t label_time;
     int32_t label_score;    /* the score at label_time */
+    struct rs_reason_bits label_reasons; /* the codes counting in it */
     double label_baseline;  /* max days late so far at label_time */
     /* Internal: the customer's invoices, linked in issue order. */
     size_t first_invoice, last_invoice, open_from;
@@ -97,6 +107,7 @@ struct rs_backtest_invoice {
     int32_t paid_date; /* RS_BACKTEST_NO_DATE while unpaid */
     int cancelled;
     int32_t score_before; /* the customer's score before it was applied */
+    struct rs_reason_bits reasons; /* the codes counting in score_before */
     double baseline;      /* the naive baseline's score (see docs) */
     int outcome;          /* 1 late, 0 on time, -1 unknown or cancelled */
     int32_t days_late;    /* paid - due, or (end of data - due) if unpaid */
@@ -179,6 +190,13 @@ struct rs_backtest {
     size_t mark_count;
     size_t mark_cap;
 
+    /* The reason codes of the findings that counted (a contribution above
+     * 0 after segment weights) in the scores read before invoices and at
+     * label times, in the order first seen. */
+    char reason_codes[RS_BACKTEST_REASONS_MAX][RS_NAME_MAX];
+    size_t reason_code_count;
+    uint64_t reasons_untold; /* findings whose code did not fit */
+
     uint64_t deadletters[RS_ERROR_CLASSES];
     uint64_t deadletter_count;
     struct rs_backtest_deadletter kept[RS_BACKTEST_DEADLETTERS_KEPT];
@@ -244,6 +262,15 @@ struct rs_backtest_quality {
     double alerts_per_100_customers_per_month;
     double months; /* span of the data */
     size_t truth_missing; /* truth customers never seen in the events */
+    /* Per reason code (bt->reason_codes), what followed when it counted
+     * in the score: the invoices scored with it and the late ones, the
+     * labels scored with it and the positive ones. Most invoices first. */
+    struct rs_reason_figure {
+        const char *code;
+        size_t invoices, invoices_late;
+        size_t labels, labels_positive;
+    } reasons[RS_BACKTEST_REASONS_MAX];
+    size_t reason_count;
 };
 
 /* Computes the figures after rs_backtest_run(); truth may be NULL. */

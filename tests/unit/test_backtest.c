@@ -506,6 +506,42 @@ static void test_backtest_command_report(void **state)
     assert_true(strncmp(traj, "customer_id,time,score,level\n", 29) == 0);
     assert_non_null(strstr(traj, "\nC2,"));
     assert_non_null(strstr(traj, ",CRITICAL\n"));
+    /* Every score read before an invoice comes with the reasons that made
+     * it, and the figures per reason count the invoices with an outcome
+     * scored with it. */
+    {
+        char *inv = read_report(dir, "invoices.csv");
+        char *line = strchr(inv, '\n') + 1, *end, want[96];
+        size_t rows = 0, with_record = 0;
+
+        for (; *line; line = end + 1) {
+            char *f = line, *reasons;
+            int score, outcome;
+
+            end = strchr(line, '\n');
+            *end = '\0';
+            for (int k = 0; k < 6; k++)
+                f = strchr(f, ',') + 1; /* to outcome */
+            outcome = strncmp(f, "late,", 5) == 0 ||
+                      strncmp(f, "on_time,", 8) == 0;
+            score = atoi(strchr(f, ',') + 1);
+            reasons = strrchr(line, ',') + 1;
+            assert_true((score > 0) == (*reasons != '\0'));
+            with_record +=
+                outcome && strstr(reasons, "PAYMENT_RECORD") != NULL;
+            rows++;
+        }
+        assert_true(rows >= 18);
+        assert_true(with_record > 0);
+        snprintf(want, sizeof(want),
+                 "{\"code\": \"PAYMENT_RECORD\", \"invoices\": %zu, ",
+                 with_record);
+        assert_non_null(strstr(json, want));
+        assert_non_null(strstr(json, "\"reasons_untold\": 0,"));
+        free(inv);
+    }
+    assert_non_null(strstr(html, "What followed each reason"));
+    assert_non_null(strstr(html, "<td>PAYMENT_RECORD</td>"));
     free(json);
     free(html);
     free(traj);
@@ -587,13 +623,18 @@ static void test_backtest_command_csv(void **state)
      * outcome and the score held before it (a newcomer's prior, 4), and
      * each label with the score at its time. */
     invoices = read_report(dir, "invoices.csv");
-    assert_true(strncmp(invoices,
-                        "customer_id,invoice_id,issued_at,due_date,paid_date,"
-                        "days_late,outcome,score_before,baseline\n",
-                        82) == 0);
+    {
+        static const char head[] =
+            "customer_id,invoice_id,issued_at,due_date,paid_date,days_late,"
+            "outcome,score_before,baseline,reasons\n";
+
+        assert_true(strncmp(invoices, head, sizeof(head) - 1) == 0);
+    }
+    /* A newcomer's score is its payment record's prior: that reason. */
     assert_non_null(strstr(invoices,
                            "\n0379-NEVHP,0000611365,2013-01-02T00:00:00Z,"
-                           "2013-02-01,2013-01-15,-17,on_time,4,"));
+                           "2013-02-01,2013-01-15,-17,on_time,4,0.0000,"
+                           "PAYMENT_RECORD\n"));
     assert_non_null(strstr(invoices,
                            "\n0379-NEVHP,0000611366,2013-02-02T00:00:00Z,"
                            "2013-03-04,2013-03-20,16,late,"));
@@ -601,8 +642,10 @@ static void test_backtest_command_csv(void **state)
                                      "2013-01-26T00:00:00Z,2013-02-25,"
                                      "2013-03-03,6,late,4,"));
     scored = read_report(dir, "labels.csv");
-    assert_true(strncmp(scored, "customer_id,label_time,label,score,baseline\n",
-                        44) == 0);
+    assert_true(strncmp(scored,
+                        "customer_id,label_time,label,score,baseline,"
+                        "reasons\n",
+                        52) == 0);
     /* The baseline: 0379-NEVHP's second invoice is 6 days past due at the
      * label time; 8976-AMJEO's was paid 6 days after its due date. */
     {
@@ -615,6 +658,9 @@ static void test_backtest_command_csv(void **state)
         assert_int_equal(label, 1);
         assert_true(score > 0);
         assert_int_equal(base, 6);
+        /* The reasons that made that score end the row. */
+        assert_true(strncmp(strchr(row + 33, '\n') - 17, ",6,PAYMENT_RECORD",
+                            17) == 0);
         row = strstr(scored, "\n8976-AMJEO,2013-03-10T00:00:00Z,");
         assert_non_null(row);
         assert_int_equal(sscanf(row + 33, "%d,%d,%d", &label, &score, &base),
