@@ -425,11 +425,12 @@ static int irregular(const int64_t *p, const struct rs_customer *c,
         return 0;
     gaps_get(s, &count, &mean, &mad);
     rs_finding_start(f, "ordering", "ORDERING_IRREGULAR", SCORE_IRREGULAR);
-    rs_finding_say(f, "no new invoice for %lld days since %s, while the customer "
-             "ordered steadily about every %.1f days (flagged from %lld "
-             "days, %d%% of the usual gap)",
-             (long long)silence, rs_format_date(d, sizeof(d), last),
-             (double)mean / 1000.0, (long long)threshold, (int)p[P_GAP]);
+    if (!f->quiet) /* the date's formatting is not free */
+        rs_finding_say(f, "no new invoice for %lld days since %s, while the "
+                 "customer ordered steadily about every %.1f days (flagged "
+                 "from %lld days, %d%% of the usual gap)",
+                 (long long)silence, rs_format_date(d, sizeof(d), last),
+                 (double)mean / 1000.0, (long long)threshold, (int)p[P_GAP]);
     f->reason.value = (double)silence;
     f->reason.has_baseline = 1;
     f->reason.baseline = (double)mean / 1000.0;
