@@ -699,6 +699,7 @@ int rs_backtest_run(struct rs_backtest *bt, char *errstr, size_t errstr_size)
             goto out;
         if (flush_task(bt, t, errstr, errstr_size))
             goto out;
+        bt->timers_fired += rs_task_stats(t->task)->timers_fired;
     }
     rs_backtest_settle(bt);
     rc = 0;

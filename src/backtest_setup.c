@@ -240,11 +240,7 @@ struct rs_backtest *rs_backtest_new(const struct rs_backtest_options *opt,
     run->store->self = rec;
 
     /* The engine parameters exactly as the daemon builds them. */
-    run->params.lateness_ms = conf->lateness_ms;
-    run->params.evaluate_all = (int)conf->evaluate_all;
-    run->params.cache_customers = (size_t)conf->cache_customers;
-    run->params.detectors = conf->detector_params;
-    rs_scoring_build(conf, &run->params.scoring);
+    rs_engine_params_from_config(&run->params, conf);
     run->params.alert_schema_id = ids.alert;
     run->params.deadletter_schema_id = ids.deadletter;
     run->params.relay_schema_id = ids.relay;

@@ -147,6 +147,7 @@ void rs_report_quality_json(FILE *out, const struct rs_backtest *bt,
     jnum(out, "customers", (double)bt->customers_with_events, 1);
     jnum(out, "records", (double)bt->records, 1);
     jnum(out, "events_applied", (double)bt->events_applied, 1);
+    jnum(out, "timers_fired", (double)bt->timers_fired, 1);
     jnum(out, "dead_letters", (double)bt->deadletter_count, 1);
     fputs("  \"dead_letters_by_class\": {", out);
     for (int c = 0, n = 0; c < RS_ERROR_CLASSES; c++)

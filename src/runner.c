@@ -548,11 +548,7 @@ struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
     if (!r->store)
         goto fail;
 
-    r->params.lateness_ms = conf->lateness_ms;
-    r->params.evaluate_all = (int)conf->evaluate_all;
-    r->params.cache_customers = (size_t)conf->cache_customers;
-    r->params.detectors = conf->detector_params;
-    rs_scoring_build(conf, &r->params.scoring);
+    rs_engine_params_from_config(&r->params, conf);
     r->commit_interval_ms = conf->commit_interval_ms;
     r->catchup_interval_ms = conf->commit_catchup_interval_ms;
     r->catchup_lag = conf->commit_catchup_lag_records;
@@ -656,10 +652,12 @@ static void reload(struct rs_runner *r, const struct rs_runner_signals *sig)
         return;
     }
     report_unreloadable(r->conf, now);
-    r->params.detectors = now->detector_params;
-    rs_scoring_build(now, &r->params.scoring);
-    r->params.lateness_ms = now->lateness_ms;
-    r->params.evaluate_all = (int)now->evaluate_all;
+    {
+        size_t cache = r->params.cache_customers; /* not reloadable */
+
+        rs_engine_params_from_config(&r->params, now);
+        r->params.cache_customers = cache;
+    }
     r->params.generation++; /* cached detector answers are stale */
     r->commit_interval_ms = now->commit_interval_ms;
     r->catchup_interval_ms = now->commit_catchup_interval_ms;

@@ -164,6 +164,7 @@ struct rs_backtest {
     uint64_t records;         /* read from the file */
     uint64_t records_by_kind[RS_EVENT_KINDS];
     uint64_t events_applied;
+    uint64_t timers_fired;    /* evaluations a due timer made */
     uint64_t fed;             /* records fed back (rs_backtest_feed) */
     uint64_t unrouted;        /* outbox records of unknown topics */
     int64_t first_time;       /* earliest applied event time, or INT64_MAX */

@@ -63,6 +63,7 @@ struct rs_config {
     long long order_queue_records;
     long long order_buffer_records;
     long long evaluate_all;
+    long long evaluate_lookahead;
     long long lateness_ms;
     long long cache_customers;
     long long record_max_bytes;

@@ -32,6 +32,9 @@ struct rs_engine_params {
     /* 1: evaluate every detector on every evaluation, reusing nothing
      * (to check that reuse changes no result). */
     int evaluate_all;
+    /* How many of a detector's timers to look past for the first that
+     * changes its answer (0: none; see next_change() in engine.c). */
+    int evaluate_lookahead;
     int64_t lateness_ms;
     size_t cache_customers;
     struct rs_detector_params detectors;
@@ -49,6 +52,13 @@ struct rs_engine_params {
                      size_t len, int64_t event_time);
     void *opaque;
 };
+
+struct rs_config;
+
+/* The parameters that come from the configuration (all but the schema ids
+ * and the callbacks), as the daemon and the backtest both take them. */
+void rs_engine_params_from_config(struct rs_engine_params *params,
+                                  const struct rs_config *conf);
 
 enum rs_apply_result {
     RS_APPLY_OK,

@@ -154,11 +154,7 @@ struct rs_scn *rs_scn_new(const char *config)
     if (!s->dec)
         fail_msg("%s", errstr);
     s->store = rs_store_memory_new();
-    s->params.lateness_ms = s->conf->lateness_ms;
-    s->params.evaluate_all = (int)s->conf->evaluate_all;
-    s->params.cache_customers = (size_t)s->conf->cache_customers;
-    s->params.detectors = s->conf->detector_params;
-    rs_scoring_build(s->conf, &s->params.scoring);
+    rs_engine_params_from_config(&s->params, s->conf);
     {
         struct rs_encode_ids ids;
 

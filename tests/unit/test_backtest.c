@@ -694,20 +694,29 @@ static void test_backtest_command_csv(void **state)
 
 int rs_cmd_gen(int argc, char **argv); /* src/commands.h */
 
-/* Runs a backtest of path with evaluate.all set as given; the caller
- * destroys the result and the config. */
-static struct rs_backtest *run_with(const char *path, const char *all,
-                                    struct rs_config **conf)
+/* Runs a backtest of path with settings as given (key, value, ...,
+ * NULL); the caller destroys the result and the config. */
+static struct rs_backtest *run_set(const char *path, struct rs_config **conf,
+                                   ...)
 {
     struct rs_backtest_options opt;
     struct rs_backtest *bt;
     char err[512];
+    const char *key;
+    va_list ap;
 
     *conf = rs_config_new();
     if (rs_config_set(*conf, "schema.dir", rs_test_path("schemas"), err,
-                      sizeof(err)) ||
-        rs_config_set(*conf, "evaluate.all", all, err, sizeof(err)))
+                      sizeof(err)))
         fail_msg("%s", err);
+    va_start(ap, conf);
+    while ((key = va_arg(ap, const char *))) {
+        const char *value = va_arg(ap, const char *);
+
+        if (rs_config_set(*conf, key, value, err, sizeof(err)))
+            fail_msg("%s", err);
+    }
+    va_end(ap);
     memset(&opt, 0, sizeof(opt));
     opt.conf = *conf;
     opt.events_path = path;
@@ -716,6 +725,92 @@ static struct rs_backtest *run_with(const char *path, const char *all,
     if (!bt || rs_backtest_run(bt, err, sizeof(err)))
         fail_msg("%s", err);
     return bt;
+}
+
+static struct rs_backtest *run_with(const char *path, const char *all,
+                                    struct rs_config **conf)
+{
+    return run_set(path, conf, "evaluate.all", all, (const char *)NULL);
+}
+
+/* Two runs decided the same: every alert, and every customer's scores and
+ * levels in the same order (a point's time may be earlier in b: the time
+ * of the evaluation that made the change, where a would have kept the
+ * time of a later one that changed nothing). */
+static void assert_same_decisions(const struct rs_backtest *a,
+                                  const struct rs_backtest *b)
+{
+    size_t *next = calloc(a->customer_count + 1, sizeof(*next));
+
+    assert_int_equal(a->alert_count, b->alert_count);
+    for (size_t i = 0; i < a->alert_count; i++) {
+        const struct rs_backtest_alert *x = &a->alerts[i], *y = &b->alerts[i];
+
+        if (x->customer != y->customer || x->time != y->time ||
+            x->level_after != y->level_after ||
+            x->score_after != y->score_after ||
+            strcmp(x->codes, y->codes) != 0)
+            fail_msg("alert %zu differs: %s %d '%s' against %d '%s'", i,
+                     a->customers[x->customer].id, (int)x->score_after,
+                     x->codes, (int)y->score_after, y->codes);
+    }
+    assert_int_equal(a->point_count, b->point_count);
+    /* Per customer, in order. */
+    for (size_t i = 0; i < a->point_count; i++) {
+        const struct rs_backtest_point *x = &a->points[i];
+        size_t j = next[x->customer];
+
+        while (j < b->point_count && b->points[j].customer != x->customer)
+            j++;
+        assert_true(j < b->point_count);
+        assert_int_equal(x->score, b->points[j].score);
+        assert_int_equal(x->level, b->points[j].level);
+        assert_true(b->points[j].time <= x->time);
+        next[x->customer] = j + 1;
+    }
+    free(next);
+}
+
+/* The engine looks past a detector's timers whose evaluation would change
+ * nothing (evaluate.lookahead): the same decisions as firing every timer,
+ * with far fewer evaluations. */
+static void test_backtest_lookahead_changes_nothing(void **state)
+{
+    char path[128], truth[160];
+    const char *args[] = {"gen", "--customers", "120", "--days", "400",
+                          "--start", "2025-01-01", "--seed", "7",
+                          "--deteriorating-share", "0.3", "--out", path,
+                          "--truth", truth, "--schemas", NULL, NULL};
+    char *argv[18];
+    struct rs_config *c0, *c1;
+    struct rs_backtest *a, *b;
+
+    (void)state;
+    snprintf(path, sizeof(path), "/tmp/rs-backtest-%d-ahead.rsev",
+             (int)getpid());
+    snprintf(truth, sizeof(truth), "%s.truth.csv", path);
+    args[16] = rs_test_path("schemas");
+    for (int i = 0; i < 18; i++)
+        argv[i] = (char *)(uintptr_t)args[i];
+    assert_int_equal(rs_cmd_gen(17, argv), 0);
+    /* The segment's health (the cluster detector, which reads outside the
+     * customer) reaches a customer at its next evaluation: with fewer
+     * timers, at a later one. Left out here; docs/architecture.md. */
+    a = run_set(path, &c0, "evaluate.lookahead", "0", "detector.cluster.score",
+                "0", (const char *)NULL);
+    b = run_set(path, &c1, "evaluate.lookahead", "1", "detector.cluster.score",
+                "0", (const char *)NULL);
+    assert_true(a->alert_count > 50);
+    assert_same_decisions(a, b);
+    /* Most timers changed nothing: a quarter fewer at least. */
+    /* Most timers changed nothing: half as many at most. */
+    assert_true(b->timers_fired * 2 < a->timers_fired);
+    rs_backtest_destroy(a);
+    rs_backtest_destroy(b);
+    rs_config_destroy(c0);
+    rs_config_destroy(c1);
+    unlink(path);
+    unlink(truth);
 }
 
 /* The engine re-runs only the detectors an event or a due timer concerns
@@ -776,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_backtest_command_report),
         cmocka_unit_test(test_backtest_command_csv),
         cmocka_unit_test(test_backtest_reuse_changes_nothing),
+        cmocka_unit_test(test_backtest_lookahead_changes_nothing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
