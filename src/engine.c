@@ -620,8 +620,9 @@ static void tally(struct rs_score_tally *all, struct rs_score_tally *own,
  * another time than one that stayed resident; its stored timer (not its
  * alerts or scores) then differs, and the tests that compare a rebalanced
  * or crashed run's state with a clean one's would have to forgive that.
- * With 64 steps no chain on generated or UCI data was longer; it costs
- * about 5 % more instructions (docs/performance.md). */
+ * With 64 steps no chain on generated or UCI data was longer, but the
+ * daemon then used about 30 % more CPU (docs/performance.md). An alert's
+ * evaluation takes its timer from find(), without looking ahead. */
 static int64_t next_change(const struct rs_detector *d, const int64_t *p,
                            const struct rs_customer *c,
                            const struct rs_dstate *st, int64_t now,
@@ -802,9 +803,7 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
              * suppressed rise, already counted. The consumers never saw
              * it begin, so they are not told it ended. */
         } else {
-            int64_t unused; /* the timer scores() found stands */
-
-            nf = find(t, c, now, 1, f, RS_FINDINGS_MAX, &score, &unused);
+            nf = find(t, c, now, 1, f, RS_FINDINGS_MAX, &score, &next);
             for (int i = 0; i < nf && tr->ev; i++)
                 if (tr->moved & (1u << f[i].detector_id))
                     rs_finding_evidence(&f[i], tr->ev->event_id);

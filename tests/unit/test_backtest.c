@@ -727,10 +727,24 @@ static struct rs_backtest *run_set(const char *path, struct rs_config **conf,
     return bt;
 }
 
-static struct rs_backtest *run_with(const char *path, const char *all,
-                                    struct rs_config **conf)
+/* A generated year of 120 customers, 30 % of them deteriorating, into
+ * path and its truth. */
+static void gen_year(char *path, size_t path_size, char *truth,
+                     size_t truth_size, const char *tag, const char *seed)
 {
-    return run_set(path, conf, "evaluate.all", all, (const char *)NULL);
+    const char *args[] = {"gen", "--customers", "120", "--days", "400",
+                          "--start", "2025-01-01", "--seed", seed,
+                          "--deteriorating-share", "0.3", "--out", path,
+                          "--truth", truth, "--schemas", NULL, NULL};
+    char *argv[18];
+
+    snprintf(path, path_size, "/tmp/rs-backtest-%d-%s.rsev", (int)getpid(),
+             tag);
+    snprintf(truth, truth_size, "%s.truth.csv", path);
+    args[16] = rs_test_path("schemas");
+    for (int i = 0; i < 18; i++)
+        argv[i] = (char *)(uintptr_t)args[i];
+    assert_int_equal(rs_cmd_gen(17, argv), 0);
 }
 
 /* Two runs decided the same: every alert, and every customer's scores and
@@ -777,22 +791,11 @@ static void assert_same_decisions(const struct rs_backtest *a,
 static void test_backtest_lookahead_changes_nothing(void **state)
 {
     char path[128], truth[160];
-    const char *args[] = {"gen", "--customers", "120", "--days", "400",
-                          "--start", "2025-01-01", "--seed", "7",
-                          "--deteriorating-share", "0.3", "--out", path,
-                          "--truth", truth, "--schemas", NULL, NULL};
-    char *argv[18];
     struct rs_config *c0, *c1;
     struct rs_backtest *a, *b;
 
     (void)state;
-    snprintf(path, sizeof(path), "/tmp/rs-backtest-%d-ahead.rsev",
-             (int)getpid());
-    snprintf(truth, sizeof(truth), "%s.truth.csv", path);
-    args[16] = rs_test_path("schemas");
-    for (int i = 0; i < 18; i++)
-        argv[i] = (char *)(uintptr_t)args[i];
-    assert_int_equal(rs_cmd_gen(17, argv), 0);
+    gen_year(path, sizeof(path), truth, sizeof(truth), "ahead", "7");
     /* The segment's health (the cluster detector, which reads outside the
      * customer) reaches a customer at its next evaluation: with fewer
      * timers, at a later one. Left out here; docs/architecture.md. */
@@ -802,7 +805,6 @@ static void test_backtest_lookahead_changes_nothing(void **state)
                 "detector.cluster.score", "0", (const char *)NULL);
     assert_true(a->alert_count > 50);
     assert_same_decisions(a, b);
-    /* Most timers changed nothing: a quarter fewer at least. */
     /* Most timers changed nothing: half as many at most. */
     assert_true(b->timers_fired * 2 < a->timers_fired);
     rs_backtest_destroy(a);
@@ -820,38 +822,15 @@ static void test_backtest_lookahead_changes_nothing(void **state)
 static void test_backtest_reuse_changes_nothing(void **state)
 {
     char path[128], truth[160];
-    const char *args[] = {"gen", "--customers", "120", "--days", "400",
-                          "--start", "2025-01-01", "--seed", "5",
-                          "--deteriorating-share", "0.3", "--out", path,
-                          "--truth", truth, "--schemas", NULL, NULL};
-    char *argv[18];
     struct rs_config *c0, *c1;
     struct rs_backtest *a, *b;
 
     (void)state;
-    snprintf(path, sizeof(path), "/tmp/rs-backtest-%d-reuse.rsev",
-             (int)getpid());
-    snprintf(truth, sizeof(truth), "%s.truth.csv", path);
-    args[16] = rs_test_path("schemas");
-    for (int i = 0; i < 18; i++)
-        argv[i] = (char *)(uintptr_t)args[i];
-    assert_int_equal(rs_cmd_gen(17, argv), 0);
-    a = run_with(path, "0", &c0);
-    b = run_with(path, "1", &c1);
+    gen_year(path, sizeof(path), truth, sizeof(truth), "reuse", "5");
+    a = run_set(path, &c0, "evaluate.all", "0", (const char *)NULL);
+    b = run_set(path, &c1, "evaluate.all", "1", (const char *)NULL);
     assert_true(a->alert_count > 50);
-    assert_int_equal(a->alert_count, b->alert_count);
-    for (size_t i = 0; i < a->alert_count; i++) {
-        const struct rs_backtest_alert *x = &a->alerts[i], *y = &b->alerts[i];
-
-        if (x->customer != y->customer || x->time != y->time ||
-            x->level_after != y->level_after ||
-            x->score_after != y->score_after ||
-            strcmp(x->codes, y->codes) != 0)
-            fail_msg("alert %zu differs: %s %d '%s' against %d '%s'", i,
-                     a->customers[x->customer].id, (int)x->score_after,
-                     x->codes, (int)y->score_after, y->codes);
-    }
-    assert_int_equal(a->point_count, b->point_count);
+    assert_same_decisions(a, b);
     for (size_t i = 0; i < a->point_count; i++)
         assert_int_equal(a->points[i].score, b->points[i].score);
     rs_backtest_destroy(a);

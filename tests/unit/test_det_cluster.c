@@ -84,11 +84,11 @@ static size_t history_of(struct ev *v, const char *segment, const int *lates)
 }
 
 /* Windows 1-3: 2 late of 20; windows 4-5: 12 late of 20. */
+static const int deteriorating[] = {2, 2, 2, 12, 12};
+
 static size_t segment_history(struct ev *v, const char *segment)
 {
-    static const int lates[] = {2, 2, 2, 12, 12};
-
-    return history_of(v, segment, lates);
+    return history_of(v, segment, deteriorating);
 }
 
 /* The history, then an invoice of customer X in the segment: does X get
@@ -183,24 +183,12 @@ static void test_det_cluster_deteriorating_segment(void **state)
 
 static void test_det_cluster_steady_segment_is_quiet(void **state)
 {
-    struct rs_scn *s = rs_scn_new(CONFIG "detector.cluster.rise.points = 60\n");
-    struct ev *v = calloc(400, sizeof(*v));
-    size_t n = segment_history(v, "retail");
     struct rs_finding f;
 
     (void)state;
-    qsort(v, n, sizeof(*v), cmp_ev);
-    for (size_t i = 0; i < n; i++)
-        rs_scn_event(s, (enum rs_event_kind)v[i].kind, v[i].fields);
-    rs_scn_event(s, RS_EVENT_INVOICE,
-                 "event_id=x1 event_time=2026-09-01T09:00:00Z customer_id=X "
-                 "type=ISSUED invoice_id=IX amount=5000 currency=EUR "
-                 "issue_date=2026-09-01 due_date=2026-10-01 "
-                 "payment_terms_days=30 segment=retail");
     /* A 50-point rise is below the 60 points asked for. */
-    assert_false(rs_scn_finding(s, "X", "RISK_CLUSTER_DETERIORATING", &f));
-    free(v);
-    rs_scn_destroy(s);
+    assert_false(cluster_fires(CONFIG "detector.cluster.rise.points = 60\n",
+                               deteriorating, &f));
 }
 
 int main(void)
