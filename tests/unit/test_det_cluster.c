@@ -86,9 +86,24 @@ static size_t history_of(struct ev *v, const char *segment, const int *lates)
 /* Windows 1-3: 2 late of 20; windows 4-5: 12 late of 20. */
 static const int deteriorating[] = {2, 2, 2, 12, 12};
 
-static size_t segment_history(struct ev *v, const char *segment)
+/* A scenario with the segment "retail"'s history applied, then an invoice
+ * of customer X in that segment; the caller destroys it. */
+static struct rs_scn *replay(const char *config, const int *lates)
 {
-    return history_of(v, segment, deteriorating);
+    struct rs_scn *s = rs_scn_new(config);
+    struct ev *v = calloc(400, sizeof(*v));
+    size_t n = history_of(v, "retail", lates);
+
+    qsort(v, n, sizeof(*v), cmp_ev);
+    for (size_t i = 0; i < n; i++)
+        rs_scn_event(s, (enum rs_event_kind)v[i].kind, v[i].fields);
+    free(v);
+    rs_scn_event(s, RS_EVENT_INVOICE,
+                 "event_id=x1 event_time=2026-09-01T09:00:00Z customer_id=X "
+                 "type=ISSUED invoice_id=IX amount=5000 currency=EUR "
+                 "issue_date=2026-09-01 due_date=2026-10-01 "
+                 "payment_terms_days=30 segment=retail");
+    return s;
 }
 
 /* The history, then an invoice of customer X in the segment: does X get
@@ -96,21 +111,9 @@ static size_t segment_history(struct ev *v, const char *segment)
 static int cluster_fires(const char *config, const int *lates,
                          struct rs_finding *f)
 {
-    struct rs_scn *s = rs_scn_new(config);
-    struct ev *v = calloc(400, sizeof(*v));
-    size_t n = history_of(v, "retail", lates);
-    int found;
+    struct rs_scn *s = replay(config, lates);
+    int found = rs_scn_finding(s, "X", "RISK_CLUSTER_DETERIORATING", f);
 
-    qsort(v, n, sizeof(*v), cmp_ev);
-    for (size_t i = 0; i < n; i++)
-        rs_scn_event(s, (enum rs_event_kind)v[i].kind, v[i].fields);
-    rs_scn_event(s, RS_EVENT_INVOICE,
-                 "event_id=x1 event_time=2026-09-01T09:00:00Z customer_id=X "
-                 "type=ISSUED invoice_id=IX amount=5000 currency=EUR "
-                 "issue_date=2026-09-01 due_date=2026-10-01 "
-                 "payment_terms_days=30 segment=retail");
-    found = rs_scn_finding(s, "X", "RISK_CLUSTER_DETERIORATING", f);
-    free(v);
     rs_scn_destroy(s);
     return found;
 }
@@ -147,21 +150,11 @@ static void test_det_cluster_small_rise_on_few_invoices_is_quiet(void **state)
 
 static void test_det_cluster_deteriorating_segment(void **state)
 {
-    struct rs_scn *s = rs_scn_new(CONFIG);
-    struct ev *v = calloc(400, sizeof(*v));
-    size_t n = segment_history(v, "retail");
+    struct rs_scn *s = replay(CONFIG, deteriorating);
     struct rs_finding f;
 
     (void)state;
-    qsort(v, n, sizeof(*v), cmp_ev);
-    for (size_t i = 0; i < n; i++)
-        rs_scn_event(s, (enum rs_event_kind)v[i].kind, v[i].fields);
-    /* A customer of the segment, and one of another segment. */
-    rs_scn_event(s, RS_EVENT_INVOICE,
-                 "event_id=x1 event_time=2026-09-01T09:00:00Z customer_id=X "
-                 "type=ISSUED invoice_id=IX amount=5000 currency=EUR "
-                 "issue_date=2026-09-01 due_date=2026-10-01 "
-                 "payment_terms_days=30 segment=retail");
+    /* X is of the segment; Y, of another one. */
     rs_scn_event(s, RS_EVENT_INVOICE,
                  "event_id=y1 event_time=2026-09-01T09:00:00Z customer_id=Y "
                  "type=ISSUED invoice_id=IY amount=5000 currency=EUR "
@@ -177,7 +170,6 @@ static void test_det_cluster_deteriorating_segment(void **state)
     assert_string_equal(f.actions[0], "STAY_IN_CONTACT");
     assert_int_equal(f.score, 20);
     assert_false(rs_scn_finding(s, "Y", "RISK_CLUSTER_DETERIORATING", &f));
-    free(v);
     rs_scn_destroy(s);
 }
 
