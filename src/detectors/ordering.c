@@ -461,22 +461,57 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     return nf;
 }
 
-/* The next period boundary, unless the baseline has faded below
- * min.baseline with nothing invoiced since (then only a new invoice can
- * change the answer); and the moments a steady rhythm's silence becomes
- * irregular and stops being so. */
+/* The scores evaluate() gives for the volume, as one number: spike
+ * (current or last completed period), drop or stop of the last one. */
+static int volume_answer(const int64_t *p, const struct view *w)
+{
+    int a = 0;
+
+    if (!judged(p, w))
+        return 0;
+    if (is_spike(p, w, w->cur) || is_spike(p, w, w->prev))
+        a = SCORE_SPIKE;
+    if (is_drop(p, w, w->prev))
+        a += 100 * (w->prev <= 0 ? SCORE_STOPPED : SCORE_DROP);
+    return a;
+}
+
+/* The first period boundary at which the volume answer changes with no
+ * new invoice, found by rolling a copy of the slots forward one period at
+ * a time (a few integer steps each): nothing invoiced, the current period
+ * completes, then it leaves the baseline's view and the baseline fades.
+ * None once nothing is left to judge (both periods empty and the baseline
+ * below min.baseline, or 0): no invoice, no change. A boundary where
+ * nothing changes would be an evaluation for nothing (a month ending
+ * without a drop or a spike: most of this detector's timers were such).
+ * Stops at the boundary before roll() would take its shortcut past
+ * ROLL_MAX empty periods, where evaluate() and this walk could part. And
+ * the moments a steady rhythm's silence becomes irregular and stops being
+ * so. */
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
     struct view w;
-    int64_t next = RS_NO_TIMER, threshold;
+    int64_t next = RS_NO_TIMER, threshold, limit;
+    int answer;
 
     (void)c;
     if (!view_at(p, s, now, &w))
         return RS_NO_TIMER;
-    if (!(w.closed >= 2 && w.cur <= 0 && w.prev <= 0 &&
-          (w.mean == 0 || w.mean < p[P_MIN_BASELINE])))
-        next = (w.period + 1) * p[P_PERIOD] * RS_DAY_MS;
+    answer = volume_answer(p, &w);
+    limit = s->v[S_PERIOD] + ROLL_MAX;
+    while (!(w.closed >= 2 && w.cur <= 0 && w.prev <= 0 &&
+             (w.mean == 0 || w.mean < p[P_MIN_BASELINE]))) {
+        if (w.period + 1 >= limit) {
+            next = (w.period + 1) * p[P_PERIOD] * RS_DAY_MS;
+            break;
+        }
+        roll(p, &w, w.period + 1);
+        if (volume_answer(p, &w) != answer) {
+            next = w.period * p[P_PERIOD] * RS_DAY_MS;
+            break;
+        }
+    }
     threshold = gap_threshold(p, s);
     if (threshold) {
         int64_t at = (s->v[S_LAST] - 1 + threshold) * RS_DAY_MS;

@@ -203,34 +203,54 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     return nf;
 }
 
+/* The answer (the scores) changes only when the oldest invoice owed
+ * reaches grace, high or critical days past due (it is the worst one as
+ * soon as any counts: no other invoice's days matter) and when the part
+ * more than severe.days past due reaches severe.share.pct of the open
+ * amount (that part only grows with time, so once reached it stays). The
+ * other invoices crossing the same thresholds change the words of the
+ * reason, never its score: a timer for each of them was an evaluation
+ * for nothing (most of the benchmark's timers). */
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
-    const int64_t steps[] = {grace_days(p, c), p[P_HIGH], p[P_CRITICAL],
-                             p[P_SEVERE_DAYS] + 1};
+    const int64_t steps[] = {grace_days(p, c), p[P_HIGH], p[P_CRITICAL]};
     const struct rs_open_index *x = rs_customer_index(c);
-    int64_t next = RS_NO_TIMER;
+    int64_t today = rs_day_of(now), next = INT64_MAX;
+    int64_t owed, need;
+    uint32_t lo, hi;
 
     (void)s;
-    /* For each step, the first invoice in due order to reach it after
-     * now: the least due with (due + step) days > now, that is due + step
-     * > today (days are whole). */
+    if (x->n == 0)
+        return RS_NO_TIMER;
     for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
-        int64_t first = (int64_t)rs_day_of(now) - steps[k] + 1;
-        uint32_t i;
-        int64_t at;
+        int64_t day = (int64_t)x->due_date[0] + steps[k];
 
-        if (first > INT32_MAX)
-            continue;
-        i = rs_index_due_before(x, first < INT32_MIN ? INT32_MIN
-                                                     : (int32_t)first);
-        if (i == x->n)
-            continue;
-        at = ((int64_t)x->due_date[i] + steps[k]) * RS_DAY_MS;
-        if (at > now && at < next)
-            next = at;
+        if (day > today && day < next)
+            next = day;
     }
-    return next;
+    /* Severe: the fewest invoices, oldest due first, whose open amount
+     * reaches the share; they all count from the day after the last of
+     * them is severe.days past due. */
+    owed = x->open[x->n];
+    need = owed * p[P_SEVERE_PCT];
+    lo = 1;
+    hi = x->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (x->open[mid] * 100 >= need)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    if (owed > 0) {
+        int64_t day = (int64_t)x->due_date[lo - 1] + p[P_SEVERE_DAYS] + 1;
+
+        if (day > today && day < next)
+            next = day;
+    }
+    return next == INT64_MAX ? RS_NO_TIMER : next * RS_DAY_MS;
 }
 
 const struct rs_detector rs_detector_overdue = {

@@ -178,58 +178,83 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     return 1;
 }
 
-/* The answer changes when an open invoice passes its due date, and in
- * between as the open invoices past due grow later: the share stays, the
- * mean delay grows by open_late / n a day (until days.full), so the score
- * reaches its next whole point on a day solved for directly (then checked
- * against judge() itself, so rounding cannot move it). */
+/* The first day after day and before stop at which the score differs
+ * from r's (judged at day), with no invoice passing its due date in
+ * between: the share stays, the mean delay grows by open_late / n a day
+ * (until days.full), so the score can only rise, to its next whole point
+ * on a day solved for directly (then checked against judge() itself, so
+ * rounding cannot move it). INT32_MAX when it does not. */
+static int32_t rise(const int64_t *p, const struct rs_customer *c,
+                    const struct rs_dstate *s, int32_t day, int32_t stop,
+                    const struct record *r)
+{
+    struct record x;
+    double target, need, full, d;
+    int32_t t;
+
+    if (r->open_late == 0 || p[P_DAYS_SCORE] == 0 ||
+        r->mean >= (double)p[P_DAYS_FULL])
+        return INT32_MAX;
+    /* pts(d) = max · share + days.score · (days + open_late · (d − day))
+     * / (n · days.full): the first d with pts >= score + ½. */
+    target = (double)r->score + 0.5 - (double)p[P_MAX_SCORE] * r->share;
+    need = target * (double)p[P_DAYS_FULL] / (double)p[P_DAYS_SCORE];
+    if (need > (double)p[P_DAYS_FULL] + 1.0)
+        return INT32_MAX;
+    /* Days until the mean reaches days.full: the score stays after. */
+    full = ((double)p[P_DAYS_FULL] * r->n - r->days) / (double)r->open_late;
+    if (full + 2.0 < (double)(stop - day))
+        stop = day + (int32_t)full + 2;
+    d = (need * r->n - r->days) / (double)r->open_late;
+    t = day + 1 + (d > 1.0 ? (int32_t)(d - 1.0) : 0);
+    if (d > (double)(stop - day))
+        t = stop;
+    while (t > day + 1 && (judge(p, c, s, t - 1, &x), x.score) != r->score)
+        t--;
+    while (t < stop && (judge(p, c, s, t, &x), x.score) == r->score)
+        t++;
+    return t < stop ? t : INT32_MAX;
+}
+
+/* The first day the score changes with no new event. Between the days an
+ * open invoice passes its due date (it turns known late: the share and
+ * the mean change at a stroke) the score can only rise (rise()); those
+ * days are walked in due order and judged, since the rounded score often
+ * stays (a timer at each was an evaluation for nothing). So that a
+ * customer with hundreds of open invoices does not walk them all, the
+ * walk stops where the count of invoices past due passes a multiple of
+ * 64, and a timer there judges again: a bound that depends on the state
+ * and the day, not on when the walk started, so a customer reloaded after
+ * a rebalance gets the same timer as one that stayed resident. */
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
-    int32_t today = rs_day_of(now), next = INT32_MAX, t;
-    struct record r, x;
-    double target, need;
+    const struct rs_open_index *ix;
+    int32_t day = rs_day_of(now), score;
+    struct record r;
 
     if (c->invoices == 0)
         return RS_NO_TIMER;
-    judge(p, c, s, today, &r);
-    {
-        /* The first open invoice to fall past due after today. */
-        const struct rs_open_index *ix = rs_customer_index(c);
-        uint32_t k = rs_index_due_before(ix, today);
+    ix = rs_customer_index(c);
+    judge(p, c, s, day, &r);
+    score = r.score;
+    for (uint32_t k = rs_index_due_before(ix, day);;) {
+        /* The next day an open invoice turns known late. */
+        int32_t turn = k < ix->n ? ix->due_date[k] + 1 : INT32_MAX;
+        int32_t t = rise(p, c, s, day, turn, &r);
+        uint32_t past;
 
-        if (k < ix->n)
-            next = ix->due_date[k] + 1;
+        if (t != INT32_MAX)
+            return (int64_t)t * RS_DAY_MS;
+        if (turn == INT32_MAX)
+            return RS_NO_TIMER;
+        past = rs_index_due_before(ix, turn);
+        day = turn;
+        judge(p, c, s, day, &r);
+        if (r.score != score || past / 64 != k / 64)
+            return (int64_t)day * RS_DAY_MS;
+        k = past;
     }
-    if (r.open_late > 0 && p[P_DAYS_SCORE] > 0 &&
-        r.mean < (double)p[P_DAYS_FULL]) {
-        /* pts(d) = max · share + days.score · (days + open_late · (d −
-         * today)) / (n · days.full): the first d with pts >= score + ½. */
-        target = (double)r.score + 0.5 - (double)p[P_MAX_SCORE] * r.share;
-        need = target * (double)p[P_DAYS_FULL] / (double)p[P_DAYS_SCORE];
-        /* Days until the mean reaches days.full: the score stays after. */
-        double full = ((double)p[P_DAYS_FULL] * r.n - r.days) /
-                      (double)r.open_late;
-        int32_t stop = next;
-
-        if (full + 2.0 < (double)(next - today))
-            stop = today + (int32_t)full + 2;
-        if (need <= (double)p[P_DAYS_FULL] + 1.0) {
-            double d = (need * r.n - r.days) / (double)r.open_late;
-
-            t = today + 1 + (d > 1.0 ? (int32_t)(d - 1.0) : 0);
-            if (d > (double)(stop - today))
-                t = stop;
-            while (t > today + 1 && (judge(p, c, s, t - 1, &x), x.score) !=
-                                        r.score)
-                t--;
-            while (t < stop && (judge(p, c, s, t, &x), x.score) == r.score)
-                t++;
-            if (t < stop)
-                next = t;
-        }
-    }
-    return next == INT32_MAX ? RS_NO_TIMER : (int64_t)next * RS_DAY_MS;
 }
 
 const struct rs_detector rs_detector_payment_record = {

@@ -787,7 +787,7 @@ static void assert_same_decisions(const struct rs_backtest *a,
 
 /* The engine looks past a detector's timers whose evaluation would change
  * nothing (evaluate.lookahead): the same decisions as firing every timer,
- * with far fewer evaluations. */
+ * with fewer evaluations. */
 static void test_backtest_lookahead_changes_nothing(void **state)
 {
     char path[128], truth[160];
@@ -805,8 +805,10 @@ static void test_backtest_lookahead_changes_nothing(void **state)
                 "detector.cluster.score", "0", (const char *)NULL);
     assert_true(a->alert_count > 50);
     assert_same_decisions(a, b);
-    /* Most timers changed nothing: half as many at most. */
-    assert_true(b->timers_fired * 2 < a->timers_fired);
+    /* Fewer timers: overdue, ordering and payment_record time their
+     * changes exactly (test_det_timers), the others' timers that change
+     * nothing are skipped. */
+    assert_true(b->timers_fired < a->timers_fired);
     rs_backtest_destroy(a);
     rs_backtest_destroy(b);
     rs_config_destroy(c0);
