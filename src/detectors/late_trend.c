@@ -357,15 +357,18 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     m.nouts = nouts;
     cur = judge(p, c, x, s, today, &now_j);
     /* Breakpoints in day order: the settled invoices leaving the window
-     * merged with the open ones falling due (x is in due order). */
-    for (size_t i = 0; i < x->n || k < nouts;) {
+     * merged with the open ones falling due (x is in due order), from
+     * the first due today (those due before fell due already) to the
+     * horizon. */
+    for (size_t i = rs_index_due_before(x, today); i < x->n || k < nouts;) {
         int32_t due1 = i < x->n ? x->due_date[i] + 1 : INT32_MAX;
 
         if (k < nouts && outs[k] <= due1) {
             breaks[n++] = outs[k++];
+        } else if (due1 >= end) {
+            i = x->n; /* the rest fall due past the horizon */
         } else {
-            if (due1 > today && due1 < end)
-                breaks[n++] = due1;
+            breaks[n++] = due1;
             i++;
         }
     }
