@@ -175,6 +175,11 @@ const struct rs_task_stats *rs_task_stats(const struct rs_task *t)
     return &t->stats;
 }
 
+size_t rs_task_timers_queued(const struct rs_task *t)
+{
+    return t->timers.count;
+}
+
 void rs_task_offsets(const struct rs_task *t, int64_t out[RS_EVENT_KINDS])
 {
     memcpy(out, t->offsets, sizeof(t->offsets));
@@ -914,28 +919,30 @@ static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
     if (load_timers(t, upto, errstr, errstr_size))
         return -1;
     while ((top = rs_timers_peek(&t->timers)) && top->at <= upto) {
-        struct rs_timer tm = *top;
+        int64_t at = top->at;
+        char id[RS_ID_MAX]; /* the pop below takes the entry's */
         struct rs_customer *c;
-        struct trigger tr = {NULL, tm.at, 0};
+        struct trigger tr = {NULL, at, 0};
 
+        snprintf(id, sizeof(id), "%s", rs_timer_id(top));
         /* A customer not resident: load it with the next due ones, in
          * firing order, in one batch (a small cache holds a batch at a
          * time). */
-        c = rs_cache_get(&t->cache, tm.id);
+        c = rs_cache_get(&t->cache, id);
         if (!c && rs_store_can_load_many(t->store) &&
             prefetch_due(t, upto, 2, SIZE_MAX, errstr, errstr_size))
             return -1;
         rs_timers_pop(&t->timers);
         if (!c || c->absent)
-            c = customer_get(t, tm.id, errstr, errstr_size);
+            c = customer_get(t, id, errstr, errstr_size);
         if (!c)
             return -1;
-        if (c->next_timer != tm.at)
+        if (c->next_timer != at)
             continue; /* stale: the customer's timer moved */
-        if (tm.at > t->stream_time)
-            t->stream_time = tm.at;
+        if (at > t->stream_time)
+            t->stream_time = at;
         t->stats.timers_fired++;
-        evaluate(t, c, &tr, tm.at);
+        evaluate(t, c, &tr, at);
     }
     return 0;
 }

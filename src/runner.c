@@ -437,6 +437,7 @@ static void log_stats(struct rs_runner *r)
         /* What the tasks held now did since they were assigned: each
          * event and each timer fired is one evaluation of a customer. */
         struct rs_task_stats sum = {0};
+        size_t queued = 0;
 
         for (int p = 0; p < r->partitions; p++) {
             const struct rs_task_stats *ts;
@@ -444,6 +445,7 @@ static void log_stats(struct rs_runner *r)
             if (!r->slots[p])
                 continue;
             ts = rs_task_stats(r->slots[p]->task);
+            queued += rs_task_timers_queued(r->slots[p]->task);
             sum.events += ts->events;
             sum.timers_fired += ts->timers_fired;
             sum.alerts += ts->alerts;
@@ -454,9 +456,10 @@ static void log_stats(struct rs_runner *r)
         rs_log_info("runner", "tasks held: events applied %" PRIu64
                               ", timers fired %" PRIu64 ", alerts %" PRIu64
                               " (suppressed %" PRIu64 "), duplicates %" PRIu64
-                              ", customers written %" PRIu64,
+                              ", customers written %" PRIu64
+                              ", timers queued %zu",
                     sum.events, sum.timers_fired, sum.alerts, sum.suppressed,
-                    sum.duplicates, sum.customers_flushed);
+                    sum.duplicates, sum.customers_flushed, queued);
     }
     if (r->commits_timed) {
         /* Where event -> alert latency goes (docs/performance.md): the

@@ -6,6 +6,8 @@
 
 #include "riskstream/mem.h"
 
+_Static_assert(sizeof(struct rs_timer) == 32, "a timer entry is 32 bytes");
+
 void rs_timers_init(struct rs_timers *t)
 {
     memset(t, 0, sizeof(*t));
@@ -13,8 +15,24 @@ void rs_timers_init(struct rs_timers *t)
 
 void rs_timers_release(struct rs_timers *t)
 {
+    for (size_t i = 0; i < t->count; i++)
+        if (t->v[i].u.ext.owned)
+            free(t->v[i].u.ext.id);
     free(t->v);
     memset(t, 0, sizeof(*t));
+}
+
+/* The first 8 bytes of an id (NUL-padded inline, or the head of a long
+ * one) as a big-endian number: numbers compare as the bytes do, as strcmp
+ * does (unsigned char). */
+static uint64_t prefix_of(const struct rs_timer *a)
+{
+    const unsigned char *b = (const unsigned char *)a->u.id;
+
+    return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 |
+           (uint64_t)b[2] << 40 | (uint64_t)b[3] << 32 |
+           (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
+           (uint64_t)b[6] << 8 | (uint64_t)b[7];
 }
 
 /* Ties in time go in id order, as Redis orders a sorted set's equal
@@ -23,27 +41,15 @@ void rs_timers_release(struct rs_timers *t)
  * ids, compared as one number, decide most ties without strcmp. */
 static int less(const struct rs_timer *a, const struct rs_timer *b)
 {
+    uint64_t pa, pb;
+
     if (a->at != b->at)
         return a->at < b->at;
-    if (a->prefix != b->prefix)
-        return a->prefix < b->prefix;
-    return strcmp(a->id, b->id) < 0;
-}
-
-/* The first 8 bytes of a NUL-padded id as a big-endian number: numbers
- * compare as the bytes do, as strcmp does (unsigned char). */
-static uint64_t prefix_of(const char *id)
-{
-    uint64_t v = 0;
-    int end = 0;
-
-    for (int i = 0; i < 8; i++) {
-        uint8_t b = end ? 0 : (uint8_t)id[i];
-
-        end = end || b == 0;
-        v = v << 8 | b;
-    }
-    return v;
+    pa = prefix_of(a);
+    pb = prefix_of(b);
+    if (pa != pb)
+        return pa < pb;
+    return strcmp(rs_timer_id(a), rs_timer_id(b)) < 0;
 }
 
 static void swap(struct rs_timer *a, struct rs_timer *b)
@@ -57,16 +63,25 @@ static void swap(struct rs_timer *a, struct rs_timer *b)
 void rs_timers_push(struct rs_timers *t, int64_t at, const char *id,
                     size_t id_len)
 {
+    struct rs_timer *e;
     size_t i;
 
     if (id_len >= RS_ID_MAX)
         id_len = RS_ID_MAX - 1;
     rs_grow((void **)&t->v, &t->cap, t->count + 1, sizeof(*t->v));
     i = t->count++;
-    t->v[i].at = at;
-    memcpy(t->v[i].id, id, id_len);
-    t->v[i].id[id_len] = '\0';
-    t->v[i].prefix = prefix_of(t->v[i].id);
+    e = &t->v[i];
+    memset(e, 0, sizeof(*e));
+    e->at = at;
+    if (id_len < RS_TIMER_INLINE) {
+        memcpy(e->u.id, id, id_len);
+    } else {
+        memcpy(e->u.ext.head, id, sizeof(e->u.ext.head));
+        e->u.ext.id = rs_malloc(id_len + 1);
+        memcpy(e->u.ext.id, id, id_len);
+        e->u.ext.id[id_len] = '\0';
+        e->u.ext.owned = 1;
+    }
     while (i > 0 && less(&t->v[i], &t->v[(i - 1) / 2])) {
         swap(&t->v[i], &t->v[(i - 1) / 2]);
         i = (i - 1) / 2;
@@ -124,7 +139,7 @@ size_t rs_timers_due(const struct rs_timers *t, int64_t upto,
     while (nf && n < max) {
         size_t i = f[0];
 
-        ids[n++] = t->v[i].id;
+        ids[n++] = rs_timer_id(&t->v[i]);
         f[0] = f[--nf];
         frontier_down(t, f, nf);
         for (size_t c = 2 * i + 1; c <= 2 * i + 2 && c < t->count; c++) {
@@ -144,6 +159,8 @@ void rs_timers_pop(struct rs_timers *t)
 
     if (!t->count)
         return;
+    if (t->v[0].u.ext.owned)
+        free(t->v[0].u.ext.id);
     t->v[0] = t->v[--t->count];
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;

@@ -190,4 +190,8 @@ void rs_task_inflight_done(struct rs_task *t);
 
 const struct rs_task_stats *rs_task_stats(const struct rs_task *t);
 
+/* Timers waiting in the task's heap (its memory: an entry each, stale
+ * ones included until they come due). */
+size_t rs_task_timers_queued(const struct rs_task *t);
+
 #endif

@@ -12,11 +12,30 @@
 
 #include "riskstream/event.h"
 
+/* One entry, 32 bytes: a heap of them for every customer with a timer
+ * (and the stale ones until they come due) is the largest part of the
+ * process's memory per customer after the cache. An id shorter than
+ * RS_TIMER_INLINE bytes is kept inline, NUL-padded; a longer one in a
+ * string of its own that the entry owns (its first 8 bytes stay inline,
+ * where they order ties). Read the id with rs_timer_id(). */
+#define RS_TIMER_INLINE 24
 struct rs_timer {
     int64_t at;
-    uint64_t prefix; /* the id's first 8 bytes, big-endian: orders ties */
-    char id[RS_ID_MAX];
+    union {
+        char id[RS_TIMER_INLINE]; /* inline: id[RS_TIMER_INLINE - 1] is 0 */
+        struct {
+            char head[8];
+            char *id;
+            char pad[RS_TIMER_INLINE - 17];
+            uint8_t owned; /* 1: the id is in .id */
+        } ext;
+    } u;
 };
+
+static inline const char *rs_timer_id(const struct rs_timer *t)
+{
+    return t->u.ext.owned ? t->u.ext.id : t->u.id;
+}
 
 struct rs_timers {
     struct rs_timer *v;
@@ -30,6 +49,8 @@ void rs_timers_push(struct rs_timers *t, int64_t at, const char *id,
                     size_t id_len);
 /* The earliest timer, or NULL when empty. */
 const struct rs_timer *rs_timers_peek(const struct rs_timers *t);
+/* Takes the earliest timer away: what rs_timers_peek() gave, its id
+ * included, is no longer valid. */
 void rs_timers_pop(struct rs_timers *t);
 /* The customer ids of the first max timers due at or before upto, in
  * firing order (pointers into the heap: valid until it changes). */

@@ -26,7 +26,7 @@ static void test_timers_pop_in_time_then_id_order(void **state)
     for (int i = 0; i < 6; i++) {
         char want[2] = {(char)('a' + i), '\0'};
 
-        assert_string_equal(rs_timers_peek(&t)->id, want);
+        assert_string_equal(rs_timer_id(rs_timers_peek(&t)), want);
         rs_timers_pop(&t);
     }
     assert_null(rs_timers_peek(&t));
@@ -68,10 +68,65 @@ static void test_timers_due(void **state)
         const struct rs_timer *top = rs_timers_peek(&t);
 
         assert_non_null(top);
-        assert_string_equal(want[i], top->id);
+        assert_string_equal(want[i], rs_timer_id(top));
         rs_timers_pop(&t);
     }
     assert_int_equal(rs_timers_due(&t, -1, ids, 1000), 0);
+    rs_timers_release(&t);
+}
+
+struct pair {
+    int64_t at;
+    char id[64];
+};
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const struct pair *x = a, *y = b;
+
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+/* Ids of every length, short ones kept in the entry and long ones (24
+ * bytes and more) in a string of their own, many sharing their first 8
+ * bytes and more: the firing order is still (time, id) as strcmp and
+ * Redis order them, the listed ids are whole, and the entries left at
+ * release free their strings (the sanitizer build checks). */
+static void test_timers_long_ids(void **state)
+{
+    static struct pair want[600];
+    struct rs_timers t;
+    const char *ids[600];
+    size_t n;
+
+    (void)state;
+    rs_timers_init(&t);
+    srand(11);
+    for (int i = 0; i < 600; i++) {
+        int len = 1 + rand() % 63;
+
+        want[i].at = rand() % 50;
+        for (int k = 0; k < len; k++) /* "CUSTOMER-..." mostly */
+            want[i].id[k] = k < 9 && rand() % 8 ? "CUSTOMER-"[k]
+                                                : (char)('0' + rand() % 3);
+        want[i].id[len] = '\0';
+        rs_timers_push(&t, want[i].at, want[i].id, strlen(want[i].id));
+    }
+    qsort(want, 600, sizeof(want[0]), cmp_pair);
+    n = rs_timers_due(&t, 9, ids, 600);
+    for (size_t i = 0; i < n; i++)
+        assert_true(strlen(ids[i]) >= 1 && strlen(ids[i]) <= 63);
+    for (int i = 0; i < 500; i++) {
+        const struct rs_timer *top = rs_timers_peek(&t);
+
+        assert_non_null(top);
+        assert_true(top->at == want[i].at);
+        assert_string_equal(rs_timer_id(top), want[i].id);
+        rs_timers_pop(&t);
+    }
+    assert_int_equal(t.count, 100);
     rs_timers_release(&t);
 }
 
@@ -80,6 +135,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers_pop_in_time_then_id_order),
         cmocka_unit_test(test_timers_due),
+        cmocka_unit_test(test_timers_long_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
