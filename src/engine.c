@@ -721,18 +721,20 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
                            ? next_change(d, p, c, st, now, f, n,
                                          t->p->evaluate_lookahead)
                            : RS_NO_TIMER;
-            /* More findings than kept: counted now, never reused. */
+            /* More findings than kept, or a contribution that does not
+             * fit: counted now, never reused. */
             kept = n <= RS_DCACHE_FINDINGS;
+            for (int i = 0; kept && i < n; i++)
+                kept = f[i].score >= 0 && f[i].score <= UINT8_MAX;
             dc->count = kept ? (uint8_t)n : 0;
             c->dcache_redo = kept ? c->dcache_redo & ~(1u << id)
                                   : c->dcache_redo | 1u << id;
             c->dcache_found = dc->count ? c->dcache_found | 1u << id
                                         : c->dcache_found & ~(1u << id);
-            for (int i = 0; i < n; i++) {
-                if (i < dc->count)
-                    dc->score[i] = (int16_t)f[i].score;
+            for (int i = 0; i < dc->count && i < RS_DCACHE_FINDINGS; i++)
+                dc->score[i] = (uint8_t)f[i].score;
+            for (int i = 0; i < n; i++)
                 tally(&all, &own_t, f[i].score, prof->weight[id], id);
-            }
             if (dc->next < least)
                 least = dc->next;
             else if (was == c->dcache_next && dc->next > was)

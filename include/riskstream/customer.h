@@ -95,9 +95,11 @@ struct rs_group {
  * score contributions and next timer, reused while no event it reads came
  * and its timer is not due (engine.c). */
 #define RS_DCACHE_FINDINGS 4
+/* 16 bytes: a resident customer keeps one per detector. Contributions are
+ * 0..100 (detector.h); the engine keeps none outside 0..255. */
 struct rs_dcache {
     int64_t next;
-    int16_t score[RS_DCACHE_FINDINGS];
+    uint8_t score[RS_DCACHE_FINDINGS];
     uint8_t count; /* reusable only if its bit in dcache_redo is clear */
 };
 
