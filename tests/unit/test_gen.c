@@ -436,10 +436,8 @@ static void run_engine(const struct rs_registry *reg, const struct stream *s,
     dec = rs_decoder_new(reg, 65536, err, sizeof(err));
     assert_non_null(dec);
     memset(&params, 0, sizeof(params));
-    params.lateness_ms = conf->lateness_ms;
-    params.cache_customers = 100000;
-    params.detectors = conf->detector_params;
-    rs_scoring_build(conf, &params.scoring);
+    rs_engine_params_from_config(&params, conf);
+    params.cache_customers = 100000; /* every customer stays resident */
     if (rs_encode_schema_ids(reg, &ids, err, sizeof(err)))
         fail_msg("%s", err);
     params.alert_schema_id = ids.alert;
