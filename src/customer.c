@@ -136,8 +136,30 @@ void rs_customer_dstate_set(struct rs_customer *c, int id,
     *e = *s;
 }
 
+struct rs_dcache *rs_customer_dcache_make(struct rs_customer *c, int id)
+{
+    struct rs_dcache *e = rs_customer_dcache(c, id);
+
+    if (!e) {
+        e = sparse_insert((void **)&c->dcache, &c->dcache_used,
+                          &c->dcache_cap, sizeof(*c->dcache), id);
+        e->next = RS_NO_TIMER;
+    }
+    return e;
+}
+
+void rs_customer_dcache_drop(struct rs_customer *c, int id)
+{
+    if (c->dcache_used & (1u << id))
+        sparse_remove(c->dcache, &c->dcache_used, sizeof(*c->dcache), id);
+}
+
 void rs_customer_release(struct rs_customer *c)
 {
+    free(c->dcache);
+    c->dcache = NULL;
+    c->dcache_used = 0;
+    c->dcache_cap = 0;
     free(c->comm);
     c->comm = NULL;
     c->comm_used = 0;

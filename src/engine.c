@@ -681,8 +681,7 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
     int rescan = 0;
 
     if (c->dcache_generation != generation) {
-        for (int i = 0; i < RS_DETECTORS_MAX; i++)
-            c->dcache[i] = (struct rs_dcache){RS_NO_TIMER, {0}, 0};
+        c->dcache_used = 0; /* no entry: no timer, no findings */
         c->dcache_generation = generation;
         c->dcache_redo = t->all_detectors;
         c->dcache_found = 0;
@@ -693,10 +692,10 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
             run |= t->kind_detectors[k];
     run |= c->dcache_redo;
     if (least <= now) /* some timer is due: whose? */
-        for (uint32_t m = t->all_detectors & ~run; m; m &= m - 1) {
+        for (uint32_t m = c->dcache_used & ~run; m; m &= m - 1) {
             int id = __builtin_ctz(m);
 
-            if (c->dcache[id].next <= now)
+            if (rs_customer_dcache(c, id)->next <= now)
                 run |= 1u << id;
         }
     /* The detectors to run, and those whose kept findings count: the
@@ -705,11 +704,11 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
     for (uint32_t m = visit; m; m &= m - 1) {
         int id = __builtin_ctz(m);
         const struct rs_detector *d = t->by_id[id];
-        struct rs_dcache *dc = &c->dcache[id];
+        struct rs_dcache *dc = rs_customer_dcache(c, id);
 
         if (run & (1u << id)) {
             const int64_t *p = t->p->detectors.v[id];
-            int64_t was = dc->next;
+            int64_t was = dc ? dc->next : RS_NO_TIMER, at;
             int n, kept;
 
             for (int i = 0; i < RS_FINDINGS_MAX; i++)
@@ -717,27 +716,33 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
             const struct rs_dstate *st = rs_customer_dstate(c, id);
 
             n = d->evaluate(p, c, st, now, f, RS_FINDINGS_MAX);
-            dc->next = d->next_timer
-                           ? next_change(d, p, c, st, now, f, n,
-                                         t->p->evaluate_lookahead)
-                           : RS_NO_TIMER;
+            at = d->next_timer ? next_change(d, p, c, st, now, f, n,
+                                             t->p->evaluate_lookahead)
+                               : RS_NO_TIMER;
             /* More findings than kept, or a contribution that does not
              * fit: counted now, never reused. */
             kept = n <= RS_DCACHE_FINDINGS;
             for (int i = 0; kept && i < n; i++)
                 kept = f[i].score >= 0 && f[i].score <= UINT8_MAX;
-            dc->count = kept ? (uint8_t)n : 0;
             c->dcache_redo = kept ? c->dcache_redo & ~(1u << id)
                                   : c->dcache_redo | 1u << id;
-            c->dcache_found = dc->count ? c->dcache_found | 1u << id
-                                        : c->dcache_found & ~(1u << id);
-            for (int i = 0; i < dc->count && i < RS_DCACHE_FINDINGS; i++)
-                dc->score[i] = (uint8_t)f[i].score;
+            if (at == RS_NO_TIMER && (!kept || n == 0)) {
+                rs_customer_dcache_drop(c, id);
+                c->dcache_found &= ~(1u << id);
+            } else {
+                dc = rs_customer_dcache_make(c, id);
+                dc->next = at;
+                dc->count = kept ? (uint8_t)n : 0;
+                for (int i = 0; i < dc->count && i < RS_DCACHE_FINDINGS; i++)
+                    dc->score[i] = (uint8_t)f[i].score;
+                c->dcache_found = dc->count ? c->dcache_found | 1u << id
+                                            : c->dcache_found & ~(1u << id);
+            }
             for (int i = 0; i < n; i++)
                 tally(&all, &own_t, f[i].score, prof->weight[id], id);
-            if (dc->next < least)
-                least = dc->next;
-            else if (was == c->dcache_next && dc->next > was)
+            if (at < least)
+                least = at;
+            else if (was == c->dcache_next && at > was)
                 rescan = 1; /* the least one moved later */
         } else {
             for (int i = 0; i < dc->count; i++)
@@ -746,12 +751,10 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
     }
     if (rescan) {
         least = RS_NO_TIMER;
-        for (uint32_t m = t->all_detectors; m; m &= m - 1) {
-            int id = __builtin_ctz(m);
-
-            if (c->dcache[id].next < least)
-                least = c->dcache[id].next;
-        }
+        for (uint32_t i = 0, k = (uint32_t)__builtin_popcount(c->dcache_used);
+             i < k; i++)
+            if (c->dcache[i].next < least)
+                least = c->dcache[i].next;
     }
     c->dcache_next = least;
     *next = least;

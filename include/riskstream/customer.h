@@ -95,8 +95,9 @@ struct rs_group {
  * score contributions and next timer, reused while no event it reads came
  * and its timer is not due (engine.c). */
 #define RS_DCACHE_FINDINGS 4
-/* 16 bytes: a resident customer keeps one per detector. Contributions are
- * 0..100 (detector.h); the engine keeps none outside 0..255. */
+/* 16 bytes, kept sparse: an entry only for the detectors with a timer or
+ * kept findings. Contributions are 0..100 (detector.h); the engine keeps
+ * none outside 0..255. */
 struct rs_dcache {
     int64_t next;
     uint8_t score[RS_DCACHE_FINDINGS];
@@ -184,12 +185,18 @@ struct rs_customer {
     uint32_t duplicates; /* events not applied as duplicates */
 
     /* Each detector's last answer (not packed; generation: the engine
-     * parameters it was computed with, 0 = none). */
-    struct rs_dcache dcache[RS_DETECTORS_MAX];
+     * parameters it was computed with, 0 = none), kept sparse like dstate
+     * below: an entry for each detector with a timer or kept findings (bit
+     * id of dcache_used), in id order; none stands for no timer and no
+     * findings. Most customers need a few of the 32. Read with
+     * rs_customer_dcache(), write with rs_customer_dcache_make(). */
+    uint32_t dcache_used;
+    uint32_t dcache_cap;
+    struct rs_dcache *dcache;
     uint32_t dcache_generation;
     uint32_t dcache_redo;  /* detectors whose entry cannot be reused */
     uint32_t dcache_found; /* detectors whose entry holds findings */
-    int64_t dcache_next;   /* the least dcache[].next */
+    int64_t dcache_next;   /* the least next of the dcache entries */
     /* Not packed: a placeholder the engine keeps for a customer a look-up
      * found nothing stored for, so that asking again needs no round trip;
      * not a customer until an event creates it. */
@@ -219,6 +226,24 @@ const struct rs_dstate *rs_customer_dstate(const struct rs_customer *c,
 /* Sets detector id's state (all zeros: drops its entry). */
 void rs_customer_dstate_set(struct rs_customer *c, int id,
                             const struct rs_dstate *s);
+/* Detector id's last answer, or NULL when it has none (no timer, no
+ * findings kept). Valid until the next rs_customer_dcache_make() or
+ * _drop() of c. */
+static inline struct rs_dcache *rs_customer_dcache(struct rs_customer *c,
+                                                   int id)
+{
+    if (!(c->dcache_used & (1u << id)))
+        return NULL;
+    return &c->dcache[__builtin_popcount(c->dcache_used &
+                                         ((1u << id) - 1))];
+}
+
+/* Detector id's entry, made (no timer, no findings) when it has none. */
+struct rs_dcache *rs_customer_dcache_make(struct rs_customer *c, int id);
+
+/* Drops detector id's entry, if any. */
+void rs_customer_dcache_drop(struct rs_customer *c, int id);
+
 void rs_customer_release(struct rs_customer *c);
 
 /* Updates the aggregates with one decoded event of this customer. */
