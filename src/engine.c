@@ -405,7 +405,7 @@ static void relay(struct rs_task *t, const char *to, const char *about,
  * parent and the members. f: the weighted findings. */
 static int find(struct rs_task *t, const struct rs_customer *c, int64_t now,
                 int texts, struct rs_finding *f, int max, int32_t *score,
-                int64_t *next);
+                int64_t *next, uint32_t only);
 
 static void relay_own_level(struct rs_task *t, struct rs_customer *c,
                             const struct rs_segment_profile *prof,
@@ -418,7 +418,6 @@ static void relay_own_level(struct rs_task *t, struct rs_customer *c,
     struct rs_finding f[RS_FINDINGS_MAX];
     const char *why = NULL;
     int32_t score;
-    int64_t next;
     int nf;
 
     if ((int)level == g->own_level)
@@ -426,7 +425,8 @@ static void relay_own_level(struct rs_task *t, struct rs_customer *c,
     g->own_level = level;
     g->own_score = own;
     /* The main reason travels with the level: the findings, sorted. */
-    nf = find(t, c, now, 0, f, RS_FINDINGS_MAX, &score, &next);
+    nf = find(t, c, now, 0, f, RS_FINDINGS_MAX, &score, NULL,
+              t->all_detectors);
     for (int i = 0; i < nf && !why; i++)
         if (f[i].detector_id != RS_GROUP_DETECTOR_ID)
             why = f[i].reason.code;
@@ -550,29 +550,32 @@ static void make_alert(struct rs_task *t, const struct rs_customer *c,
 
 static int cmp_finding(const void *x, const void *y);
 
-/* Runs every detector on c at now: findings (weighted, sorted) and the
- * next timer. */
+/* Runs the detectors of only (a mask of ids) on c at now: findings
+ * (weighted, sorted) and, unless next is NULL, the next timer. */
 static int find(struct rs_task *t, const struct rs_customer *c, int64_t now,
                 int texts, struct rs_finding *f, int max, int32_t *score,
-                int64_t *next)
+                int64_t *next, uint32_t only)
 {
     const struct rs_segment_profile *prof =
         rs_scoring_profile(&t->p->scoring, c->segment);
     int nf = 0;
 
-    *next = RS_NO_TIMER;
+    if (next)
+        *next = RS_NO_TIMER;
     for (int i = 0; i < max; i++)
         f[i].quiet = !texts;
     for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
         const int64_t *p = t->p->detectors.v[(*d)->id];
         const struct rs_dstate *s = rs_customer_dstate(c, (*d)->id);
+        int n;
 
-        int n = (*d)->evaluate(p, c, s, now, f + nf, max - nf);
-
+        if (!(only & (1u << (*d)->id)))
+            continue;
+        n = (*d)->evaluate(p, c, s, now, f + nf, max - nf);
         for (int i = nf; i < nf + n; i++)
             f[i].detector_id = (*d)->id;
         nf += n;
-        if ((*d)->next_timer) {
+        if (next && (*d)->next_timer) {
             int64_t at = (*d)->next_timer(p, c, s, now);
 
             if (at < *next)
@@ -813,7 +816,11 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
              * suppressed rise, already counted. The consumers never saw
              * it begin, so they are not told it ended. */
         } else {
-            nf = find(t, c, now, 1, f, RS_FINDINGS_MAX, &score, &next);
+            /* The words: only the detectors with findings (the
+             * answers scores() just kept; those it could not keep run
+             * again), and the timer scores() found. */
+            nf = find(t, c, now, 1, f, RS_FINDINGS_MAX, &score, NULL,
+                      c->dcache_found | c->dcache_redo);
             for (int i = 0; i < nf && tr->ev; i++)
                 if (tr->moved & (1u << f[i].detector_id))
                     rs_finding_evidence(&f[i], tr->ev->event_id);
@@ -1188,11 +1195,11 @@ int rs_task_findings(struct rs_task *t, const char *customer,
     char errstr[256];
     struct rs_customer *c = customer_lookup(t, customer, 0, 0, errstr,
                                             sizeof(errstr));
-    int64_t next;
 
     if (!c)
         return -1;
-    return find(t, c, t->stream_time, 1, out, max, score, &next);
+    return find(t, c, t->stream_time, 1, out, max, score, NULL,
+                t->all_detectors);
 }
 
 int rs_task_findings_newcomer(struct rs_task *t, const char *customer,
@@ -1200,14 +1207,14 @@ int rs_task_findings_newcomer(struct rs_task *t, const char *customer,
                               int32_t *score)
 {
     struct rs_customer *c = calloc(1, sizeof(*c));
-    int64_t next;
     int n;
 
     if (!c)
         return -1;
     rs_customer_init(c, customer);
     c->invoices = 1; /* being invoiced: it has a (blank) payment record */
-    n = find(t, c, t->stream_time, 1, out, max, score, &next);
+    n = find(t, c, t->stream_time, 1, out, max, score, NULL,
+             t->all_detectors);
     rs_customer_release(c);
     free(c);
     return n;
