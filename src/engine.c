@@ -630,7 +630,7 @@ static void tally(struct rs_score_tally *all, struct rs_score_tally *own,
  * or crashed run's state with a clean one's would have to forgive that.
  * With 64 steps no chain on generated or UCI data was longer, but the
  * daemon then used about 30 % more CPU (docs/performance.md). An alert's
- * evaluation takes its timer from find(), without looking ahead. */
+ * evaluation takes its timer from scores(), like any other. */
 static int64_t next_change(const struct rs_detector *d, const int64_t *p,
                            const struct rs_customer *c,
                            const struct rs_dstate *st, int64_t now,
@@ -661,8 +661,8 @@ static int64_t next_change(const struct rs_detector *d, const int64_t *p,
     return at;
 }
 
-/* The combined score of c at now and its next timer, as find() would give
- * them, re-running only the detectors that could answer differently: those
+/* The combined score of c at now and its next timer, as running every
+ * detector would give them, re-running only the detectors that could answer differently: those
  * that read the kinds of events applied since the last evaluation (kinds),
  * those whose timer is due, those reading outside state, and those with no
  * answer kept for these parameters. A detector's answer changes only with
