@@ -45,6 +45,11 @@ struct rs_task {
     struct rs_cache cache;
     struct rs_timers timers;
     int64_t horizon; /* every timer at or before this is in the heap */
+    /* The latest timer the store held when the task was opened (INT64_MAX:
+     * not known). Every timer stored later was set by this task, which
+     * pushed it on its heap then (the heap drops nothing but what fires),
+     * so once the horizon passes this the store has nothing more to add. */
+    int64_t stored_until;
     struct outbox pending;
     struct outbox inflight;
     struct rs_buf scratch;
@@ -122,6 +127,7 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
     t->has_flushed = meta->has_offsets;
     t->flushed_stream_time = t->stream_time;
     t->horizon = INT64_MIN;
+    t->stored_until = meta->timers_bounded ? meta->timers_last : INT64_MAX;
     for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
         uint32_t bit = 1u << (*d)->id;
 
@@ -867,10 +873,16 @@ static int load_timers(struct rs_task *t, int64_t upto, char *errstr,
                          ? INT64_MAX
                          : upto + TIMER_HORIZON_MS;
         struct timer_load tl = {&t->timers, INT64_MIN};
-        long n = rs_store_timers(t->store, t->id, t->horizon, to,
-                                 TIMER_LOAD_MAX, on_stored_timer, &tl, errstr,
-                                 errstr_size);
+        long n;
 
+        if (t->horizon >= t->stored_until) {
+            /* Past the latest timer stored when the task was opened: the
+             * heap has every stored timer, for good. */
+            t->horizon = INT64_MAX;
+            break;
+        }
+        n = rs_store_timers(t->store, t->id, t->horizon, to, TIMER_LOAD_MAX,
+                            on_stored_timer, &tl, errstr, errstr_size);
         if (n < 0)
             return -1;
         if (n < TIMER_LOAD_MAX) {

@@ -434,6 +434,10 @@ static enum rs_store_result mem_open_task(void *self, int task,
     meta->has_prev = t->has_prev;
     memcpy(meta->prev_offsets, t->prev_offsets, sizeof(meta->prev_offsets));
     meta->stream_time = t->stream_time;
+    meta->timers_bounded = 1;
+    meta->timers_last = INT64_MIN;
+    for (const struct mem_customer *c = t->timers; c; c = c->right)
+        meta->timers_last = c->at; /* the rightmost is the latest */
     meta->outbox = outbox_copy(t->outbox, t->outbox_count);
     meta->outbox_count = t->outbox_count;
     return RS_STORE_OK;

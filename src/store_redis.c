@@ -184,6 +184,29 @@ static int parse_outbox(struct redis_store *rs, redisReply *list,
     return 0;
 }
 
+/* The reply to ZRANGE timers -1 -1 WITHSCORES: the latest stored timer,
+ * or none. */
+static int parse_last_timer(struct redis_store *rs, int task,
+                            const redisReply *rep, struct rs_task_meta *meta,
+                            char *errstr, size_t errstr_size)
+{
+    meta->timers_bounded = 1;
+    meta->timers_last = INT64_MIN;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 0)
+        return 0;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[1]->type != REDIS_REPLY_STRING ||
+        parse_score(rep->element[1]->str, rep->element[1]->len,
+                    &meta->timers_last)) {
+        snprintf(errstr, errstr_size,
+                 "task %d: timers '%s' hold an entry that is not a customer "
+                 "with a time",
+                 task, (const char *)rs->keys.timers.data);
+        return -1;
+    }
+    return 0;
+}
+
 static enum rs_store_result redis_open_task(void *self, int task,
                                             struct rs_task_meta *meta,
                                             char *errstr, size_t errstr_size)
@@ -192,8 +215,11 @@ static enum rs_store_result redis_open_task(void *self, int task,
     const char *incr[] = {"HINCRBY", NULL, "epoch", "1"};
     const char *hmget[2 + 2 * RS_EVENT_KINDS + 1] = {"HMGET", NULL};
     const char *lrange[] = {"LRANGE", NULL, "0", "-1"};
-    size_t incr_len[4], hmget_len[2 + 2 * RS_EVENT_KINDS + 1], lrange_len[4];
-    redisReply *rep[3] = {NULL, NULL, NULL};
+    /* The latest stored timer (meta->timers_last). */
+    const char *zlast[] = {"ZRANGE", NULL, "-1", "-1", "WITHSCORES"};
+    size_t incr_len[4], hmget_len[2 + 2 * RS_EVENT_KINDS + 1], lrange_len[4],
+        zlast_len[5];
+    redisReply *rep[4] = {NULL, NULL, NULL, NULL};
     char why[512] = "";
     enum rs_store_result res = RS_STORE_ERROR;
     int n = 2;
@@ -204,6 +230,7 @@ static enum rs_store_result redis_open_task(void *self, int task,
     rs_sr_keys(rs, task);
     incr[1] = hmget[1] = (const char *)rs->keys.meta.data;
     lrange[1] = (const char *)rs->keys.outbox.data;
+    zlast[1] = (const char *)rs->keys.timers.data;
     for (int k = 0; k < RS_EVENT_KINDS; k++)
         hmget[n++] = rs_sr_offset_fields[k];
     hmget[n++] = "st";
@@ -215,6 +242,8 @@ static enum rs_store_result redis_open_task(void *self, int task,
     }
     for (int i = 0; i < n; i++)
         hmget_len[i] = strlen(hmget[i]);
+    for (int i = 0; i < 5; i++)
+        zlast_len[i] = strlen(zlast[i]);
 
     if (rs_redis_connect(rs->redis, why, sizeof(why)) ||
         rs_redis_append_argv(rs->redis, 4, incr, incr_len, why,
@@ -222,10 +251,12 @@ static enum rs_store_result redis_open_task(void *self, int task,
         rs_redis_append_argv(rs->redis, n, hmget, hmget_len, why,
                              sizeof(why)) ||
         rs_redis_append_argv(rs->redis, 4, lrange, lrange_len, why,
+                             sizeof(why)) ||
+        rs_redis_append_argv(rs->redis, 5, zlast, zlast_len, why,
                              sizeof(why)))
         goto fail;
-    /* Read all three replies whatever happens to one of them. */
-    for (int i = 0; i < 3; i++) {
+    /* Read all four replies whatever happens to one of them. */
+    for (int i = 0; i < 4; i++) {
         char err[512];
 
         rep[i] = rs_redis_get_reply(rs->redis, err, sizeof(err));
@@ -241,14 +272,15 @@ static enum rs_store_result redis_open_task(void *self, int task,
     }
     meta->epoch = (uint64_t)rep[0]->integer;
     if (parse_meta(rs, rep[1], meta, errstr, errstr_size) ||
-        parse_outbox(rs, rep[2], meta, errstr, errstr_size))
+        parse_outbox(rs, rep[2], meta, errstr, errstr_size) ||
+        parse_last_timer(rs, task, rep[3], meta, errstr, errstr_size))
         goto out;
     res = RS_STORE_OK;
     goto out;
 fail:
     snprintf(errstr, errstr_size, "task %d: cannot open: %s", task, why);
 out:
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (rep[i])
             freeReplyObject(rep[i]);
     }

@@ -65,6 +65,13 @@ struct rs_task_meta {
     int has_prev;
     int64_t prev_offsets[RS_EVENT_KINDS];
     int64_t stream_time;
+    /* With timers_bounded: the latest timer the store held for the task
+     * when it was opened (INT64_MIN: none). Every later stored timer is
+     * one the task's owner flushed since, so a task that keeps each timer
+     * it sets needs to read stored timers only up to this time.
+     * timers_bounded 0: not known, read them as far as the stream goes. */
+    int timers_bounded;
+    int64_t timers_last;
     struct rs_outbox_entry *outbox; /* owned; see rs_store_meta_release */
     size_t outbox_count;
 };

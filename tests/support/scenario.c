@@ -24,11 +24,84 @@ static const char *const record_names[RS_EVENT_KINDS] = {
     "io.riskstream.Invoice", "io.riskstream.Payment",
     "io.riskstream.CreditBureauEvent", "io.riskstream.Communication"};
 
+/* The memory store with its timer reads counted (rs_scn_timer_reads). */
+struct counting_store {
+    struct rs_store *inner;
+    size_t timer_reads;
+};
+
+static enum rs_store_result cs_open_task(void *self, int task,
+                                         struct rs_task_meta *meta,
+                                         char *errstr, size_t errstr_size)
+{
+    struct counting_store *cs = self;
+
+    return rs_store_open_task(cs->inner, task, meta, errstr, errstr_size);
+}
+
+static int cs_load(void *self, int task, const char *customer,
+                   struct rs_buf *packed, char *errstr, size_t errstr_size)
+{
+    struct counting_store *cs = self;
+
+    return rs_store_load(cs->inner, task, customer, packed, errstr,
+                         errstr_size);
+}
+
+static int cs_load_many(void *self, int task, const char *const *ids,
+                        size_t n, rs_store_loaded_cb cb, void *opaque,
+                        char *errstr, size_t errstr_size)
+{
+    struct counting_store *cs = self;
+
+    return rs_store_load_many(cs->inner, task, ids, n, cb, opaque, errstr,
+                              errstr_size);
+}
+
+static long cs_timers(void *self, int task, int64_t from, int64_t to,
+                      long max, rs_store_timer_cb cb, void *opaque,
+                      char *errstr, size_t errstr_size)
+{
+    struct counting_store *cs = self;
+
+    cs->timer_reads++;
+    return rs_store_timers(cs->inner, task, from, to, max, cb, opaque, errstr,
+                           errstr_size);
+}
+
+static enum rs_store_result cs_flush(void *self, int task,
+                                     const struct rs_flush *f, char *errstr,
+                                     size_t errstr_size)
+{
+    struct counting_store *cs = self;
+
+    return rs_store_flush(cs->inner, task, f, errstr, errstr_size);
+}
+
+static void cs_destroy(void *self)
+{
+    struct counting_store *cs = self;
+
+    rs_store_destroy(cs->inner);
+    free(cs);
+}
+
+static const struct rs_store_ops counting_ops = {
+    .name = "memory (counted)",
+    .open_task = cs_open_task,
+    .load = cs_load,
+    .load_many = cs_load_many,
+    .timers = cs_timers,
+    .flush = cs_flush,
+    .destroy = cs_destroy,
+};
+
 struct rs_scn {
     struct rs_config *conf;
     struct rs_registry *reg;
     struct rs_decoder *dec;
     struct rs_store *store;
+    struct counting_store *counted; /* store's self */
     struct rs_engine_params params;
     struct rs_task *task;
     int64_t offsets[RS_EVENT_KINDS];
@@ -153,7 +226,11 @@ struct rs_scn *rs_scn_new(const char *config)
     s->dec = rs_decoder_new(s->reg, 65536, errstr, sizeof(errstr));
     if (!s->dec)
         fail_msg("%s", errstr);
-    s->store = rs_store_memory_new();
+    s->counted = rs_calloc(1, sizeof(*s->counted));
+    s->counted->inner = rs_store_memory_new();
+    s->store = rs_calloc(1, sizeof(*s->store));
+    s->store->ops = &counting_ops;
+    s->store->self = s->counted;
     rs_engine_params_from_config(&s->params, s->conf);
     {
         struct rs_encode_ids ids;
@@ -191,6 +268,11 @@ struct rs_task *rs_scn_task(struct rs_scn *s)
 struct rs_store *rs_scn_store(struct rs_scn *s)
 {
     return s->store;
+}
+
+size_t rs_scn_timer_reads(const struct rs_scn *s)
+{
+    return s->counted->timer_reads;
 }
 
 void rs_scn_destroy(struct rs_scn *s)

@@ -37,6 +37,9 @@ struct rs_task *rs_scn_task(struct rs_scn *s);
 /* The memory store the task flushes to (task number 0). */
 struct rs_store *rs_scn_store(struct rs_scn *s);
 
+/* How many times the engine read timers from the store (range reads). */
+size_t rs_scn_timer_reads(const struct rs_scn *s);
+
 /* Applies one event (its offset is the count of events of that kind so
  * far). Returns 0, or 1 when the engine refused it as LATE. */
 int rs_scn_event(struct rs_scn *s, enum rs_event_kind kind,

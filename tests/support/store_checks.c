@@ -490,6 +490,46 @@ static void check_timers_order_and_limits(struct rs_store *s)
                      0); /* a task never seen */
 }
 
+/* Opening a task tells the latest stored timer (the engine reads stored
+ * timers only up to it): none for a new task, then the latest of those
+ * flushed, also when it moved earlier or was removed. */
+static void check_open_tells_latest_timer(struct rs_store *s)
+{
+    struct rs_task_meta m;
+    struct rs_check_flush cf;
+
+    rs_check_open(s, 0, &m);
+    assert_int_equal(m.timers_bounded, 1);
+    assert_true(m.timers_last == INT64_MIN);
+    rs_check_flush_init(&cf, m.epoch);
+    rs_store_meta_release(&m);
+    rs_check_flush_customer(&cf, "a", "A", 1, 1767225600000);
+    rs_check_flush_customer(&cf, "b", "B", 1, -5);
+    rs_check_flush_customer(&cf, "c", "C", 1, RS_NO_TIMER);
+    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    rs_check_open(s, 0, &m);
+    assert_int_equal(m.timers_bounded, 1);
+    assert_true(m.timers_last == 1767225600000);
+
+    rs_check_flush_init(&cf, m.epoch);
+    rs_store_meta_release(&m);
+    rs_check_flush_customer(&cf, "a", "A", 1, 300); /* moves earlier */
+    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    rs_check_open(s, 0, &m);
+    assert_true(m.timers_last == 300);
+
+    rs_check_flush_init(&cf, m.epoch);
+    rs_store_meta_release(&m);
+    rs_check_flush_customer(&cf, "a", "A", 1, RS_NO_TIMER);
+    flush_expect(s, 0, &cf.f, RS_STORE_OK);
+    rs_check_open(s, 0, &m);
+    assert_true(m.timers_last == -5);
+    rs_store_meta_release(&m);
+    rs_check_open(s, 1, &m); /* another task's timers are its own */
+    assert_true(m.timers_last == INT64_MIN);
+    rs_store_meta_release(&m);
+}
+
 /* Ids are any bytes but NUL; packed states any bytes. */
 static void check_binary_safe(struct rs_store *s)
 {
@@ -921,6 +961,7 @@ static const struct check checks[] = {
     {"outbox_replaced_by_each_flush", check_outbox_replaced_by_each_flush},
     {"prev_offsets", check_prev_offsets},
     {"timers_order_and_limits", check_timers_order_and_limits},
+    {"open_tells_latest_timer", check_open_tells_latest_timer},
     {"binary_safe", check_binary_safe},
     {"duplicate_customer_last_wins", check_duplicate_customer_last_wins},
     {"load_respects_buffer_cap", check_load_respects_buffer_cap},

@@ -136,6 +136,42 @@ static void test_engine_prefetch(void **state)
     rs_scn_destroy(s);
 }
 
+/* Timers are read back from the store only up to the latest one stored
+ * when the task was opened: every later one the task set itself and holds
+ * already. A task begun on an empty store never reads them; after a
+ * restart it reads until its horizon passes that one (firing the stored
+ * timers, the second customer's months after the first's), then never
+ * again however far the stream goes. */
+static void test_engine_stored_timers_read_up_to_open(void **state)
+{
+    struct rs_scn *s = rs_scn_new(NULL);
+    size_t reads;
+
+    (void)state;
+    assert_int_equal(rs_scn_event(s, RS_EVENT_INVOICE, INVOICE("e1")), 0);
+    assert_int_equal(
+        rs_scn_event(s, RS_EVENT_INVOICE,
+                     "event_id=e2 event_time=2026-01-05T10:00:00Z "
+                     "customer_id=C2 type=ISSUED invoice_id=I2 amount=50000 "
+                     "currency=EUR issue_date=2026-01-05 "
+                     "due_date=2026-05-05 payment_terms_days=120"),
+        0);
+    rs_scn_advance(s, "2026-01-20T00:00:00Z");
+    assert_int_equal(rs_scn_timer_reads(s), 0);
+
+    rs_scn_restart(s);
+    assert_int_equal(rs_scn_level(s, "C1", NULL), RS_LEVEL_LOW);
+    rs_scn_advance(s, "2026-07-01T00:00:00Z");
+    /* Both stored timers fired: each invoice is overdue. */
+    assert_true(rs_scn_level(s, "C1", NULL) >= RS_LEVEL_HIGH);
+    assert_true(rs_scn_level(s, "C2", NULL) >= RS_LEVEL_MEDIUM);
+    reads = rs_scn_timer_reads(s);
+    assert_true(reads > 0);
+    rs_scn_advance(s, "2027-07-01T00:00:00Z");
+    assert_int_equal(rs_scn_timer_reads(s), reads);
+    rs_scn_destroy(s);
+}
+
 /* Forty customers restarted from the store, their timers due together:
  * with a cache of 8 they are loaded in batches of the next timers to
  * fire (a quarter of the cache) while the fired ones stay dirty, and the
@@ -351,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_engine_duplicate_event_id_not_applied),
         cmocka_unit_test(test_engine_state_round_trip),
         cmocka_unit_test(test_engine_prefetch),
+        cmocka_unit_test(test_engine_stored_timers_read_up_to_open),
         cmocka_unit_test(test_engine_small_cache_same_alerts),
         cmocka_unit_test(test_engine_flush_in_two_halves),
         cmocka_unit_test(test_engine_hot_customer_in_chunks),
