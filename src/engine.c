@@ -313,6 +313,11 @@ size_t rs_task_prefetch_max(const struct rs_task *t)
     return cap ? cap : 1;
 }
 
+int rs_task_resident(struct rs_task *t, const char *customer)
+{
+    return rs_cache_get(&t->cache, customer) != NULL;
+}
+
 /* The customer from the cache, the store, or new. NULL on a store error. */
 static struct rs_customer *customer_get(struct rs_task *t, const char *id,
                                         char *errstr, size_t errstr_size)

@@ -42,7 +42,6 @@
 #define DEADLETTER_VALUE_MAX (1024 * 1024)
 #define LOG_FIRST_DEADLETTERS 20
 #define STATS_INTERVAL_MS 10000
-#define PREFETCH_MAX 4096 /* customers loaded in one batch */
 #define TRIM_QUIET_MS 1000
 
 int64_t rs_runner_now_ms(void)
@@ -273,18 +272,42 @@ static int caught_up(const struct rs_runner *r)
     return 1;
 }
 
-/* Loads the customers of the task's newly queued records in one batch
- * (one Redis round trip) before they are applied one by one. The batch
- * (at most a quarter of the cache) takes the queued records in about the
- * order they will be applied: by event time across the four inputs, not
- * one input after the other. */
+/* The first spilled record of kind k at or after offset, as an index
+ * into the spill list (spill_count when there is none). */
+static size_t spill_from(const struct slot *s, int k, int64_t offset)
+{
+    size_t lo = s->spill_head[k], hi = s->spill_count[k];
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (s->spill[k][mid]->offset < offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Loads, in one batch (one Redis round trip), the customers of the task's
+ * records that were not looked at yet: first the decoded ones in the
+ * orderer, in about the order they will be applied (by event time across
+ * the four inputs), then the undecoded ones waiting in the spill lists,
+ * by their keys (a record's key is its customer: a record whose key is
+ * not is dead-lettered, and loading for it was harmless). Customers
+ * already resident are skipped without counting towards the batch (at
+ * most a quarter of the cache), so one batch reaches far ahead when most
+ * records are of resident customers. */
 static void prefetch(struct rs_runner *r, struct slot *s, int p)
 {
     const char *ids[PREFETCH_MAX];
     char why[RS_MESSAGE_MAX];
-    size_t n = 0, max = rs_task_prefetch_max(s->task), at[RS_EVENT_KINDS];
+    size_t n = 0, decoded = 0, max = rs_task_prefetch_max(s->task),
+           at[RS_EVENT_KINDS];
     int64_t latest = INT64_MIN;
 
+    if (max > PREFETCH_MAX)
+        max = PREFETCH_MAX;
     for (int k = 0; k < RS_EVENT_KINDS; k++) { /* skip the loaded ones */
         const struct rs_order_item *it;
 
@@ -293,7 +316,7 @@ static void prefetch(struct rs_runner *r, struct slot *s, int p)
                it->ev.offset < s->prefetched[k])
             at[k]++;
     }
-    while (n < PREFETCH_MAX && n < max) {
+    while (n < max) {
         const struct rs_order_item *it, *next = NULL;
         int kind = -1;
 
@@ -310,14 +333,36 @@ static void prefetch(struct rs_runner *r, struct slot *s, int p)
         s->prefetched[kind] = next->ev.offset + 1;
         if (next->poison)
             continue;
-        ids[n++] = next->ev.customer_id;
+        decoded++;
         if (next->ev.event_time > latest)
             latest = next->ev.event_time;
+        if (!rs_task_resident(s->task, next->ev.customer_id))
+            ids[n++] = next->ev.customer_id;
     }
-    /* The timers these records will make fire (as many as records, about
-     * how many they make fire), then the records' own customers. */
-    if (n && (rs_task_prefetch_due(s->task, latest, n, why, sizeof(why)) ||
-              rs_task_prefetch(s->task, ids, n, why, sizeof(why))))
+    /* The spilled records, kind by kind, while the batch has room. */
+    for (int k = 0; k < RS_EVENT_KINDS && n < max; k++) {
+        size_t i = spill_from(s, k, s->prefetched[k]);
+
+        for (; i < s->spill_count[k] && n < max; i++) {
+            const rd_kafka_message_t *m = s->spill[k][i];
+            char *id = r->prefetch_keys + n * RS_ID_MAX;
+
+            s->prefetched[k] = m->offset + 1;
+            if (!m->key || m->key_len == 0 || m->key_len >= RS_ID_MAX ||
+                memchr(m->key, '\0', m->key_len))
+                continue;
+            memcpy(id, m->key, m->key_len);
+            id[m->key_len] = '\0';
+            if (rs_task_resident(s->task, id))
+                continue;
+            ids[n++] = id;
+        }
+    }
+    /* The timers the decoded records will make fire (as many as records,
+     * about how many they make fire), then the records' own customers. */
+    if ((decoded && rs_task_prefetch_due(s->task, latest, decoded, why,
+                                         sizeof(why))) ||
+        (n && rs_task_prefetch(s->task, ids, n, why, sizeof(why))))
         rs_runner_fatal(r, "task %d: %s", p, why);
 }
 
@@ -524,6 +569,7 @@ struct rs_runner *rs_runner_new(const struct rs_config *conf, char *errstr,
     rd_kafka_error_t *err;
 
     r->conf = conf;
+    r->prefetch_keys = rs_calloc(PREFETCH_MAX, RS_ID_MAX);
     r->topics[RS_EVENT_INVOICE] = conf->topic_invoices;
     r->topics[RS_EVENT_PAYMENT] = conf->topic_payments;
     r->topics[RS_EVENT_BUREAU] = conf->topic_bureau;
@@ -763,5 +809,6 @@ void rs_runner_destroy(struct rs_runner *r)
     rs_store_destroy(r->store);
     rs_decoder_destroy(r->dec);
     rs_registry_destroy(r->reg);
+    free(r->prefetch_keys);
     free(r);
 }

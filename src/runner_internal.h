@@ -18,6 +18,7 @@
 #define TXN_ATTEMPTS 3
 #define COMMITTED_TIMEOUT_MS 10000
 #define COMMITTED_ATTEMPTS 9
+#define PREFETCH_MAX 4096 /* customers loaded in one batch */
 
 struct slot {
     struct rs_task *task;
@@ -88,6 +89,9 @@ struct rs_runner {
     const char *topics[RS_EVENT_KINDS];
     int partitions;
     struct slot **slots; /* by partition number; NULL: not ours */
+    /* The keys of spilled records being prefetched, RS_ID_MAX bytes each
+     * (PREFETCH_MAX of them). */
+    char *prefetch_keys;
     char instance[256];
     int fatal;
     char fatal_msg[1024];

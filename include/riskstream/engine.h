@@ -129,6 +129,10 @@ int rs_task_prefetch(struct rs_task *t, const char *const *ids, size_t n,
  * customers each) is not evicted by its own end before it is used. */
 size_t rs_task_prefetch_max(const struct rs_task *t);
 
+/* 1 when the customer is in the task's cache (as a state, or as known to
+ * have none), so that applying its record needs no store read. */
+int rs_task_resident(struct rs_task *t, const char *customer);
+
 /* The same for the customers of the first max timers that fall due by
  * upto (the latest event time queued, say): they would each be loaded
  * when their timer fires as stream time passes them. 0, or -1 with
