@@ -397,8 +397,28 @@ class Bench:
         self.results["riskstream"] = r
         return r["rate"]
 
+    def settle_aof(self):
+        """Compacts Redis's append-only file and waits for it: each latency
+        load then starts from the same Redis, and a rewrite owed to the
+        writes of the phases before does not land in its 20 s window.
+        Returns Redis's count of rewrites so far."""
+        if self.redis.info("persistence").get("aof_enabled") == "1":
+            try:
+                self.redis.cmd("BGREWRITEAOF")
+            except IOError:
+                pass  # one is under way already: wait for it
+            end = time.time() + 300
+            while time.time() < end:
+                info = self.redis.info("persistence")
+                if (info.get("aof_rewrite_in_progress") == "0" and
+                        info.get("aof_rewrite_scheduled") == "0"):
+                    break
+                time.sleep(0.2)
+        return int(self.redis.info("persistence").get("aof_rewrites", 0))
+
     def probe(self, kv, rate, tag, out_topic=None, seconds=None):
         a = self.a
+        rewrites = self.settle_aof()
         argv = ["probe"] + self.argv(kv) + [
             "--rate", "%.0f" % rate, "--probe-rate",
             "%.0f" % min(a.probe_rate, rate / 2), "--seconds",
@@ -408,11 +428,14 @@ class Bench:
         if out_topic:
             argv += ["--out-topic", out_topic]
         r = self.run_tool(argv)
+        r["aof_rewrites"] = int(self.redis.info("persistence").get(
+            "aof_rewrites", 0)) - rewrites
         with open(os.path.join(self.logdir, tag + ".txt")) as f:
             r["samples"] = [float(x) for x in f]
         log("latency %s at %.0f/s: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms "
-            "(%d probes, %d missing)" % (tag, rate, r["p50"], r["p99"],
-                                          r["p999"], r["probes"], r["missing"]))
+            "(%d probes, %d missing, %d AOF rewrites during the load)" %
+            (tag, rate, r["p50"], r["p99"], r["p999"], r["probes"],
+             r["missing"], r["aof_rewrites"]))
         return r
 
     def phase_latency(self, max_rate):
@@ -590,7 +613,8 @@ def summarize(b, a):
                 lm.setdefault(who, {})[pct] = {
                     "rate": r["rate"], "p50": r["p50"], "p99": r["p99"],
                     "p999": r["p999"], "max": r["max"], "probes": r["probes"],
-                    "missing": r["missing"]}
+                    "missing": r["missing"],
+                    "aof_rewrites": r.get("aof_rewrites", 0)}
         out["latency_ms"] = lm
     bpc = {}
     main_total = (rs["redis_used_memory_delta"] +

@@ -59,7 +59,7 @@ static const struct rs_comm_stat zero_comm;
 /* Where the entry of bit id is, or goes. */
 static uint32_t sparse_index(uint32_t used, int id)
 {
-    return (uint32_t)__builtin_popcount(used & ((1u << id) - 1));
+    return rs_popcount32(used & ((1u << id) - 1));
 }
 
 /* Makes the (zeroed) entry of bit id, which has none, and returns it. The
@@ -69,7 +69,7 @@ static void *sparse_insert(void **v, uint32_t *used, uint32_t *cap,
                            size_t size, int id)
 {
     uint32_t i = sparse_index(*used, id);
-    uint32_t n = (uint32_t)__builtin_popcount(*used);
+    uint32_t n = rs_popcount32(*used);
     char *a;
 
     if (n == *cap) {
@@ -87,7 +87,7 @@ static void *sparse_insert(void **v, uint32_t *used, uint32_t *cap,
 static void sparse_remove(void *v, uint32_t *used, size_t size, int id)
 {
     uint32_t i = sparse_index(*used, id);
-    uint32_t n = (uint32_t)__builtin_popcount(*used);
+    uint32_t n = rs_popcount32(*used);
     char *a = v;
 
     memmove(a + i * size, a + (i + 1) * size, (n - i - 1) * size);

@@ -521,7 +521,7 @@ static void make_alert(struct rs_task *t, const struct rs_customer *c,
         snprintf(trig, sizeof(trig), "timer-%" PRId64, tr->at);
     snprintf(a->alert_id, sizeof(a->alert_id), "%s/%s/%s-%s", c->id, trig,
              rs_level_name(c->alerted_level), rs_level_name(after));
-    snprintf(a->customer_id, sizeof(a->customer_id), "%s", c->id);
+    rs_strcpy_cut(a->customer_id, sizeof(a->customer_id), c->id);
     a->event_time = now;
     a->level_before = c->alerted_level;
     a->level_after = after;
@@ -529,7 +529,7 @@ static void make_alert(struct rs_task *t, const struct rs_customer *c,
     a->score_after = score;
     if (c->segment[0]) {
         a->has_segment = 1;
-        snprintf(a->segment, sizeof(a->segment), "%s", c->segment);
+        rs_strcpy_cut(a->segment, sizeof(a->segment), c->segment);
     }
     for (int i = 0; i < nf && i < RS_REASONS_MAX; i++)
         a->reasons[a->reason_count++] = f[i].reason;
@@ -765,8 +765,7 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
     }
     if (rescan) {
         least = RS_NO_TIMER;
-        for (uint32_t i = 0, k = (uint32_t)__builtin_popcount(c->dcache_used);
-             i < k; i++)
+        for (uint32_t i = 0, k = rs_popcount32(c->dcache_used); i < k; i++)
             if (c->dcache[i].next < least)
                 least = c->dcache[i].next;
     }
@@ -953,7 +952,7 @@ static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
         struct rs_customer *c;
         struct trigger tr = {NULL, at, 0};
 
-        snprintf(id, sizeof(id), "%s", rs_timer_id(top));
+        rs_strcpy_cut(id, sizeof(id), rs_timer_id(top));
         /* A customer not resident: load it with the next due ones, in
          * firing order, in one batch (a small cache holds a batch at a
          * time). */

@@ -680,9 +680,43 @@ static void test_customer_chunks_follow_changes(void **state)
         rs_buf_release(&st.chunk[k]);
 }
 
+/* The sparse arrays' index: rs_popcount32 counts set bits like a loop
+ * over the 32 bits, for edge patterns and a spread of others (also cut to
+ * their low bits, as the index is). */
+static uint32_t bits_by_loop(uint32_t x)
+{
+    uint32_t n = 0;
+
+    for (int b = 0; b < 32; b++)
+        n += (x >> b) & 1u;
+    return n;
+}
+
+static void test_customer_popcount(void **state)
+{
+    uint32_t x = 0x9e3779b9u;
+
+    (void)state;
+    assert_int_equal(rs_popcount32(0), 0);
+    assert_int_equal(rs_popcount32(1), 1);
+    assert_int_equal(rs_popcount32(0x80000000u), 1);
+    assert_int_equal(rs_popcount32(0xffffffffu), 32);
+    assert_int_equal(rs_popcount32(0x55555555u), 16);
+    for (int n = 0; n < 10000; n++) {
+        uint32_t low = x & ((1u << (n % 32)) - 1);
+
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        assert_int_equal(rs_popcount32(x), bits_by_loop(x));
+        assert_int_equal(rs_popcount32(low), bits_by_loop(low));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_customer_popcount),
         cmocka_unit_test(test_customer_payments_settle_invoices),
         cmocka_unit_test(test_customer_payment_before_invoice),
         cmocka_unit_test(test_customer_credit_note_and_cancel),
