@@ -47,9 +47,7 @@ int32_t rs_backtest_partition(const char *partitioner, const void *key,
     return -1;
 }
 
-/* The partitioner riskstream's producers use: kafka.producer.partitioner
- * or kafka.partitioner (the later setting wins), else the default. */
-static const char *configured_partitioner(const struct rs_config *conf)
+const char *rs_backtest_partitioner(const struct rs_config *conf)
 {
     const char *p = NULL;
 
@@ -202,7 +200,7 @@ struct rs_backtest *rs_backtest_new(const struct rs_backtest_options *opt,
     bt->partitions = opt->partitions > 0 ? opt->partitions
                                          : (int)conf->topic_partitions;
     snprintf(bt->partitioner, sizeof(bt->partitioner), "%s",
-             configured_partitioner(conf));
+             rs_backtest_partitioner(conf));
     rs_buf_init(&run->scratch, 0);
     if (bt->partitions < 1 || bt->partitions > RS_BACKTEST_PARTITIONS_MAX) {
         snprintf(errstr, errstr_size, "partitions %d is out of range (1 to "

@@ -71,13 +71,15 @@ static const struct prop props[] = {
     {"redis.prefix", STR(redis_prefix), "rs", 0, 0, {NULL},
      "Prefix of every Redis key riskstream writes, so several deployments can "
      "share one Redis."},
-    {"redis.summary", INT(redis_summary), "1", 0, 1, {NULL},
+    {"redis.summary", INT(redis_summary), "0", 0, 1, {NULL},
      "1: with each changed customer's packed state also write its readable "
      "summary (flat JSON: level, score, open and overdue amounts) to the "
-     "task's P:{tT}:sum hash, for people and dashboards. 0: the packed "
-     "state only, about 40 % less Redis memory per customer "
-     "(docs/performance.md); summaries written before stay, no longer "
-     "updated, until the P:{tT}:sum hashes are deleted."},
+     "task's P:{tT}:sum hash, for programs that read Redis directly. It "
+     "costs about 40 % of Redis's memory per customer and of what each "
+     "commit writes (docs/performance.md). 0: the packed state only; "
+     "`riskstream state CUSTOMER...` prints the same summary from it. "
+     "Summaries written while it was 1 stay, no longer updated, until the "
+     "P:{tT}:sum hashes are deleted."},
     {"log.level", ENUM(log_level), "info", 0, 0,
      {"error", "warn", "info", "debug", NULL},
      "Lowest level of log lines written to stderr."},

@@ -30,9 +30,11 @@ static const char usage[] =
     "  topics      create the configured topics (existing ones are checked)\n"
     "  sample      produce the built-in sample events to the input topics\n"
     "  tail        print the records of topics as JSON lines\n"
+    "  state       print customers' state from Redis as JSON lines:\n"
+    "              riskstream state [OPTIONS] CUSTOMER...\n"
     "  config-doc  print the configuration reference (docs/configuration.md)\n"
     "\n"
-    "options of run, topics, sample and tail:\n"
+    "options of run, topics, sample, tail and state:\n"
     "  -c, --config FILE     read settings from FILE (key = value lines)\n"
     "  -s, --set KEY=VALUE   override one setting (repeatable)\n"
     "options of tail:\n"
@@ -41,7 +43,8 @@ static const char usage[] =
     "  -i, --idle-ms MS      stop when nothing came for MS (default 3000)\n"
     "\n"
     "run stops cleanly on SIGTERM or SIGINT and reloads its configuration\n"
-    "on SIGHUP. exit status: 0 ok, 1 failure, 2 usage error.\n";
+    "on SIGHUP. exit status: 0 ok, 1 failure (state: also a customer not\n"
+    "in Redis), 2 usage error.\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
                                                                ...)
@@ -68,9 +71,13 @@ struct cli {
     size_t topic_count;
     long max;
     int idle_ms;
+    /* The arguments after the options (state's customer ids). */
+    const char *const *args;
+    size_t arg_count;
 };
 
-static int parse_command_options(int argc, char **argv, struct cli *cli)
+static int parse_command_options(int argc, char **argv, struct cli *cli,
+                                 int takes_args)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -137,8 +144,12 @@ static int parse_command_options(int argc, char **argv, struct cli *cli)
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
+    if (optind < argc && !takes_args)
         return usage_error("unexpected argument '%s'", argv[optind]);
+    if (takes_args && optind == argc)
+        return usage_error("%s wants at least one customer id", argv[0]);
+    cli->args = (const char *const *)argv + optind;
+    cli->arg_count = (size_t)(argc - optind);
     rs_log_threshold = (enum rs_log_level)cli->conf->log_level;
     return 0;
 }
@@ -231,6 +242,14 @@ static int run_command(const char *cmd, struct cli *cli)
                cli->conf->topic_partitions);
         return 0;
     }
+    if (strcmp(cmd, "state") == 0) {
+        size_t missing;
+
+        if (rs_tools_state(cli->conf, 0, cli->args, cli->arg_count, stdout,
+                           &missing, errstr, sizeof(errstr)))
+            goto fail;
+        return missing ? 1 : 0;
+    }
     reg = rs_registry_load(cli->conf->schema_dir, errstr, sizeof(errstr));
     if (!reg)
         goto fail;
@@ -270,8 +289,8 @@ fail:
 
 int main(int argc, char **argv)
 {
-    static const char *const commands[] = {"run", "topics", "sample", "tail",
-                                           NULL};
+    static const char *const commands[] = {"run",  "topics", "sample",
+                                           "tail", "state",  NULL};
     struct cli cli;
     const char *cmd;
     int rc;
@@ -314,7 +333,8 @@ int main(int argc, char **argv)
     cli.conf = rs_config_new();
     cli.max = -1;
     cli.idle_ms = 3000;
-    rc = parse_command_options(argc - 1, argv + 1, &cli);
+    rc = parse_command_options(argc - 1, argv + 1, &cli,
+                               strcmp(cmd, "state") == 0);
     if (rc == 0)
         rc = run_command(cmd, &cli);
     rs_config_destroy(cli.conf);

@@ -15,7 +15,6 @@
 
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,82 +153,6 @@ static void append_timers(struct pipeline *p, const struct rs_flush *f)
     zset_send(p);
 }
 
-/* Writes v in decimal at p; returns the end. */
-static char *put_i64(char *p, int64_t v)
-{
-    char tmp[24];
-    int n = 0;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-    do
-        tmp[n++] = (char)('0' + u % 10);
-    while (u /= 10);
-    if (v < 0)
-        *p++ = '-';
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
-static char *put_str(char *p, const char *s)
-{
-    size_t n = strlen(s);
-
-    memcpy(p, s, n);
-    return p + n;
-}
-
-/* |x| in tenths, rounded as printf's "%.1f" rounds: to the nearest by
- * the exact binary value, an exact tie to even. x * 10 can only land on a
- * tie that is not one (1.05 is 1.05000000000000004...): the product's
- * rounding error, from fma(), says which side the exact value is on. */
-static int64_t tenths(double x)
-{
-    double a = x < 0 ? -x : x, p = a * 10.0, fl = floor(p);
-
-    if (p - fl == 0.5) {
-        double e = fma(a, 10.0, -p);
-
-        return (int64_t)fl + (e > 0 || (e == 0 && ((int64_t)fl & 1)));
-    }
-    return llround(p);
-}
-
-/* The readable summary of c, as flat JSON, appended to out: written by
- * hand, as snprintf was a hot spot of the flush. */
-static void summary_json(struct rs_buf *out, const struct rs_flush_customer *c)
-{
-    const struct rs_summary *sm = &c->summary;
-    char buf[320], last[40], *p = buf;
-    double days = sm->days_beyond_terms;
-
-    rs_format_time_ms(last, sizeof(last), sm->last_event_time);
-    p = put_str(p, "{\"level\":\"");
-    p = put_str(p, rs_level_name((enum rs_level)sm->level));
-    p = put_str(p, "\",\"score\":");
-    p = put_i64(p, sm->score);
-    p = put_str(p, ",\"open_amount\":");
-    p = put_i64(p, sm->open_amount);
-    p = put_str(p, ",\"overdue_amount\":");
-    p = put_i64(p, sm->overdue_amount);
-    p = put_str(p, ",\"days_beyond_terms\":");
-    if (days > -1e14 && days < 1e14) {
-        int64_t t = tenths(days);
-
-        if (days < 0 && t)
-            *p++ = '-';
-        p = put_i64(p, t / 10);
-        *p++ = '.';
-        *p++ = (char)('0' + t % 10);
-    } else {
-        p += snprintf(p, 40, "%.1e", days);
-    }
-    p = put_str(p, ",\"last_event_time\":\"");
-    p = put_str(p, last);
-    p = put_str(p, "\"}");
-    rs_buf_append(out, buf, (size_t)(p - buf));
-}
-
 /* HSET P:{tT}:s id packed ... and (redis.summary) HSET P:{tT}:sum id
  * summary ..., a batch of customers each. A customer listed twice is written twice, the later
  * last, as Redis applies an HSET's pairs in order. */
@@ -261,7 +184,7 @@ static void append_customers(struct pipeline *p, const struct rs_flush *f)
             continue;
         rs_buf_reset(&rs->sums);
         for (size_t i = 0; i < n; i++) {
-            summary_json(&rs->sums, &f->customers[from + i]);
+            rs_summary_json(&rs->sums, &f->customers[from + i].summary);
             rs->sum_end[i] = rs->sums.len;
         }
         argv[1] = (const char *)rs->keys.summary.data;

@@ -1,4 +1,4 @@
-/* Operator tools: topics, sample, tail (see tools.h).
+/* Operator tools: topics, sample, tail, state (see tools.h).
  *
  * These are the adapters' first users and double as the smoke test of a
  * deployment: if `topics`, `sample` and `tail` work, the broker, the schemas
@@ -9,12 +9,17 @@
 #include <string.h>
 
 #include "riskstream/avro_text.h"
+#include "riskstream/backtest.h"
 #include "riskstream/buf.h"
+#include "riskstream/customer.h"
+#include "riskstream/format.h"
 #include "riskstream/frame.h"
 #include "riskstream/kafka.h"
 #include "riskstream/mem.h"
+#include "riskstream/store.h"
 
 #define RS_TOOLS_TIMEOUT_MS 30000
+#define STATE_METADATA_TIMEOUT_MS 10000
 
 int rs_tools_topics(const struct rs_config *conf, char *errstr,
                     size_t errstr_size)
@@ -344,5 +349,121 @@ int rs_tools_tail(const struct rs_config *conf, const struct rs_registry *reg,
 out:
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+    return rc;
+}
+
+/* One customer's JSON line: where it lives, its summary, what is pending. */
+static void state_json(FILE *out, const char *id, int task,
+                       const struct rs_customer *c, struct rs_buf *text)
+{
+    struct rs_summary sm;
+    char when[40];
+
+    rs_customer_summary(c, c->evaluated_at, &sm);
+    rs_buf_reset(text);
+    rs_summary_json(text, &sm);
+    fputs("{\"customer\":", out);
+    json_string(out, id, strlen(id));
+    fprintf(out, ",\"task\":%d,", task);
+    /* The summary's members, without its braces. */
+    fwrite(text->data + 1, 1, text->len - 2, out);
+    fprintf(out, ",\"evaluated_at\":\"%s\"",
+            rs_format_time_ms(when, sizeof(when), c->evaluated_at));
+    fprintf(out, ",\"open_invoices\":%u", (unsigned)c->open_count);
+    if (c->next_timer == RS_NO_TIMER)
+        fputs(",\"next_timer\":null}\n", out);
+    else
+        fprintf(out, ",\"next_timer\":\"%s\"}\n",
+                rs_format_time_ms(when, sizeof(when), c->next_timer));
+}
+
+int rs_tools_state(const struct rs_config *conf, int tasks,
+                   const char *const *ids, size_t count, FILE *out,
+                   size_t *missing, char *errstr, size_t errstr_size)
+{
+    const char *partitioner = rs_backtest_partitioner(conf);
+    int32_t partitions = (int32_t)conf->topic_partitions;
+    const char *counted = "topic.partitions";
+    struct rs_store *store;
+    struct rs_buf packed, text;
+    rd_kafka_t *rk;
+    int rc = 0;
+
+    *missing = 0;
+    if (rs_backtest_partition(partitioner, "", 0, 1) < 0) {
+        snprintf(errstr, errstr_size,
+                 "unknown partitioner '%s' (kafka.producer.partitioner): "
+                 "cannot tell a customer's task",
+                 partitioner);
+        return -1;
+    }
+    /* The tasks are the input topics' partitions, as the processor finds
+     * them; topic.partitions only says how many `topics` creates. */
+    if (tasks > 0) {
+        partitions = tasks;
+        counted = "tasks";
+        rk = NULL;
+    } else {
+        rk = rs_kafka_new(conf, RS_KAFKA_ROLE_PRODUCER, NULL, NULL, errstr,
+                          errstr_size);
+    }
+    if (rk) {
+        int n = rs_kafka_partition_count(rk, conf->topic_invoices,
+                                         STATE_METADATA_TIMEOUT_MS, errstr,
+                                         errstr_size);
+
+        rd_kafka_destroy(rk);
+        if (n > 0) {
+            partitions = n;
+            counted = "partitions of topic.invoices";
+        }
+    }
+    if (strcmp(counted, "topic.partitions") == 0)
+        fprintf(stderr,
+                "riskstream state: %s; taking topic.partitions (%d) as the "
+                "number of tasks\n",
+                errstr, (int)partitions);
+    store = rs_store_redis_new(conf, errstr, errstr_size);
+    if (!store)
+        return -1;
+    rs_buf_init(&packed, 0);
+    rs_buf_init(&text, 0);
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        struct rs_customer c;
+        int task = rs_backtest_partition(partitioner, ids[i], strlen(ids[i]),
+                                         partitions);
+        int found = rs_store_load(store, task, ids[i], &packed, errstr,
+                                  errstr_size);
+
+        if (found < 0) {
+            rc = -1;
+        } else if (!found) {
+            fprintf(stderr,
+                    "riskstream state: customer '%s' is not in Redis: no "
+                    "field '%s' in '%s:{t%d}:s' (task %d of %d %s, "
+                    "partitioner %s)\n",
+                    ids[i], ids[i], conf->redis_prefix, task, task,
+                    (int)partitions, counted, partitioner);
+            ++*missing;
+        } else {
+            rs_customer_init(&c, ids[i]);
+            if (rs_customer_unpack(&c, packed.data, packed.len, errstr,
+                                   errstr_size)) {
+                char why[512];
+
+                snprintf(why, sizeof(why), "%s", errstr);
+                snprintf(errstr, errstr_size,
+                         "task %d: cannot read customer '%s': %s", task,
+                         ids[i], why);
+                rc = -1;
+            } else {
+                state_json(out, ids[i], task, &c, &text);
+            }
+            rs_customer_release(&c);
+        }
+    }
+    rs_buf_release(&packed);
+    rs_buf_release(&text);
+    rs_store_destroy(store);
     return rc;
 }

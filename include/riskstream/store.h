@@ -86,6 +86,11 @@ struct rs_summary {
     int64_t last_event_time;
 };
 
+/* The summary as flat JSON appended to out: level, score, open_amount,
+ * overdue_amount (minor units), days_beyond_terms (one decimal),
+ * last_event_time (ISO-8601 with milliseconds). */
+void rs_summary_json(struct rs_buf *out, const struct rs_summary *sm);
+
 /* One chunk of a customer's open invoices to write (customer.h). */
 struct rs_flush_chunk {
     uint32_t no;

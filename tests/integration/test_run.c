@@ -1,7 +1,8 @@
 /* `riskstream run` end to end against the real broker and Redis: events in,
- * the expected alerts out with their fields, the customer's summary in
- * Redis, byte-identical alerts from a second run, dead letters for bad
- * input with the good input's state unchanged. */
+ * the expected alerts out with their fields, the customer's state as
+ * `riskstream state` prints it (and the summary hash when asked for),
+ * byte-identical alerts from a second run, dead letters for bad input with
+ * the good input's state unchanged. */
 #include "support.h"
 
 #include <signal.h>
@@ -9,9 +10,12 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <hiredis/hiredis.h>
+
 #include "pipeline.h"
 #include "riskstream/avro_text.h"
 #include "riskstream/kafka.h"
+#include "riskstream/mem.h"
 
 #define RUN_TIMEOUT_MS 60000
 
@@ -70,12 +74,73 @@ static int64_t ms_of(const char *iso)
     return ms;
 }
 
+/* Runs `riskstream state` with p's config on the ids; checks the exit
+ * status and returns its standard output and error (heap). */
+static void state_cli(const struct rs_pipe *p, const char *ids, int status,
+                      char **out, char **err)
+{
+    char cmd[1024], o[256], e[256];
+    int rc;
+
+    snprintf(o, sizeof(o), "/tmp/%s-state.out", p->name);
+    snprintf(e, sizeof(e), "/tmp/%s-state.err", p->name);
+    snprintf(cmd, sizeof(cmd), "'%s' state --config '%s' %s > '%s' 2> '%s'",
+             rs_test_binary(), rs_pipe_config(p, NULL), ids, o, e);
+    rc = system(cmd);
+    *out = rs_test_read_file(o, NULL);
+    *err = rs_test_read_file(e, NULL);
+    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != status)
+        fail_msg("riskstream state %s: status %d, want %d; stderr: %s", ids,
+                 WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, status, *err);
+}
+
+static redisContext *redis_of(void)
+{
+    redisContext *c = redisConnect(rs_test_redis_host(), rs_test_redis_port());
+
+    if (!c || c->err)
+        fail_msg("redis not reachable");
+    return c;
+}
+
+/* EXISTS P:{t0}:<suffix>. */
+static long long redis_exists(const struct rs_pipe *p, const char *suffix)
+{
+    redisContext *c = redis_of();
+    redisReply *r = redisCommand(c, "EXISTS %s:{t0}:%s", p->prefix, suffix);
+    long long n;
+
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    n = r->integer;
+    freeReplyObject(r);
+    redisFree(c);
+    return n;
+}
+
+/* HGET P:{t0}:<suffix> field (heap), failing when there is none. */
+static char *redis_hget(const struct rs_pipe *p, const char *suffix,
+                        const char *field)
+{
+    redisContext *c = redis_of();
+    redisReply *r = redisCommand(c, "HGET %s:{t0}:%s %s", p->prefix, suffix,
+                                 field);
+    char *v;
+
+    if (!r || r->type != REDIS_REPLY_STRING)
+        fail_msg("no field '%s' in %s:{t0}:%s", field, p->prefix, suffix);
+    v = rs_strdup(r->str);
+    freeReplyObject(r);
+    redisFree(c);
+    return v;
+}
+
 static void test_run_alerts_and_state(void **state)
 {
     struct rs_pipe p, q;
     struct rs_record *alerts = NULL, *again = NULL;
     size_t n, m;
-    char id[256], want[256], *json, *hash;
+    char id[256], want[512], *json, *hash, *text;
     const char *expect[4];
     char e0[200], e1[200], e2[200], e3[200];
 
@@ -140,7 +205,29 @@ static void test_run_alerts_and_state(void **state)
     assert_non_null(strstr(json, want));
     free(json);
 
-    /* The customer as other systems read it in Redis. */
+    /* The customer as an operator reads it: `riskstream state`; one not
+     * in Redis is named with the key looked at, and the exit status is 1.
+     * By default no summary hash is written. */
+    state_cli(&p, "C-LATE C-NOBODY", 1, &json, &text);
+    if (!strstr(json, "{\"customer\":\"C-LATE\",\"task\":0,"
+                      "\"level\":\"HIGH\",\"score\":69,"
+                      "\"open_amount\":250000,\"overdue_amount\":250000,"
+                      "\"days_beyond_terms\":30.0,"
+                      "\"last_event_time\":\"2026-02-10T08:00:00.000Z\","
+                      "\"evaluated_at\":\"2026-03-07T00:00:00.000Z\","
+                      "\"open_invoices\":1,\"next_timer\":"))
+        fail_msg("state: %s", json);
+    assert_null(strstr(json, "C-NOBODY"));
+    snprintf(want, sizeof(want), "customer 'C-NOBODY' is not in Redis: no "
+                                 "field 'C-NOBODY' in '%s:{t0}:s'",
+             p.prefix);
+    if (!strstr(text, want))
+        fail_msg("state's error: %s", text);
+    free(json);
+    free(text);
+    assert_int_equal(redis_exists(&p, "sum"), 0);
+
+    /* The same, as the tests' helper reads it. */
     hash = rs_pipe_customer(&p, "C-LATE");
     assert_non_null(hash);
     assert_non_null(strstr(hash, "level=HIGH\n"));
@@ -159,13 +246,28 @@ static void test_run_alerts_and_state(void **state)
     /* Determinism: a second run over the same input, with a fresh group,
      * Redis prefix and alerts topic, gives the same alerts byte for byte. */
     rs_pipe_fork(&p, &q, "rs-it-run2");
-    rs_pipe_run_to_end(&q, NULL, RUN_TIMEOUT_MS);
+    rs_pipe_run_to_end(&q, "redis.summary = 1", RUN_TIMEOUT_MS);
     m = rs_pipe_read(&q, 4, 10, 3000, &again);
     assert_int_equal(m, n);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(again[i].len, alerts[i].len);
         assert_memory_equal(again[i].value, alerts[i].value, alerts[i].len);
     }
+    /* With redis.summary = 1 the summary hash holds what `state` prints. */
+    state_cli(&q, "C-LATE", 0, &json, &text);
+    free(text);
+    text = redis_hget(&q, "sum", "C-LATE");
+    {
+        char *members = strstr(json, "\"level\"");
+        char *end = strstr(json, ",\"evaluated_at\"");
+
+        assert_non_null(members);
+        assert_non_null(end);
+        snprintf(want, sizeof(want), "{%.*s}", (int)(end - members), members);
+    }
+    assert_string_equal(text, want);
+    free(text);
+    free(json);
     rs_pipe_records_free(alerts, n);
     rs_pipe_records_free(again, m);
     rs_pipe_release(&q);

@@ -146,7 +146,9 @@ static struct rs_config *store_config(const char *key_prefix)
     if (rs_config_set(c, "redis.host", rs_test_redis_host(), errstr,
                       sizeof(errstr)) ||
         rs_config_set(c, "redis.port", port, errstr, sizeof(errstr)) ||
-        rs_config_set(c, "redis.prefix", key_prefix, errstr, sizeof(errstr)))
+        rs_config_set(c, "redis.prefix", key_prefix, errstr, sizeof(errstr)) ||
+        /* Off by default; these tests check what it writes. */
+        rs_config_set(c, "redis.summary", "1", errstr, sizeof(errstr)))
         fail_msg("%s", errstr);
     return c;
 }

@@ -15,6 +15,7 @@
 #include "riskstream/frame.h"
 #include "riskstream/kafka.h"
 #include "riskstream/mem.h"
+#include "riskstream/tools.h"
 #include "support.h"
 
 static const char *const record_names[RS_EVENT_KINDS] = {
@@ -379,6 +380,34 @@ static void whole_state(redisContext *c, const char *prefix, int t,
     rs_buf_release(&all);
 }
 
+/* What `riskstream state` prints of customer in p's Redis, one JSON line
+ * (heap, caller frees); fails the test if it finds nothing. */
+static char *state_line(const struct rs_pipe *p, const char *customer)
+{
+    struct rs_config *conf = rs_config_new();
+    const char *ids[1] = {customer};
+    char errstr[512], port[16], *text = NULL;
+    size_t len = 0, missing = 0;
+    FILE *out = open_memstream(&text, &len);
+    int rc;
+
+    snprintf(port, sizeof(port), "%d", rs_test_redis_port());
+    if (rs_config_set(conf, "redis.host", rs_test_redis_host(), errstr,
+                      sizeof(errstr)) ||
+        rs_config_set(conf, "redis.port", port, errstr, sizeof(errstr)) ||
+        rs_config_set(conf, "redis.prefix", p->prefix, errstr,
+                      sizeof(errstr)))
+        fail_msg("state config: %s", errstr);
+    rc = rs_tools_state(conf, p->partitions, ids, 1, out, &missing, errstr,
+                        sizeof(errstr));
+    fclose(out);
+    rs_config_destroy(conf);
+    if (rc || missing || !len)
+        fail_msg("riskstream state %s: %s", customer,
+                 rc ? errstr : "not found");
+    return text;
+}
+
 char *rs_pipe_customer(const struct rs_pipe *p, const char *customer)
 {
     redisContext *c = redis();
@@ -390,17 +419,12 @@ char *rs_pipe_customer(const struct rs_pipe *p, const char *customer)
     for (int t = 0; t < p->partitions && !out; t++) {
         redisReply *st = redisCommand(c, "HGET %s:{t%d}:s %s", p->prefix, t,
                                       customer);
-        redisReply *sum = redisCommand(c, "HGET %s:{t%d}:sum %s", p->prefix,
-                                       t, customer);
-        char **lines = NULL;
+        char **lines = NULL, *json;
         size_t n = 0, cap = 0, len = 0;
 
-        if (!st || st->type != REDIS_REPLY_STRING || !sum ||
-            sum->type != REDIS_REPLY_STRING) {
+        if (!st || st->type != REDIS_REPLY_STRING) {
             if (st)
                 freeReplyObject(st);
-            if (sum)
-                freeReplyObject(sum);
             continue;
         }
         /* The state, packed whole, as hex: how it is stored (inline or in
@@ -413,7 +437,9 @@ char *rs_pipe_customer(const struct rs_pipe *p, const char *customer)
         for (size_t j = 0; j < packed.len; j++)
             sprintf(lines[0] + 2 + 2 * j, "%02x", packed.data[j]);
         n = 1;
-        flat_json_lines(sum->str, &lines, &n, &cap);
+        json = state_line(p, customer);
+        flat_json_lines(json, &lines, &n, &cap);
+        free(json);
         qsort(lines, n, sizeof(*lines), cmp_str);
         for (size_t i = 0; i < n; i++)
             len += strlen(lines[i]) + 1;
@@ -426,7 +452,6 @@ char *rs_pipe_customer(const struct rs_pipe *p, const char *customer)
         }
         free(lines);
         freeReplyObject(st);
-        freeReplyObject(sum);
     }
     rs_buf_release(&packed);
     redisFree(c);

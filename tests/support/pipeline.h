@@ -66,8 +66,9 @@ char *rs_pipe_json(const struct rs_pipe *p, const struct rs_record *r);
 int rs_pipe_json_str(const char *json, const char *field, char *out,
                      size_t size);
 
-/* A customer's packed state (s=<hex>) and summary fields, from the state
- * and summary hashes of task 0..partitions-1 (found by trying each), as
+/* A customer's packed state (s=<hex>, from the state hash of task
+ * 0..partitions-1, found by trying each) and the fields `riskstream state`
+ * prints of it (summary, task, evaluated_at, open_invoices, next_timer), as
  * "field=value\n" lines sorted by field; heap, caller frees; NULL when the
  * customer is in none. */
 char *rs_pipe_customer(const struct rs_pipe *p, const char *customer);
