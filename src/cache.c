@@ -41,8 +41,10 @@ void rs_cache_init(struct rs_cache *cache, size_t max)
 {
     memset(cache, 0, sizeof(*cache));
     cache->max = max ? max : 1;
+    /* At least twice the cap: a lookup walks fewer entries that are not
+     * the one asked for (each a cache miss). */
     cache->nbuckets = 64;
-    while (cache->nbuckets < cache->max && cache->nbuckets < (1u << 26))
+    while (cache->nbuckets < 2 * cache->max && cache->nbuckets < (1u << 26))
         cache->nbuckets <<= 1;
     cache->buckets = rs_calloc(cache->nbuckets, sizeof(*cache->buckets));
 }

@@ -71,6 +71,10 @@ struct rs_task {
     uint32_t always_detectors;
     uint32_t kind_detectors[RS_EVENT_KINDS];
     const struct rs_detector *by_id[RS_DETECTORS_MAX];
+    /* scores()'s findings: quiet from the start and kept so, as
+     * rs_finding_start() keeps it and nothing else writes it (setting it
+     * before each detector ran was a fifth of scores()'s own time). */
+    struct rs_finding quiet[RS_FINDINGS_MAX];
 };
 
 /* A trigger: what made the engine evaluate a customer. */
@@ -142,6 +146,8 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
             if (!(*d)->inputs || ((*d)->inputs & RS_INPUT(k)))
                 t->kind_detectors[k] |= bit;
     }
+    for (int i = 0; i < RS_FINDINGS_MAX; i++)
+        t->quiet[i].quiet = 1;
     rs_cache_init(&t->cache, params->cache_customers);
     rs_timers_init(&t->timers);
     rs_buf_init(&t->scratch, 0);
@@ -685,7 +691,7 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
 {
     const struct rs_segment_profile *prof =
         rs_scoring_profile(&t->p->scoring, c->segment);
-    struct rs_finding f[RS_FINDINGS_MAX];
+    struct rs_finding *f = t->quiet;
     uint32_t generation = t->p->generation + 1;
     struct rs_score_tally all = {0, 0}, own_t = {0, 0};
     uint32_t run = t->p->evaluate_all ? t->all_detectors
@@ -725,8 +731,6 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
             int64_t was = dc ? dc->next : RS_NO_TIMER, at;
             int n, kept;
 
-            for (int i = 0; i < RS_FINDINGS_MAX; i++)
-                f[i].quiet = 1;
             const struct rs_dstate *st = rs_customer_dstate(c, id);
 
             n = d->evaluate(p, c, st, now, f, RS_FINDINGS_MAX);
@@ -1133,7 +1137,8 @@ const struct rs_flush *rs_task_flush_begin(struct rs_task *t)
         for (size_t k = 0; k < fc->chunk_count; k++, nc++)
             t->flush_chunks[nc].data =
                 t->flush_packed.data + (uintptr_t)t->flush_chunks[nc].data;
-        rs_customer_summary(c, c->evaluated_at, &fc->summary);
+        if (t->store->summaries)
+            rs_customer_summary(c, c->evaluated_at, &fc->summary);
         fc->next_timer = c->next_timer;
         fc->timer_unchanged = c->next_timer == c->stored_timer;
         dirty[i]->stored_timer = c->next_timer;

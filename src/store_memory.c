@@ -38,7 +38,6 @@ struct mem_customer {
     uint8_t *packed; /* the whole state, or the head of a chunked one */
     size_t packed_len;
     struct mem_chunk *chunks; /* RS_CUSTOMER_CHUNKS_MAX, or NULL: none */
-    struct rs_summary summary;
     /* Timer treap node; valid while in_tree. */
     int64_t at;
     int in_tree;
@@ -524,7 +523,6 @@ static enum rs_store_result mem_flush(void *self, int task,
         for (size_t k = 0; k < fc->chunk_count; k++)
             chunk_set(c, fc->chunks[k].no, fc->chunks[k].data,
                       fc->chunks[k].len);
-        c->summary = fc->summary;
         if (!fc->timer_unchanged)
             timer_set(t, c, fc->next_timer);
     }

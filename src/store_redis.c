@@ -674,5 +674,6 @@ struct rs_store *rs_store_redis_new(const struct rs_config *conf,
     s = rs_calloc(1, sizeof(*s));
     s->ops = &redis_ops;
     s->self = rs;
+    s->summaries = rs->summary;
     return s;
 }

@@ -108,7 +108,7 @@ struct rs_flush_customer {
     const struct rs_flush_chunk *chunks;
     size_t chunk_count;
     uint32_t drop_from, drop_to;
-    struct rs_summary summary;
+    struct rs_summary summary; /* filled when the store's summaries is 1 */
     int64_t next_timer; /* RS_NO_TIMER: none */
     /* 1: the store holds next_timer for the customer already (the caller
      * knows from the last flush), and need not write it again. */
@@ -163,6 +163,9 @@ struct rs_store_ops {
 struct rs_store {
     const struct rs_store_ops *ops;
     void *self;
+    /* 1: the store writes each flushed customer's summary (redis.summary),
+     * so the caller fills rs_flush_customer.summary; 0: it is not read. */
+    int summaries;
 };
 
 /* Redis store over redis.* settings; NULL with errstr if unreachable. */
