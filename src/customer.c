@@ -9,9 +9,18 @@
  * version 4 a second byte, the number of chunks the open invoices are kept
  * in (0: inline, as before; else the head has the next arrival number in
  * their place, and the chunks follow it, each a varint length and a count
- * of invoices with their arrival numbers). Versions 1 to 3, written before
- * those existed, are still read (their announced level is taken to be the
- * level). */
+ * of invoices with their arrival numbers). Version 5 writes the times of
+ * the head as differences (zig-zag) from the last event time, written
+ * first: the first event time, the settled invoices' due dates (days from
+ * its day) and payment dates (days from their due date), the
+ * communications' times, the bureau time, the evaluation time, and the
+ * next timer and the times a level was reached, each after a byte that
+ * says whether there is one; and the recent event-id hashes as a count and
+ * four bytes each: a customer of one invoice takes 116 bytes instead of
+ * 132, one with a full settled ring 47 of 400 fewer. Versions 1
+ * to 4, written before those existed, are still read (the announced level
+ * of versions 1 and 2 is taken to be the level); the open invoices, inline
+ * or in chunks, are packed as in version 4. */
 #include "riskstream/customer.h"
 
 #include <stdatomic.h>
@@ -21,7 +30,8 @@
 
 #include "riskstream/mem.h"
 
-#define PACK_VERSION 4
+#define PACK_VERSION RS_PACK_VERSION
+#define PACK_VERSION_ABSOLUTE 4 /* times as they are */
 #define PACK_VERSION_NO_CHUNKS 3
 #define PACK_VERSION_NO_ALERTED 2
 #define PACK_VERSION_NO_GROUP 1
@@ -911,6 +921,21 @@ static void put_str(struct rs_buf *b, const char *s)
     put_bytes(b, s, strlen(s));
 }
 
+/* v as its difference from base (wrapping, so that any value is safe). */
+static void put_delta(struct rs_buf *b, int64_t base, int64_t v)
+{
+    put_varint(b, (int64_t)((uint64_t)v - (uint64_t)base));
+}
+
+/* A time that may be none: 0, or 1 and its difference from base. */
+static void put_opt_delta(struct rs_buf *b, int64_t base, int64_t v,
+                          int64_t none)
+{
+    put_varint(b, v != none);
+    if (v != none)
+        put_delta(b, base, v);
+}
+
 struct reader {
     const uint8_t *p, *end;
     int bad;
@@ -932,6 +957,20 @@ static int64_t get_varint(struct reader *r)
         shift += 7;
     }
     return 0;
+}
+
+static int64_t get_delta(struct reader *r, int64_t base)
+{
+    return (int64_t)((uint64_t)base + (uint64_t)get_varint(r));
+}
+
+static int64_t get_opt_delta(struct reader *r, int64_t base, int64_t none)
+{
+    int64_t has = get_varint(r);
+
+    if (has != 0 && has != 1)
+        r->bad = 1;
+    return has == 1 ? get_delta(r, base) : none;
 }
 
 static void get_str(struct reader *r, char *dst, size_t size)
@@ -1055,13 +1094,14 @@ static void pack_state(const struct rs_customer *c, uint32_t chunks,
                        struct rs_buf *out)
 {
     uint8_t head[2] = {PACK_VERSION, (uint8_t)chunks};
-    uint32_t kinds = 0;
+    uint32_t kinds = 0, ids = 0;
+    int64_t base = c->last_event_time, base_day = rs_day_of(base);
 
     rs_buf_append(out, head, 2);
     put_str(out, c->segment);
     put_str(out, c->currency);
-    put_varint(out, c->first_event_time);
-    put_varint(out, c->last_event_time);
+    put_varint(out, base);
+    put_delta(out, base, c->first_event_time);
     put_varint(out, c->credit);
     put_varint(out, c->open_dropped);
     put_varint(out, c->open_count);
@@ -1074,8 +1114,9 @@ static void pack_state(const struct rs_customer *c, uint32_t chunks,
     put_varint(out, c->settled_count);
     put_varint(out, c->settled_total);
     for (uint32_t i = 0; i < c->settled_count; i++) {
-        put_varint(out, c->settled[i].due_date);
-        put_varint(out, c->settled[i].paid_date);
+        put_varint(out, (int64_t)c->settled[i].due_date - base_day);
+        put_varint(out, (int64_t)c->settled[i].paid_date -
+                            c->settled[i].due_date);
         put_varint(out, c->settled[i].amount);
     }
     for (int k = 0; k < RS_COMM_TYPES; k++)
@@ -1092,7 +1133,8 @@ static void pack_state(const struct rs_customer *c, uint32_t chunks,
         put_varint(out, s->count);
         /* Newest first, so the ring is rebuilt with head 0. */
         for (uint32_t i = 0; i < n; i++)
-            put_varint(out, s->recent[(s->head + i) % RS_CUSTOMER_COMM_RING]);
+            put_delta(out, base,
+                      s->recent[(s->head + i) % RS_CUSTOMER_COMM_RING]);
     }
     put_varint(out, c->invoices);
     put_varint(out, c->payments);
@@ -1104,14 +1146,14 @@ static void pack_state(const struct rs_customer *c, uint32_t chunks,
         put_varint(out, c->bureau_score);
         put_varint(out, c->bureau_score_prev);
         put_varint(out, c->bureau_score_max);
-        put_varint(out, c->bureau_time);
+        put_delta(out, base, c->bureau_time);
     }
     put_varint(out, c->level);
     put_varint(out, c->score);
-    put_varint(out, c->next_timer == RS_NO_TIMER ? -1 : c->next_timer);
-    put_varint(out, c->evaluated_at);
+    put_opt_delta(out, base, c->next_timer, RS_NO_TIMER);
+    put_delta(out, base, c->evaluated_at);
     for (int l = 0; l < 4; l++)
-        put_varint(out, c->raised_at[l]);
+        put_opt_delta(out, base, c->raised_at[l], 0);
     put_varint(out, c->suppressed);
     {
         /* Entries are never all zeros: rs_customer_dstate_set drops
@@ -1134,10 +1176,19 @@ static void pack_state(const struct rs_customer *c, uint32_t chunks,
     }
     pack_group(&c->group, out);
     put_varint(out, c->duplicates);
-    /* Newest first, so the ring is rebuilt with head 0. */
-    for (int i = 0; i < RS_CUSTOMER_ID_RING; i++)
-        put_varint(out, c->recent_ids[(c->recent_head + (uint32_t)i) %
-                                      RS_CUSTOMER_ID_RING]);
+    /* Newest first, so the ring is rebuilt with head 0; up to the last
+     * one set (the unset ones, 0, come after the set ones). */
+    for (uint32_t i = 0; i < RS_CUSTOMER_ID_RING; i++)
+        if (c->recent_ids[(c->recent_head + i) % RS_CUSTOMER_ID_RING])
+            ids = i + 1;
+    put_varint(out, ids);
+    for (uint32_t i = 0; i < ids; i++) {
+        uint32_t h = c->recent_ids[(c->recent_head + i) % RS_CUSTOMER_ID_RING];
+        uint8_t le[4] = {(uint8_t)h, (uint8_t)(h >> 8), (uint8_t)(h >> 16),
+                         (uint8_t)(h >> 24)};
+
+        rs_buf_append(out, le, 4);
+    }
     put_varint(out, c->alerted_level);
 }
 
@@ -1271,22 +1322,21 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
                        char *errstr, size_t errstr_size)
 {
     struct reader r = {data, data + len, 0};
-    int64_t n, kinds, open_n;
+    int64_t n, kinds, open_n, base = 0, base_day = 0;
+    int deltas = len > 0 && data[0] >= PACK_VERSION;
     uint32_t chunks = 0;
     char id[RS_ID_MAX];
 
     restamp(c);
-    if (len == 0 ||
-        (data[0] != PACK_VERSION && data[0] != PACK_VERSION_NO_CHUNKS &&
-         data[0] != PACK_VERSION_NO_ALERTED &&
-         data[0] != PACK_VERSION_NO_GROUP)) {
+    if (len == 0 || data[0] < PACK_VERSION_NO_GROUP ||
+        data[0] > PACK_VERSION) {
         snprintf(errstr, errstr_size,
                  "state of customer '%s' has unknown version %d", c->id,
                  len ? data[0] : -1);
         return -1;
     }
     r.p++;
-    if (data[0] == PACK_VERSION) {
+    if (data[0] >= PACK_VERSION_ABSOLUTE) {
         chunks = r.p < r.end ? *r.p++ : 1;
         if (chunks & (chunks - 1) || chunks == 1 ||
             chunks > RS_CUSTOMER_CHUNKS_MAX)
@@ -1298,8 +1348,14 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     c->chunks = r.bad ? 0 : chunks;
     get_str(&r, c->segment, sizeof(c->segment));
     get_str(&r, c->currency, sizeof(c->currency));
-    c->first_event_time = get_varint(&r);
-    c->last_event_time = get_varint(&r);
+    if (deltas) {
+        c->last_event_time = base = get_varint(&r);
+        c->first_event_time = get_delta(&r, base);
+        base_day = rs_day_of(base);
+    } else {
+        c->first_event_time = get_varint(&r);
+        c->last_event_time = get_varint(&r);
+    }
     c->credit = get_varint(&r);
     c->open_dropped = (uint32_t)get_varint(&r);
     n = get_varint(&r);
@@ -1331,9 +1387,13 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
         c->settled_head >= RS_CUSTOMER_PAID_RING)
         r.bad = 1;
     for (uint32_t i = 0; i < c->settled_count && !r.bad; i++) {
-        c->settled[i].due_date = (int32_t)get_varint(&r);
-        c->settled[i].paid_date = (int32_t)get_varint(&r);
-        c->settled[i].amount = get_varint(&r);
+        struct rs_settled *st = &c->settled[i];
+
+        st->due_date = (int32_t)(deltas ? get_delta(&r, base_day)
+                                        : get_varint(&r));
+        st->paid_date = (int32_t)(deltas ? get_delta(&r, st->due_date)
+                                         : get_varint(&r));
+        st->amount = get_varint(&r);
     }
     kinds = get_varint(&r);
     for (int k = 0; k < RS_COMM_TYPES && !r.bad; k++) {
@@ -1347,7 +1407,7 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
         m = s->count < RS_CUSTOMER_COMM_RING ? s->count
                                              : RS_CUSTOMER_COMM_RING;
         for (uint32_t i = 0; i < m; i++)
-            s->recent[i] = get_varint(&r);
+            s->recent[i] = deltas ? get_delta(&r, base) : get_varint(&r);
         s->head = 0;
     }
     c->invoices = (uint32_t)get_varint(&r);
@@ -1360,16 +1420,23 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
         c->bureau_score = (int32_t)get_varint(&r);
         c->bureau_score_prev = (int32_t)get_varint(&r);
         c->bureau_score_max = (int32_t)get_varint(&r);
-        c->bureau_time = get_varint(&r);
+        c->bureau_time = deltas ? get_delta(&r, base) : get_varint(&r);
     }
     c->level = (int)get_varint(&r);
     c->score = (int32_t)get_varint(&r);
-    n = get_varint(&r);
-    c->next_timer = n < 0 ? RS_NO_TIMER : n;
+    if (deltas) {
+        c->next_timer = get_opt_delta(&r, base, RS_NO_TIMER);
+        c->evaluated_at = get_delta(&r, base);
+        for (int l = 0; l < 4; l++)
+            c->raised_at[l] = get_opt_delta(&r, base, 0);
+    } else {
+        n = get_varint(&r);
+        c->next_timer = n < 0 ? RS_NO_TIMER : n;
+        c->evaluated_at = get_varint(&r);
+        for (int l = 0; l < 4; l++)
+            c->raised_at[l] = get_varint(&r);
+    }
     c->stored_timer = c->next_timer; /* written in the same flush */
-    c->evaluated_at = get_varint(&r);
-    for (int l = 0; l < 4; l++)
-        c->raised_at[l] = get_varint(&r);
     c->suppressed = (int32_t)get_varint(&r);
     {
         int64_t used = get_varint(&r);
@@ -1395,8 +1462,20 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     if (data[0] != PACK_VERSION_NO_GROUP) {
         unpack_group(&r, &c->group);
         c->duplicates = (uint32_t)get_varint(&r);
-        for (int i = 0; i < RS_CUSTOMER_ID_RING; i++)
-            c->recent_ids[i] = (uint32_t)get_varint(&r);
+        if (deltas) {
+            int64_t ids = get_varint(&r);
+
+            if (ids < 0 || ids > RS_CUSTOMER_ID_RING || ids * 4 > r.end - r.p)
+                r.bad = 1;
+            for (int64_t i = 0; i < ids && !r.bad; i++, r.p += 4)
+                c->recent_ids[i] = (uint32_t)r.p[0] |
+                                   (uint32_t)r.p[1] << 8 |
+                                   (uint32_t)r.p[2] << 16 |
+                                   (uint32_t)r.p[3] << 24;
+        } else {
+            for (int i = 0; i < RS_CUSTOMER_ID_RING; i++)
+                c->recent_ids[i] = (uint32_t)get_varint(&r);
+        }
         c->recent_head = 0;
     }
     c->alerted_level = data[0] >= PACK_VERSION_NO_CHUNKS ? (int)get_varint(&r)

@@ -44,6 +44,7 @@ static inline uint32_t rs_popcount32(uint32_t x)
 #define RS_CUSTOMER_MEMBERS_MAX 64 /* group members kept per parent */
 #define RS_CUSTOMER_ID_RING 8      /* recent event ids kept, for duplicates */
 #define RS_DAY_MS 86400000LL
+#define RS_PACK_VERSION 5 /* of packed states written now (customer.c) */
 
 struct rs_open_invoice {
     char invoice_id[RS_ID_MAX];
@@ -302,12 +303,13 @@ void rs_customer_pack_chunks(const struct rs_customer *c, uint64_t write,
                              struct rs_buf *out, size_t *ends);
 
 /* How many chunks the head of a packed state says follow it: 0 for a
- * whole state. The store reads this to fetch them. */
+ * whole state. The store reads this to fetch them. Versions 4 and later
+ * carry the count in their second byte (customer.c). */
 static inline uint32_t rs_packed_chunks(const void *head, size_t len)
 {
     const uint8_t *p = head;
 
-    return len >= 2 && p[0] == 4 ? p[1] : 0;
+    return len >= 2 && p[0] >= 4 && p[0] <= RS_PACK_VERSION ? p[1] : 0;
 }
 
 /* Appends stored chunk data (of the chunk numbered by the count appended

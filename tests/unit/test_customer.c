@@ -181,6 +181,23 @@ static void test_customer_summary_days_beyond_terms(void **state)
     rs_customer_release(&c);
 }
 
+/* The customer of test_customer_pack_roundtrip as packed by version 4. */
+#define V4_LEN 400
+static const char V4_HEX[] =
+    "04000c72657461696c0645555280a0d5edee6680e0aaaa90670000140449300a"
+    "65762d4930d00fd00fccbf0288c002000449320a65762d4932d40fd40fd0bf02"
+    "8cc002000449340a65762d4934d80fd80fd4bf0290c002000449360a65762d49"
+    "36dc0fdc0fd8bf0294c002000449380a65762d4938e00fe00fdcbf0298c00200"
+    "064931300c65762d493130e40fe40fe0bf029cc00200064931320c65762d4931"
+    "32e80fe80fe4bf02a0c00200064931340c65762d493134ec0fec0fe8bf02a4c0"
+    "0200064931360c65762d493136f00ff00fecbf02a8c00200064931380c65762d"
+    "493138f40ff40ff0bf02acc002001414148ac00290c002d20f8ec00294c002d6"
+    "0f92c00298c002da0f96c0029cc002de0f9ac002a0c002e20f9ec002a4c002e6"
+    "0fa2c002a8c002ea0fa6c002acc002ee0faac002b0c002f20faec002b4c002f6"
+    "0f02168080d2a5f56680909fd3f46680a0ec80f46680b0b9aef36680c086dcf2"
+    "6680d0d389f26680e0a0b7f16680f0ede4f066281400000000047af2c0010000"
+    "00000000000000000000000000000002";
+
 static void test_customer_pack_roundtrip(void **state)
 {
     struct rs_customer c, d;
@@ -231,32 +248,48 @@ static void test_customer_pack_roundtrip(void **state)
     assert_int_equal(d.alerted_level, RS_LEVEL_MEDIUM);
     assert_int_equal(d.next_timer, 12345);
 
-    /* A version 3 state (before chunks): the same bytes less the chunk
-     * count, version byte 3. A version 2 state (before the announced level
-     * was kept): less the last varint too, version byte 2. Both read, the
-     * announced level of version 2 taken to be its level. */
+    /* Version 5 writes times as differences: 47 of 400 bytes fewer here
+     * (the ten open invoices are packed as before). */
+    assert_int_equal(a.data[0], 5);
+    assert_int_equal(a.data[1], 0); /* inline */
+    assert_int_equal(a.len, V4_LEN - 47);
+
+    /* The same customer as version 4 wrote it (times as they are, before
+     * version 5): read, it packs as above. A version 3 state (before
+     * chunks): those bytes less the chunk count, version byte 3. A version
+     * 2 state (before the announced level was kept): less the last varint
+     * too, version byte 2. Both read, the announced level of version 2
+     * taken to be its level. */
     {
-        struct rs_customer v2, v3;
-        uint8_t *old = malloc(a.len);
+        struct rs_customer v2, v3, v4;
+        uint8_t *old = malloc(V4_LEN);
 
         assert_non_null(old);
-        assert_int_equal(a.data[0], 4);
-        assert_int_equal(a.data[1], 0); /* inline */
+        for (size_t i = 0; i < V4_LEN; i++)
+            sscanf(V4_HEX + 2 * i, "%2hhx", &old[i]);
+        rs_customer_init(&v4, "C1");
+        if (rs_customer_unpack(&v4, old, V4_LEN, errstr, sizeof(errstr)))
+            fail_msg("%s", errstr);
+        rs_buf_reset(&b);
+        rs_customer_pack(&v4, &b);
+        assert_int_equal(b.len, a.len);
+        assert_memory_equal(b.data, a.data, a.len);
+        memmove(old + 1, old + 2, V4_LEN - 2);
         old[0] = 3;
-        memcpy(old + 1, a.data + 2, a.len - 2);
         rs_customer_init(&v3, "C1");
-        if (rs_customer_unpack(&v3, old, a.len - 1, errstr, sizeof(errstr)))
+        if (rs_customer_unpack(&v3, old, V4_LEN - 1, errstr, sizeof(errstr)))
             fail_msg("%s", errstr);
         assert_int_equal(v3.alerted_level, RS_LEVEL_MEDIUM);
         assert_int_equal(v3.open_count, 10);
         old[0] = 2;
         rs_customer_init(&v2, "C1");
-        if (rs_customer_unpack(&v2, old, a.len - 2, errstr, sizeof(errstr)))
+        if (rs_customer_unpack(&v2, old, V4_LEN - 2, errstr, sizeof(errstr)))
             fail_msg("%s", errstr);
         assert_int_equal(v2.alerted_level, RS_LEVEL_HIGH);
         assert_int_equal(v2.open_count, 10);
         rs_customer_release(&v2);
         rs_customer_release(&v3);
+        rs_customer_release(&v4);
         free(old);
     }
 
