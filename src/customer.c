@@ -182,6 +182,10 @@ void rs_customer_release(struct rs_customer *c)
     c->open = NULL;
     c->open_count = 0;
     c->open_cap = 0;
+    free(c->settled);
+    c->settled = NULL;
+    c->settled_count = 0;
+    c->settled_head = 0;
     ids_drop(c);
     free(c->group.members);
     c->group.members = NULL;
@@ -483,7 +487,11 @@ static struct rs_open_invoice *find_open(struct rs_customer *c, const char *id)
 static void settle(struct rs_customer *c, const struct rs_open_invoice *inv,
                    int32_t paid_date)
 {
-    struct rs_settled *s = &c->settled[c->settled_head];
+    struct rs_settled *s;
+
+    if (!c->settled)
+        c->settled = rs_calloc(RS_CUSTOMER_PAID_RING, sizeof(*c->settled));
+    s = &c->settled[c->settled_head];
 
     s->due_date = inv->due_date;
     s->paid_date = paid_date;
@@ -1386,6 +1394,8 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     if (c->settled_count > RS_CUSTOMER_PAID_RING ||
         c->settled_head >= RS_CUSTOMER_PAID_RING)
         r.bad = 1;
+    else if (c->settled_count)
+        c->settled = rs_calloc(RS_CUSTOMER_PAID_RING, sizeof(*c->settled));
     for (uint32_t i = 0; i < c->settled_count && !r.bad; i++) {
         struct rs_settled *st = &c->settled[i];
 

@@ -149,7 +149,10 @@ struct rs_customer {
     uint32_t chunks;
     uint64_t chunk_dirty;
 
-    struct rs_settled settled[RS_CUSTOMER_PAID_RING];
+    /* The recently settled invoices, a ring of RS_CUSTOMER_PAID_RING made
+     * at the first one (NULL before: most customers seen once have none,
+     * and the ring would be a quarter of a resident customer). */
+    struct rs_settled *settled;
     uint32_t settled_head;
     uint32_t settled_count;
     uint32_t settled_total; /* invoices ever settled */
