@@ -143,10 +143,11 @@ static const struct prop props[] = {
      "dead-letter topic with error class LATE."},
     {"cache.customers", INT(cache_customers), "25000", 1, 100000000,
      {NULL},
-     "Customers kept in memory per task (about 2 kB each); others are "
-     "loaded from Redis, in batches, when their next event or timer "
-     "comes. Customers changed since the last commit stay until it, so "
-     "a task can briefly hold more."},
+     "Customers kept in memory per task (about 1 kB each for a customer "
+     "seen once, more for busy ones); others are loaded from Redis, in "
+     "batches, when their next event or timer comes. Customers changed "
+     "since the last commit stay until it, so a task can briefly hold "
+     "more."},
     {"record.max.bytes", INT(record_max_bytes), "65536", 64, 16777216,
      {NULL},
      "Largest input value accepted; larger ones are dead letters with "

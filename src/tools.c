@@ -386,7 +386,6 @@ int rs_tools_state(const struct rs_config *conf, int tasks,
     const char *counted = "topic.partitions";
     struct rs_store *store;
     struct rs_buf packed, text;
-    rd_kafka_t *rk;
     int rc = 0;
 
     *missing = 0;
@@ -402,27 +401,26 @@ int rs_tools_state(const struct rs_config *conf, int tasks,
     if (tasks > 0) {
         partitions = tasks;
         counted = "tasks";
-        rk = NULL;
     } else {
-        rk = rs_kafka_new(conf, RS_KAFKA_ROLE_PRODUCER, NULL, NULL, errstr,
-                          errstr_size);
-    }
-    if (rk) {
-        int n = rs_kafka_partition_count(rk, conf->topic_invoices,
-                                         STATE_METADATA_TIMEOUT_MS, errstr,
-                                         errstr_size);
+        rd_kafka_t *rk = rs_kafka_new(conf, RS_KAFKA_ROLE_PRODUCER, NULL,
+                                      NULL, errstr, errstr_size);
+        int n = rk ? rs_kafka_partition_count(rk, conf->topic_invoices,
+                                              STATE_METADATA_TIMEOUT_MS,
+                                              errstr, errstr_size)
+                   : -1;
 
-        rd_kafka_destroy(rk);
+        if (rk)
+            rd_kafka_destroy(rk);
         if (n > 0) {
             partitions = n;
             counted = "partitions of topic.invoices";
+        } else {
+            fprintf(stderr,
+                    "riskstream state: %s; taking topic.partitions (%d) as "
+                    "the number of tasks\n",
+                    errstr, (int)partitions);
         }
     }
-    if (strcmp(counted, "topic.partitions") == 0)
-        fprintf(stderr,
-                "riskstream state: %s; taking topic.partitions (%d) as the "
-                "number of tasks\n",
-                errstr, (int)partitions);
     store = rs_store_redis_new(conf, errstr, errstr_size);
     if (!store)
         return -1;
