@@ -15,7 +15,8 @@ deleted at the end unless --keep):
   4. latency  a fresh daemon on fresh topics; events at 50 % and 80 % of the
               measured riskstream rate with event_time = now, bankruptcy
               probes among them; event time -> alert consumed. Then the same
-              for the no-op forwarder (transactional, commit every 100 ms)
+              for the no-op forwarder (transactional, commit every 20 ms,
+              riskstream's default commit.interval.ms)
   5. big      --big-customers customers (one event each by default) into a
               fresh daemon: memory per customer at 1M; then the daemon is
               stopped, a few new events are produced, and restarted: seconds
@@ -816,7 +817,7 @@ def main():
     ap.add_argument("--latency-seconds", type=float, default=20)
     ap.add_argument("--warmup", type=float, default=3)
     ap.add_argument("--probe-rate", type=float, default=200)
-    ap.add_argument("--forward-interval-ms", type=int, default=100,
+    ap.add_argument("--forward-interval-ms", type=int, default=20,
                     help="no-op forwarder's transaction interval (0: plain)")
     ap.add_argument("--big-customers", type=int, default=1000000)
     ap.add_argument("--big-events-per-customer", type=float, default=1)
