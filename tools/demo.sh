@@ -127,6 +127,15 @@ jq -r 'select(.value.level_after == "HIGH" or .value.level_after == "CRITICAL") 
         printf '             do:  %s\n' "$actions"
     done
 
+# The state riskstream keeps of the last customer it alerted on, as an
+# operator reads it from Redis.
+last=$(jq -r '.value.customer_id' "$work/alerts.jsonl" | tail -n 1)
+if [ -n "$last" ]; then
+    echo
+    echo "== $last as riskstream holds it in Redis (riskstream state $last)"
+    rs state "$last" | jq .
+fi
+
 echo
 echo "== the same history as a backtest (in-process, same engine)"
 "$build/riskstream" backtest --events "$work/history.rsev" --truth "$work/truth.csv" \
