@@ -307,6 +307,38 @@ static void test_run_refuses_when_redis_lost_state(void **state)
     rs_pipe_release(&p);
 }
 
+/* A customer with more open invoices than fit inline is stored as a head
+ * and chunks; `riskstream state` reads it whole. */
+static void test_run_state_of_chunked_customer(void **state)
+{
+    struct rs_pipe p;
+    char fields[512], *json, *text;
+    long long total = 0;
+
+    (void)state;
+    rs_pipe_init(&p, "rs-it-chunked", 1);
+    for (int i = 0; i < 20; i++) {
+        snprintf(fields, sizeof(fields),
+                 "event_id=big-%d event_time=2026-01-%02dT09:00:00Z "
+                 "customer_id=C-BIG type=ISSUED invoice_id=B-%d "
+                 "amount=%d currency=EUR issue_date=2026-01-%02d "
+                 "due_date=2026-03-01 payment_terms_days=30",
+                 i, i + 1, i, 1000 + i, i + 1);
+        rs_pipe_produce(&p, RS_EVENT_INVOICE, fields, NULL);
+        total += 1000 + i;
+    }
+    rs_pipe_flush(&p);
+    rs_pipe_run_to_end(&p, NULL, RUN_TIMEOUT_MS);
+    assert_true(redis_exists(&p, "c")); /* kept in chunks */
+    state_cli(&p, "C-BIG", 0, &json, &text);
+    snprintf(fields, sizeof(fields), "\"open_amount\":%lld,", total);
+    if (!strstr(json, fields) || !strstr(json, "\"open_invoices\":20,"))
+        fail_msg("state: %s", json);
+    free(json);
+    free(text);
+    rs_pipe_release(&p);
+}
+
 /* Regression: a task flushed before any record of one of its topics was
  * applied stores no offset for that topic; on restart that topic must be
  * read from its beginning (the bug was librdkafka's OFFSET_END, -1, which
@@ -426,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_run_refuses_when_redis_lost_state),
         cmocka_unit_test(test_run_refuses_topics_not_copartitioned),
         cmocka_unit_test(test_run_restart_reads_topic_never_applied),
+        cmocka_unit_test(test_run_state_of_chunked_customer),
         cmocka_unit_test(test_run_small_queue_reaches_end),
     };
 
