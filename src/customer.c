@@ -48,11 +48,34 @@ static void restamp(struct rs_customer *c)
                                               memory_order_relaxed) + 1;
 }
 
+static const char no_segment[] = "";
+
+/* Sets c's segment to s (cut at RS_TEXT_MAX - 1 bytes), owning a copy. */
+static void set_segment(struct rs_customer *c, const char *s)
+{
+    size_t n = strnlen(s, RS_TEXT_MAX - 1);
+    char *copy;
+
+    if (strncmp(c->segment, s, n) == 0 && c->segment[n] == '\0')
+        return;
+    if (c->segment != no_segment)
+        free((char *)(uintptr_t)c->segment);
+    if (n == 0) {
+        c->segment = no_segment;
+        return;
+    }
+    copy = rs_malloc(n + 1);
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    c->segment = copy;
+}
+
 void rs_customer_init(struct rs_customer *c, const char *id)
 {
     memset(c, 0, sizeof(*c));
     restamp(c);
     rs_strcpy_cut(c->id, sizeof(c->id), id);
+    c->segment = no_segment;
     c->level = RS_LEVEL_LOW;
     c->alerted_level = RS_LEVEL_LOW;
     c->next_timer = RS_NO_TIMER;
@@ -187,6 +210,9 @@ void rs_customer_release(struct rs_customer *c)
     c->settled = NULL;
     c->settled_count = 0;
     c->settled_head = 0;
+    if (c->segment && c->segment != no_segment)
+        free((char *)(uintptr_t)c->segment);
+    c->segment = no_segment;
     ids_drop(c);
     free(c->group.members);
     c->group.members = NULL;
@@ -612,7 +638,7 @@ static void apply_invoice(struct rs_customer *c, const struct rs_event *ev)
     case RS_INVOICE_ISSUED:
         c->invoices++;
         if (ev->has & RS_INV_HAS_SEGMENT)
-            rs_strcpy_cut(c->segment, sizeof(c->segment), in->segment);
+            set_segment(c, in->segment);
         rs_strcpy_cut(c->currency, sizeof(c->currency), in->currency);
         if (find_open(c, in->invoice_id))
             return; /* a duplicate of an invoice we hold */
@@ -1355,7 +1381,12 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
     rs_customer_release(c);
     rs_customer_init(c, id);
     c->chunks = r.bad ? 0 : chunks;
-    get_str(&r, c->segment, sizeof(c->segment));
+    {
+        char segment[RS_TEXT_MAX];
+
+        get_str(&r, segment, sizeof(segment));
+        set_segment(c, segment);
+    }
     get_str(&r, c->currency, sizeof(c->currency));
     if (deltas) {
         c->last_event_time = base = get_varint(&r);

@@ -119,7 +119,11 @@ struct rs_dcache {
 
 struct rs_customer {
     char id[RS_ID_MAX];
-    char segment[RS_TEXT_MAX]; /* from the latest invoice that named one */
+    /* From the latest invoice that named one: "" (a static string) or a
+     * copy of at most RS_TEXT_MAX - 1 bytes owned here (a few segment
+     * names are shared by many customers; inline it was 128 bytes of each
+     * resident customer). */
+    const char *segment;
     char currency[RS_CURRENCY_MAX]; /* of the latest invoice */
     int64_t first_event_time;
     int64_t last_event_time;

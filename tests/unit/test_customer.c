@@ -181,6 +181,47 @@ static void test_customer_summary_days_beyond_terms(void **state)
     rs_customer_release(&c);
 }
 
+/* The segment is the latest one an invoice named: kept when an invoice
+ * names none, replaced by another, emptied by an empty one, and kept
+ * through a pack and unpack. */
+static void test_customer_segment_latest_named(void **state)
+{
+    struct rs_customer c, d;
+    struct rs_event ev;
+    struct rs_buf b;
+    char errstr[256];
+
+    (void)state;
+    rs_customer_init(&c, "C1");
+    assert_string_equal(c.segment, "");
+    ev = invoice("I1", 100, 20000, 20030);
+    snprintf(ev.u.inv.segment, RS_TEXT_MAX, "retail");
+    ev.has |= RS_INV_HAS_SEGMENT;
+    rs_customer_apply(&c, &ev);
+    assert_string_equal(c.segment, "retail");
+    ev = invoice("I2", 100, 20001, 20031); /* names none */
+    rs_customer_apply(&c, &ev);
+    assert_string_equal(c.segment, "retail");
+    rs_buf_init(&b, 0);
+    rs_customer_pack(&c, &b);
+    rs_customer_init(&d, "C1");
+    if (rs_customer_unpack(&d, b.data, b.len, errstr, sizeof(errstr)))
+        fail_msg("%s", errstr);
+    assert_string_equal(d.segment, "retail");
+    ev = invoice("I3", 100, 20002, 20032);
+    snprintf(ev.u.inv.segment, RS_TEXT_MAX, "wholesale");
+    ev.has |= RS_INV_HAS_SEGMENT;
+    rs_customer_apply(&d, &ev);
+    assert_string_equal(d.segment, "wholesale");
+    ev.u.inv.segment[0] = '\0';
+    snprintf(ev.u.inv.invoice_id, sizeof(ev.u.inv.invoice_id), "I4");
+    rs_customer_apply(&d, &ev);
+    assert_string_equal(d.segment, "");
+    rs_buf_release(&b);
+    rs_customer_release(&c);
+    rs_customer_release(&d);
+}
+
 /* The customer of test_customer_pack_roundtrip as packed by version 4. */
 #define V4_LEN 400
 static const char V4_HEX[] =
@@ -750,6 +791,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_customer_popcount),
+        cmocka_unit_test(test_customer_segment_latest_named),
         cmocka_unit_test(test_customer_payments_settle_invoices),
         cmocka_unit_test(test_customer_payment_before_invoice),
         cmocka_unit_test(test_customer_credit_note_and_cancel),
