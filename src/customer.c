@@ -80,8 +80,6 @@ void rs_customer_init(struct rs_customer *c, const char *id)
     c->alerted_level = RS_LEVEL_LOW;
     c->next_timer = RS_NO_TIMER;
     c->stored_timer = RS_NO_TIMER;
-    c->group.parent_level = -1;
-    c->group.own_level = -1;
 }
 
 static const struct rs_dstate zero_dstate;
@@ -214,10 +212,11 @@ void rs_customer_release(struct rs_customer *c)
         free((char *)(uintptr_t)c->segment);
     c->segment = no_segment;
     ids_drop(c);
-    free(c->group.members);
-    c->group.members = NULL;
-    c->group.member_count = 0;
-    c->group.member_cap = 0;
+    if (c->group) {
+        free(c->group->members);
+        free(c->group);
+        c->group = NULL;
+    }
 }
 
 /* Room for need open invoices: exactly need the first time (most
@@ -784,12 +783,31 @@ int rs_customer_seen(struct rs_customer *c, const char *event_id)
     return 0;
 }
 
+static const struct rs_group no_group = {.parent_level = -1,
+                                         .own_level = -1};
+
+const struct rs_group *rs_customer_group(const struct rs_customer *c)
+{
+    return c->group ? c->group : &no_group;
+}
+
+struct rs_group *rs_customer_group_make(struct rs_customer *c)
+{
+    if (!c->group) {
+        c->group = rs_malloc(sizeof(*c->group));
+        *c->group = no_group;
+    }
+    return c->group;
+}
+
 struct rs_group_member *rs_customer_member(struct rs_customer *c,
                                            const char *id)
 {
-    for (uint32_t i = 0; i < c->group.member_count; i++)
-        if (strcmp(c->group.members[i].id, id) == 0)
-            return &c->group.members[i];
+    struct rs_group *g = c->group;
+
+    for (uint32_t i = 0; g && i < g->member_count; i++)
+        if (strcmp(g->members[i].id, id) == 0)
+            return &g->members[i];
     return NULL;
 }
 
@@ -797,7 +815,7 @@ struct rs_group_member *rs_customer_member(struct rs_customer *c,
  * applied says nothing new. */
 static void apply_link(struct rs_customer *c, const struct rs_event *ev)
 {
-    struct rs_group *g = &c->group;
+    struct rs_group *g = rs_customer_group_make(c);
 
     if (g->linked_at && ev->event_time < g->linked_at)
         return;
@@ -823,7 +841,7 @@ static void apply_link(struct rs_customer *c, const struct rs_event *ev)
 static void apply_relay(struct rs_customer *c, const struct rs_event *ev)
 {
     const struct rs_bureau *b = &ev->u.bur;
-    struct rs_group *g = &c->group;
+    struct rs_group *g = rs_customer_group_make(c);
     struct rs_group_member *m;
 
     if (b->group_role == RS_GROUP_PARENT) {
@@ -1209,7 +1227,7 @@ static void pack_state(const struct rs_customer *c, uint32_t chunks,
                     put_varint(out, st->v[i]);
         }
     }
-    pack_group(&c->group, out);
+    pack_group(rs_customer_group(c), out);
     put_varint(out, c->duplicates);
     /* Newest first, so the ring is rebuilt with head 0; up to the last
      * one set (the unset ones, 0, come after the set ones). */
@@ -1319,12 +1337,14 @@ int rs_packed_add_chunk(struct rs_buf *buf, const void *data, size_t len)
     return buf->overflow ? -1 : 0;
 }
 
-static void unpack_group(struct reader *r, struct rs_group *g)
+static void unpack_group(struct reader *r, struct rs_customer *c)
 {
+    struct rs_group *g;
     int64_t n;
 
     if (!get_varint(r))
         return;
+    g = rs_customer_group_make(c);
     get_str(r, g->parent, sizeof(g->parent));
     g->linked_at = get_varint(r);
     g->parent_level = (int32_t)get_varint(r);
@@ -1502,7 +1522,7 @@ int rs_customer_unpack(struct rs_customer *c, const uint8_t *data, size_t len,
         }
     }
     if (data[0] != PACK_VERSION_NO_GROUP) {
-        unpack_group(&r, &c->group);
+        unpack_group(&r, c);
         c->duplicates = (uint32_t)get_varint(&r);
         if (deltas) {
             int64_t ids = get_varint(&r);

@@ -428,7 +428,7 @@ static void relay_own_level(struct rs_task *t, struct rs_customer *c,
                             const struct rs_segment_profile *prof,
                             int32_t own, int64_t now)
 {
-    struct rs_group *g = &c->group;
+    struct rs_group *g = rs_customer_group_make(c);
     enum rs_level level = rs_score_level(
         prof, t->p->scoring.hysteresis, own,
         g->own_level < 0 ? RS_LEVEL_LOW : (enum rs_level)g->own_level);
@@ -469,7 +469,7 @@ static void group_note(struct rs_customer *c, const struct rs_event *ev,
 {
     struct rs_group_member *m;
 
-    memcpy(gb->parent, c->group.parent, sizeof(gb->parent));
+    memcpy(gb->parent, rs_customer_group(c)->parent, sizeof(gb->parent));
     gb->member_level = -1;
     if (ev->type == RS_BUREAU_GROUP_RELAY &&
         ev->u.bur.group_role == RS_GROUP_MEMBER &&
@@ -481,7 +481,7 @@ static void group_after(struct rs_task *t, struct rs_customer *c,
                         const struct rs_event *ev,
                         const struct group_before *gb)
 {
-    struct rs_group *g = &c->group;
+    struct rs_group *g = rs_customer_group_make(c);
     const struct rs_group_member *m;
     int32_t level;
 
@@ -846,7 +846,7 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
     c->level = level;
     c->score = score;
     c->evaluated_at = now;
-    if (c->group.parent[0] || c->group.member_count)
+    if (c->group && (c->group->parent[0] || c->group->member_count))
         relay_own_level(t, c, prof, own, now);
     if (next != c->next_timer) {
         c->next_timer = next;

@@ -196,7 +196,10 @@ struct rs_customer {
     int64_t raised_at[4]; /* when it last rose to each level (alerted or not) */
     int32_t suppressed;   /* alerts suppressed since the last alert */
 
-    struct rs_group group;
+    /* Its corporate group, made at the first ownership link or relay
+     * (NULL before: most customers are in none); read it through
+     * rs_customer_group(). */
+    struct rs_group *group;
 
     /* Hashes of the latest event ids applied (0 = empty), newest at
      * recent_head: a repeated event id among them is a duplicate. */
@@ -272,6 +275,13 @@ void rs_customer_apply(struct rs_customer *c, const struct rs_event *ev);
  * ids (a duplicate: counted, not to be applied); else 0, and it is
  * remembered. Ids are kept as 32-bit hashes. */
 int rs_customer_seen(struct rs_customer *c, const char *event_id);
+
+/* c's group: its own, or a shared empty one (no parent, no members,
+ * levels -1) while it has none. */
+const struct rs_group *rs_customer_group(const struct rs_customer *c);
+
+/* c's group to change: made empty (as above) if it has none. */
+struct rs_group *rs_customer_group_make(struct rs_customer *c);
 
 /* The member entry of id, or NULL. */
 struct rs_group_member *rs_customer_member(struct rs_customer *c,

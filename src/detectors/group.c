@@ -74,7 +74,8 @@ static void observe(const int64_t *p, const struct rs_customer *c,
         return;
     if (ev->type == RS_BUREAU_OWNERSHIP_LINK) {
         /* Sisters are the parent's members: a new parent, new sisters. */
-        if (!c->group.parent_since && c->group.parent_level < 0)
+        if (!rs_customer_group(c)->parent_since &&
+            rs_customer_group(c)->parent_level < 0)
             for (i = 0; i < SISTER_SLOTS; i++)
                 s->v[i] = 0;
         return;
@@ -102,7 +103,7 @@ static void observe(const int64_t *p, const struct rs_customer *c,
 static int parent_finding(const int64_t *p, const struct rs_customer *c,
                           struct rs_finding *out)
 {
-    const struct rs_group *g = &c->group;
+    const struct rs_group *g = rs_customer_group(c);
     int critical = g->parent_level >= RS_LEVEL_CRITICAL;
     char date[32];
 
@@ -143,7 +144,9 @@ static int sister_finding(const int64_t *p, const struct rs_customer *c,
     rs_finding_start(out, "group", "GROUP_SISTER_RISK", (int32_t)score);
     rs_finding_say(out, "%d other compan%s of the group of '%s' %s at high risk or worse "
              "(%d critical)",
-             n, n == 1 ? "y" : "ies", c->group.parent[0] ? c->group.parent : "?",
+             n, n == 1 ? "y" : "ies",
+             rs_customer_group(c)->parent[0] ? rs_customer_group(c)->parent
+                                             : "?",
              n == 1 ? "is" : "are", critical);
     out->reason.value = n;
     out->reason.threshold = 1;
@@ -154,7 +157,7 @@ static int sister_finding(const int64_t *p, const struct rs_customer *c,
 static int member_finding(const int64_t *p, const struct rs_customer *c,
                           struct rs_finding *out)
 {
-    const struct rs_group *g = &c->group;
+    const struct rs_group *g = rs_customer_group(c);
     const struct rs_group_member *worst = NULL;
     int n = 0;
     int64_t score;

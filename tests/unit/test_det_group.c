@@ -76,9 +76,9 @@ static void test_det_group_parent_risk_reaches_subsidiary(void **state)
     assert_int_equal(rs_scn_relays(s), 2);
     p = rs_scn_customer(s, "P");
     assert_non_null(p);
-    assert_int_equal(p->group.member_count, 1);
-    assert_string_equal(p->group.members[0].id, "C1");
-    assert_int_equal(rs_scn_customer(s, "C1")->group.parent_level,
+    assert_int_equal(p->group->member_count, 1);
+    assert_string_equal(p->group->members[0].id, "C1");
+    assert_int_equal(rs_scn_customer(s, "C1")->group->parent_level,
                      RS_LEVEL_LOW);
     none(s, "C1");
 
@@ -106,7 +106,7 @@ static void test_det_group_parent_risk_reaches_subsidiary(void **state)
      * and C1 made no relay of its raised level. */
     assert_int_equal(rs_scn_relays(s), 3);
     p = rs_scn_customer(s, "P");
-    assert_int_equal(p->group.members[0].level, RS_LEVEL_LOW);
+    assert_int_equal(p->group->members[0].level, RS_LEVEL_LOW);
     none(s, "P");
 
     /* The filing's year is over: P is low again, and so is C1. */
@@ -126,7 +126,7 @@ static void test_det_group_sister_and_member(void **state)
     (void)state;
     link_to(s, "C1", "P", "2026-03-01");
     link_to(s, "C2", "P", "2026-03-01");
-    assert_int_equal(rs_scn_customer(s, "P")->group.member_count, 2);
+    assert_int_equal(rs_scn_customer(s, "P")->group->member_count, 2);
     bankrupt(s, "C1", "2026-03-05");
     /* P forwarded C1's level to C2 as its sister's. */
     must(s, "C2", "GROUP_SISTER_RISK", 15,
@@ -141,9 +141,9 @@ static void test_det_group_sister_and_member(void **state)
     link_to(s, "C1", "Q", "2026-04-01");
     none(s, "C2");
     none(s, "P");
-    assert_int_equal(rs_scn_customer(s, "P")->group.member_count, 1);
-    assert_int_equal(rs_scn_customer(s, "Q")->group.member_count, 1);
-    assert_int_equal(rs_scn_customer(s, "Q")->group.members[0].level,
+    assert_int_equal(rs_scn_customer(s, "P")->group->member_count, 1);
+    assert_int_equal(rs_scn_customer(s, "Q")->group->member_count, 1);
+    assert_int_equal(rs_scn_customer(s, "Q")->group->members[0].level,
                      RS_LEVEL_CRITICAL);
     must(s, "Q", "GROUP_MEMBER_RISK", 10, "'C1', is at CRITICAL risk");
     rs_scn_destroy(s);

@@ -55,12 +55,15 @@ static void test_engine_state_round_trip(void **state)
     (void)state;
     rs_customer_init(&a, "C1");
     rs_customer_init(&b, "C1");
-    snprintf(a.group.parent, sizeof(a.group.parent), "P");
-    a.group.linked_at = 1000;
-    a.group.parent_level = 3;
-    a.group.parent_score = 95;
-    a.group.own_level = 1;
-    a.group.members = NULL;
+    assert_null(a.group); /* made when needed */
+    assert_int_equal(rs_customer_group(&a)->parent_level, -1);
+    assert_int_equal(rs_customer_group(&a)->own_level, -1);
+    rs_customer_group_make(&a);
+    snprintf(a.group->parent, sizeof(a.group->parent), "P");
+    a.group->linked_at = 1000;
+    a.group->parent_level = 3;
+    a.group->parent_score = 95;
+    a.group->own_level = 1;
     assert_int_equal(rs_customer_seen(&a, "e1"), 0);
     assert_int_equal(rs_customer_seen(&a, "e2"), 0);
     assert_int_equal(rs_customer_seen(&a, "e1"), 1);
@@ -70,10 +73,11 @@ static void test_engine_state_round_trip(void **state)
     assert_int_equal(rs_customer_unpack(&b, (const uint8_t *)packed.data,
                                         packed.len, err, sizeof(err)),
                      0);
-    assert_string_equal(b.group.parent, "P");
-    assert_int_equal(b.group.parent_level, 3);
-    assert_int_equal(b.group.parent_score, 95);
-    assert_int_equal(b.group.own_level, 1);
+    assert_non_null(b.group);
+    assert_string_equal(b.group->parent, "P");
+    assert_int_equal(b.group->parent_level, 3);
+    assert_int_equal(b.group->parent_score, 95);
+    assert_int_equal(b.group->own_level, 1);
     assert_int_equal(b.duplicates, 1);
     rs_customer_pack(&b, &again); /* unpack then pack gives the same bytes */
     assert_int_equal(again.len, packed.len);
