@@ -74,8 +74,9 @@ static void observe(const int64_t *p, const struct rs_customer *c,
         return;
     if (ev->type == RS_BUREAU_OWNERSHIP_LINK) {
         /* Sisters are the parent's members: a new parent, new sisters. */
-        if (!rs_customer_group(c)->parent_since &&
-            rs_customer_group(c)->parent_level < 0)
+        const struct rs_group *g = rs_customer_group(c);
+
+        if (!g->parent_since && g->parent_level < 0)
             for (i = 0; i < SISTER_SLOTS; i++)
                 s->v[i] = 0;
         return;

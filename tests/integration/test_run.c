@@ -94,19 +94,10 @@ static void state_cli(const struct rs_pipe *p, const char *ids, int status,
                  WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, status, *err);
 }
 
-static redisContext *redis_of(void)
-{
-    redisContext *c = redisConnect(rs_test_redis_host(), rs_test_redis_port());
-
-    if (!c || c->err)
-        fail_msg("redis not reachable");
-    return c;
-}
-
 /* EXISTS P:{t0}:<suffix>. */
 static long long redis_exists(const struct rs_pipe *p, const char *suffix)
 {
-    redisContext *c = redis_of();
+    redisContext *c = rs_pipe_redis();
     redisReply *r = redisCommand(c, "EXISTS %s:{t0}:%s", p->prefix, suffix);
     long long n;
 
@@ -122,7 +113,7 @@ static long long redis_exists(const struct rs_pipe *p, const char *suffix)
 static char *redis_hget(const struct rs_pipe *p, const char *suffix,
                         const char *field)
 {
-    redisContext *c = redis_of();
+    redisContext *c = rs_pipe_redis();
     redisReply *r = redisCommand(c, "HGET %s:{t0}:%s %s", p->prefix, suffix,
                                  field);
     char *v;

@@ -303,7 +303,7 @@ int rs_pipe_json_str(const char *json, const char *field, char *out,
     return 0;
 }
 
-static redisContext *redis(void)
+redisContext *rs_pipe_redis(void)
 {
     redisContext *c = redisConnect(rs_test_redis_host(), rs_test_redis_port());
 
@@ -410,7 +410,7 @@ static char *state_line(const struct rs_pipe *p, const char *customer)
 
 char *rs_pipe_customer(const struct rs_pipe *p, const char *customer)
 {
-    redisContext *c = redis();
+    redisContext *c = rs_pipe_redis();
     char *out = NULL;
     struct rs_buf packed;
 
@@ -461,7 +461,7 @@ char *rs_pipe_customer(const struct rs_pipe *p, const char *customer)
 void rs_pipe_wait_done(const struct rs_pipe *p, int timeout_ms)
 {
     rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, NULL);
-    redisContext *c = redis();
+    redisContext *c = rs_pipe_redis();
     int64_t end[64][RS_EVENT_KINDS];
 
     for (int t = 0; t < p->partitions; t++)

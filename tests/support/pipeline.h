@@ -27,6 +27,10 @@ void rs_pipe_fork(const struct rs_pipe *from, struct rs_pipe *to,
                   const char *stem);
 void rs_pipe_release(struct rs_pipe *p);
 
+/* A connection to the tests' Redis (fails the test if it is not
+ * reachable); the caller frees it with redisFree(). */
+struct redisContext *rs_pipe_redis(void);
+
 /* Writes the config file of this pipeline (plus extra lines); returns its
  * path (static buffer). */
 const char *rs_pipe_config(const struct rs_pipe *p, const char *extra);
