@@ -45,11 +45,20 @@ struct rs_task {
     struct rs_cache cache;
     struct rs_timers timers;
     int64_t horizon; /* every timer at or before this is in the heap */
-    /* The latest timer the store held when the task was opened (INT64_MAX:
-     * not known). Every timer stored later was set by this task, which
-     * pushed it on its heap then (the heap drops nothing but what fires),
-     * so once the horizon passes this the store has nothing more to add. */
+    /* The latest timer the store may hold (INT64_MAX: not known): the
+     * latest it held when the task was opened, raised by every timer set
+     * beyond the horizon since. Past it, the store has nothing to add and
+     * the horizon moves on without asking it. */
     int64_t stored_until;
+    /* Timers set beyond the horizon. The heap holds only what is due
+     * within it, a week ahead of the stream (a heap of every customer's
+     * timer was 32 bytes a customer): the others are read back from the
+     * store as the horizon reaches them. Until their flush has landed,
+     * the store does not have them yet, so they are kept here: later,
+     * those set since the last flush began; later_inflight, those of the
+     * flush under way. load_timers() pushes those the horizon passes. */
+    struct rs_timers later;
+    struct rs_timers later_inflight;
     struct outbox pending;
     struct outbox inflight;
     struct rs_buf scratch;
@@ -150,6 +159,8 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
         t->quiet[i].quiet = 1;
     rs_cache_init(&t->cache, params->cache_customers);
     rs_timers_init(&t->timers);
+    rs_timers_init(&t->later);
+    rs_timers_init(&t->later_inflight);
     rs_buf_init(&t->scratch, 0);
     rs_buf_init(&t->flush_packed, 0);
     return t;
@@ -161,6 +172,8 @@ void rs_task_destroy(struct rs_task *t)
         return;
     rs_cache_release(&t->cache);
     rs_timers_release(&t->timers);
+    rs_timers_release(&t->later);
+    rs_timers_release(&t->later_inflight);
     outbox_clear(&t->pending);
     outbox_clear(&t->inflight);
     free(t->pending.v);
@@ -779,6 +792,8 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
     return rs_score_tally_total(&all);
 }
 
+static void timer_set(struct rs_task *t, int64_t at, const char *id);
+
 /* Runs the detectors on c at stream time now; alerts on a level change
  * (unless suppressed); re-arms the customer's timer. */
 static void evaluate(struct rs_task *t, struct rs_customer *c,
@@ -851,7 +866,7 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
     if (next != c->next_timer) {
         c->next_timer = next;
         if (next != RS_NO_TIMER)
-            rs_timers_push(&t->timers, next, c->id, strlen(c->id));
+            timer_set(t, next, c->id);
     }
     rs_cache_mark_dirty(&t->cache, c);
 }
@@ -870,6 +885,39 @@ static void on_stored_timer(void *opaque, const char *customer, size_t len,
     tl->last_at = at;
 }
 
+/* Moves the horizon past a page of n stored timers read up to to, the
+ * last at last_at. */
+static void load_page(struct rs_task *t, long n, int64_t to, int64_t last_at)
+{
+    if (n < TIMER_LOAD_MAX) {
+        t->horizon = to;
+    } else if (last_at - 1 > t->horizon) {
+        /* A full page: continue after the last time loaded completely;
+         * timers at last_at load again, and duplicates are harmless. */
+        t->horizon = last_at - 1;
+    } else {
+        rs_log_warn("engine", "task %d: more than %d timers at %" PRId64
+                    "; some may fire late",
+                    t->id, TIMER_LOAD_MAX, last_at);
+        t->horizon = last_at;
+    }
+}
+
+/* Pushes on the heap the timers of l in (from, to]. */
+static void push_later(struct rs_task *t, const struct rs_timers *l,
+                       int64_t from, int64_t to)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        const struct rs_timer *e = &l->v[i];
+
+        if (e->at > from && e->at <= to) {
+            const char *id = rs_timer_id(e);
+
+            rs_timers_push(&t->timers, e->at, id, strlen(id));
+        }
+    }
+}
+
 /* Makes sure every stored timer at or before upto is in the heap. Loads
  * a window ahead so that this is one store call per horizon, not per
  * event. */
@@ -877,36 +925,41 @@ static int load_timers(struct rs_task *t, int64_t upto, char *errstr,
                        size_t errstr_size)
 {
     while (t->horizon < upto) {
+        int64_t from = t->horizon;
         int64_t to = upto > INT64_MAX - TIMER_HORIZON_MS
                          ? INT64_MAX
                          : upto + TIMER_HORIZON_MS;
-        struct timer_load tl = {&t->timers, INT64_MIN};
-        long n;
 
-        if (t->horizon >= t->stored_until) {
-            /* Past the latest timer stored when the task was opened: the
-             * heap has every stored timer, for good. */
-            t->horizon = INT64_MAX;
-            break;
-        }
-        n = rs_store_timers(t->store, t->id, t->horizon, to, TIMER_LOAD_MAX,
-                            on_stored_timer, &tl, errstr, errstr_size);
-        if (n < 0)
-            return -1;
-        if (n < TIMER_LOAD_MAX) {
+        if (from >= t->stored_until) {
+            /* Past the latest timer the store may hold: nothing to read. */
             t->horizon = to;
-        } else if (tl.last_at - 1 > t->horizon) {
-            /* A full page: continue after the last time loaded completely;
-             * timers at last_at load again, and duplicates are harmless. */
-            t->horizon = tl.last_at - 1;
         } else {
-            rs_log_warn("engine", "task %d: more than %d timers at %" PRId64
-                        "; some may fire late",
-                        t->id, TIMER_LOAD_MAX, tl.last_at);
-            t->horizon = tl.last_at;
+            struct timer_load tl = {&t->timers, INT64_MIN};
+            long n = rs_store_timers(t->store, t->id, from, to,
+                                     TIMER_LOAD_MAX, on_stored_timer, &tl,
+                                     errstr, errstr_size);
+
+            if (n < 0)
+                return -1;
+            load_page(t, n, to, tl.last_at);
         }
+        push_later(t, &t->later, from, t->horizon);
+        push_later(t, &t->later_inflight, from, t->horizon);
     }
     return 0;
+}
+
+/* A timer the engine set: on the heap if the horizon covers it, else
+ * kept until its flush has landed (later in struct rs_task). */
+static void timer_set(struct rs_task *t, int64_t at, const char *id)
+{
+    if (at <= t->horizon) {
+        rs_timers_push(&t->timers, at, id, strlen(id));
+        return;
+    }
+    rs_timers_push(&t->later, at, id, strlen(id));
+    if (t->stored_until != INT64_MAX && at > t->stored_until)
+        t->stored_until = at;
 }
 
 /* Loads the customers of the next timers due by upto (at most max) in one
@@ -1143,6 +1196,14 @@ const struct rs_flush *rs_task_flush_begin(struct rs_task *t)
         fc->timer_unchanged = c->next_timer == c->stored_timer;
         dirty[i]->stored_timer = c->next_timer;
     }
+    /* The timers set beyond the horizon go with this flush. */
+    {
+        struct rs_timers tmp = t->later_inflight;
+
+        rs_timers_clear(&tmp);
+        t->later_inflight = t->later;
+        t->later = tmp;
+    }
     /* The pending outbox becomes the in-flight one (emptied by the last
      * commit), and gathers the records made from now on. */
     {
@@ -1173,6 +1234,7 @@ const struct rs_flush *rs_task_flush_begin(struct rs_task *t)
 void rs_task_flush_end(struct rs_task *t)
 {
     rs_cache_flush_end(&t->cache);
+    rs_timers_clear(&t->later_inflight);
 }
 
 enum rs_store_result rs_task_flush(struct rs_task *t, char *errstr,

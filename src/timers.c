@@ -13,11 +13,17 @@ void rs_timers_init(struct rs_timers *t)
     memset(t, 0, sizeof(*t));
 }
 
-void rs_timers_release(struct rs_timers *t)
+void rs_timers_clear(struct rs_timers *t)
 {
     for (size_t i = 0; i < t->count; i++)
         if (t->v[i].u.ext.owned)
             free(t->v[i].u.ext.id);
+    t->count = 0;
+}
+
+void rs_timers_release(struct rs_timers *t)
+{
+    rs_timers_clear(t);
     free(t->v);
     memset(t, 0, sizeof(*t));
 }

@@ -12,9 +12,9 @@
 
 #include "riskstream/event.h"
 
-/* One entry, 32 bytes: a heap of them for every customer with a timer
- * (and the stale ones until they come due) is the largest part of the
- * process's memory per customer after the cache. An id shorter than
+/* One entry, 32 bytes: the engine keeps a heap of them for the timers due
+ * within its horizon (a week ahead of the stream), the stale ones among
+ * them until they come due. An id shorter than
  * RS_TIMER_INLINE bytes is kept inline, NUL-padded; a longer one in a
  * string of its own that the entry owns (its first 8 bytes stay inline,
  * where they order ties). Read the id with rs_timer_id(). */
@@ -45,6 +45,8 @@ struct rs_timers {
 
 void rs_timers_init(struct rs_timers *t);
 void rs_timers_release(struct rs_timers *t);
+/* Empties t, keeping its room. */
+void rs_timers_clear(struct rs_timers *t);
 void rs_timers_push(struct rs_timers *t, int64_t at, const char *id,
                     size_t id_len);
 /* The earliest timer, or NULL when empty. */

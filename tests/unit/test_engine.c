@@ -140,18 +140,13 @@ static void test_engine_prefetch(void **state)
     rs_scn_destroy(s);
 }
 
-/* Timers are read back from the store only up to the latest one stored
- * when the task was opened: every later one the task set itself and holds
- * already. A task begun on an empty store never reads them; after a
- * restart it reads until its horizon passes that one (firing the stored
- * timers, the second customer's months after the first's), then never
- * again however far the stream goes. */
-static void test_engine_stored_timers_read_up_to_open(void **state)
+/* Two customers whose invoices fall due weeks and months after the
+ * stream: their timers are beyond the task's horizon (a week ahead), so
+ * the heap does not hold them. */
+static struct rs_scn *far_timers(void)
 {
     struct rs_scn *s = rs_scn_new(NULL);
-    size_t reads;
 
-    (void)state;
     assert_int_equal(rs_scn_event(s, RS_EVENT_INVOICE, INVOICE("e1")), 0);
     assert_int_equal(
         rs_scn_event(s, RS_EVENT_INVOICE,
@@ -160,15 +155,76 @@ static void test_engine_stored_timers_read_up_to_open(void **state)
                      "currency=EUR issue_date=2026-01-05 "
                      "due_date=2026-05-05 payment_terms_days=120"),
         0);
-    rs_scn_advance(s, "2026-01-20T00:00:00Z");
-    assert_int_equal(rs_scn_timer_reads(s), 0);
+    assert_int_equal(rs_task_timers_queued(rs_scn_task(s)), 0);
+    assert_non_null(rs_scn_customer(s, "C1"));
+    assert_int_not_equal(rs_scn_customer(s, "C1")->next_timer, RS_NO_TIMER);
+    return s;
+}
 
-    rs_scn_restart(s);
+/* Both far timers fire when the stream reaches them: each invoice is
+ * overdue. */
+static void far_timers_fired(struct rs_scn *s)
+{
+    rs_scn_advance(s, "2026-01-20T00:00:00Z");
     assert_int_equal(rs_scn_level(s, "C1", NULL), RS_LEVEL_LOW);
     rs_scn_advance(s, "2026-07-01T00:00:00Z");
-    /* Both stored timers fired: each invoice is overdue. */
     assert_true(rs_scn_level(s, "C1", NULL) >= RS_LEVEL_HIGH);
     assert_true(rs_scn_level(s, "C2", NULL) >= RS_LEVEL_MEDIUM);
+}
+
+/* Timers kept off the heap fire all the same: never flushed (the task
+ * keeps them itself), flushed (read back from the store as the horizon
+ * reaches them), or flushed while the flush has not ended. */
+static void test_engine_far_timers_fire_unflushed(void **state)
+{
+    struct rs_scn *s = far_timers();
+
+    (void)state;
+    far_timers_fired(s);
+    rs_scn_destroy(s);
+}
+
+static void test_engine_far_timers_fire_flushed(void **state)
+{
+    struct rs_scn *s = far_timers();
+    char errstr[256];
+
+    (void)state;
+    assert_int_equal(rs_task_flush(rs_scn_task(s), errstr, sizeof(errstr)),
+                     RS_STORE_OK);
+    far_timers_fired(s);
+    assert_true(rs_scn_timer_reads(s) > 0);
+    rs_scn_destroy(s);
+}
+
+static void test_engine_far_timers_fire_inflight(void **state)
+{
+    struct rs_scn *s = far_timers();
+    struct rs_task *t = rs_scn_task(s);
+
+    (void)state;
+    /* Begun, not written to the store: the task must keep them. */
+    assert_non_null(rs_task_flush_begin(t));
+    far_timers_fired(s);
+    rs_task_flush_end(t);
+    rs_scn_destroy(s);
+}
+
+/* Timers are read back from the store only up to the latest one it may
+ * hold: the latest stored when the task was opened, raised by each one
+ * the task set beyond its horizon since. After a restart the task reads
+ * until its horizon passes that one (firing the stored timers, the second
+ * customer's months after the first's), then never again however far the
+ * stream goes. */
+static void test_engine_stored_timers_read_up_to_open(void **state)
+{
+    struct rs_scn *s = far_timers();
+    size_t reads;
+
+    (void)state;
+    rs_scn_restart(s);
+    assert_int_equal(rs_scn_level(s, "C1", NULL), RS_LEVEL_LOW);
+    far_timers_fired(s);
     reads = rs_scn_timer_reads(s);
     assert_true(reads > 0);
     rs_scn_advance(s, "2027-07-01T00:00:00Z");
@@ -391,6 +447,9 @@ int main(void)
         cmocka_unit_test(test_engine_duplicate_event_id_not_applied),
         cmocka_unit_test(test_engine_state_round_trip),
         cmocka_unit_test(test_engine_prefetch),
+        cmocka_unit_test(test_engine_far_timers_fire_unflushed),
+        cmocka_unit_test(test_engine_far_timers_fire_flushed),
+        cmocka_unit_test(test_engine_far_timers_fire_inflight),
         cmocka_unit_test(test_engine_stored_timers_read_up_to_open),
         cmocka_unit_test(test_engine_small_cache_same_alerts),
         cmocka_unit_test(test_engine_flush_in_two_halves),
