@@ -121,14 +121,15 @@ static const struct prop props[] = {
      "Decoded records per input partition in the event-time orderer "
      "(about 1.5 kB each); further records wait undecoded in "
      "order.buffer.records."},
-    {"order.buffer.records", INT(order_buffer_records), "50000", 0,
+    {"order.buffer.records", INT(order_buffer_records), "50000", 16,
      100000000, {NULL},
      "Undecoded records (pointers to librdkafka's messages) kept per input "
      "partition beyond order.queue.records before fetching from that "
      "partition pauses. Pausing is costly with librdkafka 2.0.2 (a resumed "
      "partition's prefetched data is dropped and its fetch backs off for a "
      "second), so this is large: a partition pauses only when it runs far "
-     "ahead of the others in event time."},
+     "ahead of the others in event time. It resumes when half of them "
+     "have been taken."},
     {"evaluate.all", INT(evaluate_all), "0", 0, 1, {NULL},
      "1: run every detector at every evaluation instead of only those the "
      "event or a due timer concerns. Slower, same results: it is there to "

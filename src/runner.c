@@ -105,6 +105,26 @@ void rs_runner_slot_destroy(struct slot *s)
     free(s);
 }
 
+static void pause_partition(struct rs_runner *r, struct slot *s, int k,
+                            int p, int pause);
+
+void rs_runner_slot_drop(struct rs_runner *r, int p)
+{
+    struct slot *s = r->slots[p];
+
+    if (!s)
+        return;
+    /* librdkafka keeps a partition paused across a rebalance: assigned to
+     * this consumer again, it would stay paused under a new slot that
+     * knows nothing of it, and its task would take no record ever again
+     * (librdkafka issue 1849; seen with two instances and a backlog). */
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        if (s->paused[k])
+            pause_partition(r, s, k, p, 0);
+    rs_runner_slot_destroy(s);
+    r->slots[p] = NULL;
+}
+
 void rs_runner_drop_slots(struct rs_runner *r)
 {
     char why[1024];
@@ -112,10 +132,8 @@ void rs_runner_drop_slots(struct rs_runner *r)
     /* Not while the committer works on them. */
     if (rs_commit_poll(r, 1, why, sizeof(why)))
         rs_runner_fatal(r, "%s", why);
-    for (int p = 0; p < r->partitions; p++) {
-        rs_runner_slot_destroy(r->slots[p]);
-        r->slots[p] = NULL;
-    }
+    for (int p = 0; p < r->partitions; p++)
+        rs_runner_slot_drop(r, p);
 }
 /* Records. */
 
@@ -429,7 +447,7 @@ static void process(struct rs_runner *r)
             if (s->spill_count[k])
                 unspill(r, s, (int)k);
             if (s->paused[k] &&
-                s->spill_count[k] - s->spill_head[k] <
+                s->spill_count[k] - s->spill_head[k] <=
                     (size_t)r->conf->order_buffer_records / 2)
                 pause_partition(r, s, (int)k, p, 0);
         }

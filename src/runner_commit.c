@@ -185,8 +185,7 @@ static int finish(struct rs_runner *r, char *errstr, size_t errstr_size)
             rs_log_warn("runner", "task %d was taken over by another "
                                   "instance: %s; dropping it",
                         p, c->why[p]);
-            rs_runner_slot_destroy(s);
-            r->slots[p] = NULL;
+            rs_runner_slot_drop(r, p);
             continue;
         }
         if (c->rc == 0) {

@@ -124,6 +124,9 @@ void rs_runner_fatal(struct rs_runner *r, const char *fmt, ...)
 int rs_runner_kind_of(const struct rs_runner *r, const char *topic);
 
 void rs_runner_slot_destroy(struct slot *s);
+/* Gives task p's slot up: resumes the partitions it paused, frees it. */
+void rs_runner_slot_drop(struct rs_runner *r, int p);
+/* Every slot (after waiting for the commit under way). */
 void rs_runner_drop_slots(struct rs_runner *r);
 
 /* The committer (runner_commit.c): its thread and Redis connection. */

@@ -6,6 +6,7 @@
 #include "support.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +23,14 @@
 /* Instance "a" commits rarely, so that when it is frozen it holds changes
  * it has not flushed: after it thaws, its flush meets the new owner's
  * epoch. */
-static pid_t start(const struct rs_pipe *p, const char *instance,
-                   char *log, size_t log_size)
+static pid_t start_with(const struct rs_pipe *p, const char *instance,
+                        const char *settings, char *log, size_t log_size)
 {
-    char extra[256];
+    char extra[512];
     const char *conf;
 
-    snprintf(extra, sizeof(extra), "%sinstance.id = %s\n%s", EXTRA, instance,
-             strcmp(instance, "a") == 0 ? "commit.interval.ms = 20000\n" : "");
+    snprintf(extra, sizeof(extra), "%sinstance.id = %s\n", settings,
+             instance);
     conf = rs_pipe_config(p, extra);
     snprintf(log, log_size, "/tmp/%s-%s.log", p->name, instance);
     /* Each instance gets its own copy of the config file. */
@@ -42,6 +43,16 @@ static pid_t start(const struct rs_pipe *p, const char *instance,
         assert_int_equal(system(cmd), 0);
         return rs_test_spawn_run(path, log);
     }
+}
+
+static pid_t start(const struct rs_pipe *p, const char *instance,
+                   char *log, size_t log_size)
+{
+    return start_with(p, instance,
+                      strcmp(instance, "a") == 0
+                          ? EXTRA "commit.interval.ms = 20000\n"
+                          : EXTRA,
+                      log, log_size);
 }
 
 static int log_contains(const char *log, const char *text)
@@ -169,9 +180,109 @@ static void test_rebalance_two_instances_and_zombie(void **state)
     rs_pipe_release(&in);
 }
 
+/* Small orderer buffers, and every bureau event on the last day: the
+ * bureau partitions run far ahead of the others in event time and stay
+ * paused while the backlog of the others is worked off. */
+#define PAUSING EXTRA "order.queue.records = 64\norder.buffer.records = 256\n"
+#define PAUSE_CUSTOMERS 400
+
+static void bureau_last(struct rs_gen_event *ev, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *t = strstr(ev[i].fields, "event_time=");
+
+        if (ev[i].kind == RS_EVENT_BUREAU && t)
+            memcpy(t + 11, "2025-12-31T23:00", 16);
+    }
+}
+
+/* A backlog worked off by one instance whose partitions pause, when a
+ * second one joins: the task that changes hands and the one that stays
+ * both go on to the end, with the same states and alerts as one instance
+ * alone. librdkafka keeps a partition paused across a rebalance; before
+ * the fix, the task kept by the first instance never took another record. */
+static void test_rebalance_backlog_paused_partitions(void **state)
+{
+    struct rs_pipe in, group, clean;
+    struct rs_gen_producer pr;
+    struct rs_gen_event *ev;
+    char log1[512], log2[512];
+    pid_t a, b;
+    int status;
+    size_t n_group, n_clean, differing = 0;
+    char **l_group, **l_clean;
+
+    (void)state;
+    rs_pipe_init(&in, "rs-it-pause", 2);
+    pr.pipe = &in;
+    pr.seconds = 1;
+    ev = rs_gen_stream(13, PAUSE_CUSTOMERS, DAYS, &pr.count);
+    bureau_last(ev, pr.count);
+    pr.ev = ev;
+    rs_gen_produce_paced(&pr);
+    rs_pipe_fork(&in, &group, "rs-it-pause-g");
+
+    a = start_with(&group, "a", PAUSING, log1, sizeof(log1));
+    for (int i = 0; i < 200; i++) {
+        FILE *f = fopen(log1, "r");
+
+        if (f)
+            fclose(f);
+        if (f && log_contains(log1, "task 1 assigned"))
+            break;
+        rs_test_sleep_ms(50);
+    }
+    rs_test_sleep_ms(1500); /* a works on both tasks, pausing */
+    b = start_with(&group, "b", PAUSING, log2, sizeof(log2));
+    rs_pipe_wait_done(&group, 120000);
+    status = rs_test_stop(a, SIGTERM, 30000);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    status = rs_test_stop(b, SIGTERM, 30000);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* The work did change hands: b held a task. */
+    if (!log_contains(log2, "assigned (epoch 2"))
+        fail_msg("b took no task from a (see %s, %s)", log1, log2);
+
+    rs_pipe_fork(&in, &clean, "rs-it-pause-c");
+    rs_pipe_run_to_end(&clean, PAUSING, 180000);
+    for (int c = 0; c < PAUSE_CUSTOMERS; c++) {
+        char id[32];
+        char *x, *y;
+
+        snprintf(id, sizeof(id), "G13-C%05d", c);
+        x = rs_pipe_customer(&clean, id);
+        y = rs_pipe_customer(&group, id);
+        if (!x || !y || strcmp(x, y) != 0)
+            differing++;
+        free(x);
+        free(y);
+    }
+    assert_int_equal(differing, 0);
+    l_clean = alert_lines(&clean, &n_clean);
+    l_group = alert_lines(&group, &n_group);
+    print_message("events %zu, alerts %zu (one instance), %zu (two, the "
+                  "second joining mid-backlog)\n",
+                  pr.count, n_clean, n_group);
+    assert_true(n_clean > 50);
+    assert_int_equal(n_group, n_clean);
+    for (size_t i = 0; i < n_clean; i++) {
+        if (strcmp(l_clean[i], l_group[i]) != 0)
+            fail_msg("alerts differ: %.80s vs %.80s", l_clean[i], l_group[i]);
+        free(l_clean[i]);
+        free(l_group[i]);
+    }
+    free(l_clean);
+    free(l_group);
+    free(ev);
+    rs_pipe_release(&clean);
+    rs_pipe_release(&group);
+    rs_pipe_release(&in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rebalance_backlog_paused_partitions),
         cmocka_unit_test(test_rebalance_two_instances_and_zombie),
     };
 
