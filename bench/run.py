@@ -12,6 +12,12 @@ deleted at the end unless --keep):
               from its start until the group's committed offsets reach the
               end (or --rs-max-seconds): rate, CPU seconds of riskstream and
               redis-server, Redis commands, memory per customer
+  3b. scale  --instances daemons (default 2, one per core here) in one
+              consumer group over the same topics, with a fresh group and
+              key prefix: their rate from the start of the first until the
+              group's committed offsets reach the end, and their CPU
+              seconds together. The targets are judged on phase 3 (one
+              instance); this is what scale-out on the same machine gives
   4. latency  a fresh daemon on fresh topics; events at 50 % and 80 % of the
               measured riskstream rate with event_time = now, bankruptcy
               probes among them; event time -> alert consumed. Then the same
@@ -398,6 +404,43 @@ class Bench:
         self.results["riskstream"] = r
         return r["rate"]
 
+    def phase_scale(self, kv):
+        n = self.a.instances
+        skv = dict(kv)
+        skv["app.id"] = "%s-x%d" % (kv["app.id"], n)
+        skv["redis.prefix"] = "%s-x%d" % (kv["redis.prefix"], n)
+        before = self.redis_snapshot()
+        t0 = time.time()
+        ps = []
+        for i in range(n):
+            ikv = dict(skv)
+            ikv["instance.id"] = "bench-%d" % (i + 1)
+            ps.append(self.start_daemon(ikv, "rs-x%d-%d" % (n, i + 1)))
+        lag = self.run_tool(["lag"] + self.argv(skv) +
+                            ["--timeout", str(self.a.rs_max_seconds)],
+                            timeout=self.a.rs_max_seconds + 120)
+        t1 = time.time()
+        cpu = sum(proc_cpu(p.pid) for p in ps)
+        after = self.redis_snapshot()
+        for p in ps:
+            self.stop_daemon(p)
+        events = lag["committed_offsets"] - lag["start_offsets"]
+        r = {
+            "instances": n,
+            "complete": lag["complete"],
+            "events": events,
+            "seconds": round(t1 - t0, 3),
+            "rate": events / (t1 - t0),
+            "first_progress_seconds": lag["first_progress_seconds"],
+            "cpu_seconds": cpu,
+            "redis_cpu_seconds": after["cpu"] - before["cpu"],
+            "redis_commands": after["commands"] - before["commands"],
+        }
+        log("riskstream x%d: %d events in %.1f s = %.0f/s%s; cpu %.1f s" %
+            (n, events, r["seconds"], r["rate"],
+             "" if r["complete"] else " (stopped at --rs-max-seconds)", cpu))
+        self.results["scale"] = r
+
     def settle_aof(self):
         """Compacts Redis's append-only file and waits for it: each latency
         load then starts from the same Redis, and a rewrite owed to the
@@ -607,6 +650,16 @@ def summarize(b, a):
         "redis_cpu_us_per_event": round(rs["redis_cpu_seconds"] / rs["events"] * 1e6, 2),
         "redis_commands_per_event": round(rs["redis_commands"] / rs["events"], 3),
     }
+    if "scale" in R:
+        sc = R["scale"]
+        out["scale_out"] = {
+            "instances": sc["instances"],
+            "rate": round(sc["rate"]),
+            "rate_ratio": round(sc["rate"] / raw, 4),
+            "complete": sc["complete"],
+            "events_per_cpu_second": round(sc["events"] / max(sc["cpu_seconds"], 1e-9)),
+            "redis_commands_per_event": round(sc["redis_commands"] / max(sc["events"], 1), 3),
+        }
     if "latency" in R:
         lm = {}
         for who in ("riskstream", "forwarder"):
@@ -660,6 +713,7 @@ def summarize(b, a):
         "big_customers": a.big_customers,
         "big_events_per_customer": a.big_events_per_customer,
         "big_max_seconds": a.big_max_seconds,
+        "instances": a.instances,
         "riskstream_settings": a.set,
     }
     # Raw phase results, without the latency samples.
@@ -694,6 +748,12 @@ def ratio_lines(s):
     vals = target_values(s)
     lines = ["rate_ratio %.4f (riskstream %d/s / raw %d/s)" %
              (s["rate_ratio"], s["riskstream_rate"], s["raw_rate"])]
+    if "scale_out" in s:
+        so = s["scale_out"]
+        lines.append("rate_ratio %.4f with %d instances (%d/s / raw %d/s; "
+                     "%d events per CPU-second)" %
+                     (so["rate_ratio"], so["instances"], so["rate"],
+                      s["raw_rate"], so["events_per_cpu_second"]))
     for key, desc, op, t in TARGETS:
         v = vals[key]
         m = met(v, op, t)
@@ -728,6 +788,13 @@ def markdown(s):
             "| riskstream CPU per event | %.2f µs |" % s["riskstream_cpu_us_per_event"],
             "| redis-server CPU per event | %.2f µs |" % s["redis_cpu_us_per_event"],
             "| Redis commands per event | %.3f |" % s["redis_commands_per_event"]]
+    if "scale_out" in s:
+        so = s["scale_out"]
+        out.append("| %d instances in one group (scale-out) | %d events/s = "
+                   "%.3f × raw%s; %d events per CPU-second |" % (
+                       so["instances"], so["rate"], so["rate_ratio"],
+                       "" if so["complete"] else " (time cap reached)",
+                       so["events_per_cpu_second"]))
     for k, v in s["bytes_per_customer"].items():
         out.append("| bytes per customer at %s (%d customers) | %d total = "
                    "%d Redis + %d process (Redis sampled: %s) |" % (
@@ -831,6 +898,8 @@ def main():
                     help="the rate the latency loads are 50 %% and 80 %% of "
                          "(default: the riskstream rate just measured); fix "
                          "it to compare builds at the same loads")
+    ap.add_argument("--instances", type=int, default=2,
+                    help="daemons of the scale-out phase (0 or 1: skip it)")
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-big", action="store_true")
     ap.add_argument("-s", "--set", action="append", default=[],
@@ -854,6 +923,8 @@ def main():
         kv = b.phase_fill()
         b.phase_raw(kv)
         rate = b.phase_rs(kv)
+        if a.instances > 1:
+            b.phase_scale(kv)
         if not a.skip_latency:
             b.phase_latency(a.latency_max_rate or rate)
         if not a.skip_big:
