@@ -8,7 +8,12 @@
  * over every payload byte, so the data is really touched. It stops when
  * every partition reached its end (or --expect messages came) and prints
  * one JSON line: the rate from subscribe to the last message (join time
- * included, as for the daemon) and from the first message. */
+ * included, as for the daemon) and from the first message.
+ *
+ * --share I/N: instead of subscribing, take partitions p with p % N == I of
+ * the four topics from their beginning (no group), and stop when those
+ * reached their end: N of these side by side are the raw counterpart of N
+ * riskstream instances in one group. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +27,12 @@ int rs_bench_raw(int argc, char **argv)
         {"set", required_argument, NULL, 's'},
         {"expect", required_argument, NULL, 'e'},
         {"timeout", required_argument, NULL, 't'},
+        {"share", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     char *sets[64];
-    int nsets = 0, c, partitions, eofs = 0, rc = 1;
+    int nsets = 0, c, partitions, eofs = 0, rc = 1, share = 0, shares = 1,
+        mine;
     uint64_t expect = 0, msgs = 0, bytes = 0, sum = 0;
     double timeout_s = 600;
     struct rs_config *conf;
@@ -48,6 +55,14 @@ int rs_bench_raw(int argc, char **argv)
         case 't':
             timeout_s = strtod(optarg, NULL);
             break;
+        case 'S':
+            if (sscanf(optarg, "%d/%d", &share, &shares) != 2 ||
+                shares < 1 || share < 0 || share >= shares) {
+                fprintf(stderr, "rsbench raw: --share wants I/N with "
+                                "0 <= I < N, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
         default:
             return 2;
         }
@@ -58,15 +73,30 @@ int rs_bench_raw(int argc, char **argv)
         rs_config_destroy(conf);
         return 1;
     }
-    sub = rd_kafka_topic_partition_list_new(RS_EVENT_KINDS);
-    for (int k = 0; k < RS_EVENT_KINDS; k++)
-        rd_kafka_topic_partition_list_add(sub, topics[k],
-                                          RD_KAFKA_PARTITION_UA);
+    sub = rd_kafka_topic_partition_list_new(RS_EVENT_KINDS * partitions);
+    mine = 0;
+    for (int k = 0; k < RS_EVENT_KINDS; k++) {
+        if (shares == 1) {
+            rd_kafka_topic_partition_list_add(sub, topics[k],
+                                              RD_KAFKA_PARTITION_UA);
+            continue;
+        }
+        for (int p = share; p < partitions; p += shares)
+            rd_kafka_topic_partition_list_add(sub, topics[k], p)->offset =
+                RD_KAFKA_OFFSET_BEGINNING;
+    }
+    for (int p = share; p < partitions; p += shares)
+        mine += RS_EVENT_KINDS;
+    if (shares == 1)
+        mine = partitions * RS_EVENT_KINDS;
     t0 = rs_bench_mono_us();
     cpu0 = rs_bench_cpu_seconds();
-    rd_kafka_subscribe(rk, sub);
+    if (shares == 1)
+        rd_kafka_subscribe(rk, sub);
+    else
+        rd_kafka_assign(rk, sub);
     rd_kafka_topic_partition_list_destroy(sub);
-    while (eofs < partitions * RS_EVENT_KINDS && (!expect || msgs < expect)) {
+    while (eofs < mine && (!expect || msgs < expect)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
 
         if (!m) {

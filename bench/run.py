@@ -16,7 +16,8 @@ deleted at the end unless --keep):
               consumer group over the same topics, with a fresh group and
               key prefix: their rate from the start of the first until the
               group's committed offsets reach the end, and their CPU
-              seconds together. The targets are judged on phase 3 (one
+              seconds together; beside it, as many raw consumers side by
+              side, each on its share of the partitions. The targets are judged on phase 3 (one
               instance); this is what scale-out on the same machine gives
   4. latency  a fresh daemon on fresh topics; events at 50 % and 80 % of the
               measured riskstream rate with event_time = now, bankruptcy
@@ -404,8 +405,33 @@ class Bench:
         self.results["riskstream"] = r
         return r["rate"]
 
+    def raw_shared(self, kv, n):
+        """N raw consumers side by side, each on its share of the
+        partitions (rsbench raw --share i/N): their rate together."""
+        raw = dict(kv)
+        raw["app.id"] = kv["app.id"] + "-raw%d" % n
+        argv = [self.tool, "raw"] + self.argv(raw)
+        t0 = time.time()
+        ps = [subprocess.Popen(argv + ["--share", "%d/%d" % (i, n)],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+              for i in range(n)]
+        outs = [p.communicate(timeout=600) for p in ps]
+        for p, (out, err) in zip(ps, outs):
+            if p.returncode != 0:
+                raise RuntimeError("rsbench raw --share failed: " + err[-2000:])
+        rs = [json.loads([l for l in out.splitlines()
+                          if l.startswith("{")][-1]) for out, _ in outs]
+        msgs = sum(r["messages"] for r in rs)
+        secs = max(r["seconds"] for r in rs)
+        r = {"consumers": n, "messages": msgs, "seconds": secs,
+             "rate": msgs / secs, "wall_seconds": round(time.time() - t0, 3)}
+        log("raw x%d: %.0f events/s" % (n, r["rate"]))
+        return r
+
     def phase_scale(self, kv):
         n = self.a.instances
+        raw_n = self.raw_shared(kv, n)
         skv = dict(kv)
         skv["app.id"] = "%s-x%d" % (kv["app.id"], n)
         skv["redis.prefix"] = "%s-x%d" % (kv["redis.prefix"], n)
@@ -435,6 +461,7 @@ class Bench:
             "cpu_seconds": cpu,
             "redis_cpu_seconds": after["cpu"] - before["cpu"],
             "redis_commands": after["commands"] - before["commands"],
+            "raw": raw_n,
         }
         log("riskstream x%d: %d events in %.1f s = %.0f/s%s; cpu %.1f s" %
             (n, events, r["seconds"], r["rate"],
@@ -656,6 +683,8 @@ def summarize(b, a):
             "instances": sc["instances"],
             "rate": round(sc["rate"]),
             "rate_ratio": round(sc["rate"] / raw, 4),
+            "raw_rate_shared": round(sc["raw"]["rate"]),
+            "rate_ratio_to_shared_raw": round(sc["rate"] / sc["raw"]["rate"], 4),
             "complete": sc["complete"],
             "events_per_cpu_second": round(sc["events"] / max(sc["cpu_seconds"], 1e-9)),
             "redis_commands_per_event": round(sc["redis_commands"] / max(sc["events"], 1), 3),
@@ -751,9 +780,12 @@ def ratio_lines(s):
     if "scale_out" in s:
         so = s["scale_out"]
         lines.append("rate_ratio %.4f with %d instances (%d/s / raw %d/s; "
-                     "%d events per CPU-second)" %
+                     "%.4f of %d raw consumers' %d/s; %d events per "
+                     "CPU-second)" %
                      (so["rate_ratio"], so["instances"], so["rate"],
-                      s["raw_rate"], so["events_per_cpu_second"]))
+                      s["raw_rate"], so["rate_ratio_to_shared_raw"],
+                      so["instances"], so["raw_rate_shared"],
+                      so["events_per_cpu_second"]))
     for key, desc, op, t in TARGETS:
         v = vals[key]
         m = met(v, op, t)
@@ -791,8 +823,11 @@ def markdown(s):
     if "scale_out" in s:
         so = s["scale_out"]
         out.append("| %d instances in one group (scale-out) | %d events/s = "
-                   "%.3f × raw%s; %d events per CPU-second |" % (
+                   "%.3f × raw (%.3f × %d raw consumers side by side, "
+                   "%d events/s)%s; %d events per CPU-second |" % (
                        so["instances"], so["rate"], so["rate_ratio"],
+                       so["rate_ratio_to_shared_raw"], so["instances"],
+                       so["raw_rate_shared"],
                        "" if so["complete"] else " (time cap reached)",
                        so["events_per_cpu_second"]))
     for k, v in s["bytes_per_customer"].items():
