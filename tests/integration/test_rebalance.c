@@ -95,6 +95,49 @@ static char **alert_lines(const struct rs_pipe *p, size_t *count)
     return lines;
 }
 
+/* The group's run must equal the clean one's: the same state for each of
+ * the generated customers (seed, count), every alert exactly once. */
+static void assert_same_outcome(const struct rs_pipe *clean,
+                                const struct rs_pipe *group, int seed,
+                                int customers, size_t events,
+                                const char *how)
+{
+    size_t n_group, n_clean, differing = 0;
+    char **l_group, **l_clean;
+
+    for (int c = 0; c < customers; c++) {
+        char id[32];
+        char *x, *y;
+
+        snprintf(id, sizeof(id), "G%d-C%05d", seed, c);
+        x = rs_pipe_customer(clean, id);
+        y = rs_pipe_customer(group, id);
+        if (!x || !y || strcmp(x, y) != 0)
+            differing++;
+        free(x);
+        free(y);
+    }
+    assert_int_equal(differing, 0);
+
+    l_clean = alert_lines(clean, &n_clean);
+    l_group = alert_lines(group, &n_group);
+    print_message("events %zu, alerts %zu (one instance), %zu (%s)\n",
+                  events, n_clean, n_group, how);
+    assert_true(n_clean > 50);
+    for (size_t i = 1; i < n_group; i++)
+        if (strcmp(l_group[i - 1], l_group[i]) == 0)
+            fail_msg("duplicate alert: %.80s", l_group[i]);
+    assert_int_equal(n_group, n_clean);
+    for (size_t i = 0; i < n_clean; i++) {
+        if (strcmp(l_clean[i], l_group[i]) != 0)
+            fail_msg("alerts differ: %.80s vs %.80s", l_clean[i], l_group[i]);
+        free(l_clean[i]);
+        free(l_group[i]);
+    }
+    free(l_clean);
+    free(l_group);
+}
+
 static void test_rebalance_two_instances_and_zombie(void **state)
 {
     struct rs_pipe in, group, clean;
@@ -103,8 +146,6 @@ static void test_rebalance_two_instances_and_zombie(void **state)
     char log1[512], log2[512];
     pid_t a, b;
     int status;
-    size_t n_group, n_clean, differing = 0;
-    char **l_group, **l_clean;
 
     (void)state;
     rs_pipe_init(&in, "rs-it-rebal", 4);
@@ -141,39 +182,8 @@ static void test_rebalance_two_instances_and_zombie(void **state)
 
     rs_pipe_fork(&in, &clean, "rs-it-rebal-c");
     rs_pipe_run_to_end(&clean, EXTRA, 180000);
-
-    for (int c = 0; c < CUSTOMERS; c++) {
-        char id[32];
-        char *x, *y;
-
-        snprintf(id, sizeof(id), "G11-C%05d", c);
-        x = rs_pipe_customer(&clean, id);
-        y = rs_pipe_customer(&group, id);
-        if (!x || !y || strcmp(x, y) != 0)
-            differing++;
-        free(x);
-        free(y);
-    }
-    assert_int_equal(differing, 0);
-
-    l_clean = alert_lines(&clean, &n_clean);
-    l_group = alert_lines(&group, &n_group);
-    print_message("events %zu, alerts %zu (one instance), %zu (two, with "
-                  "restarts and a zombie)\n",
-                  pr.count, n_clean, n_group);
-    assert_true(n_clean > 50);
-    for (size_t i = 1; i < n_group; i++)
-        if (strcmp(l_group[i - 1], l_group[i]) == 0)
-            fail_msg("duplicate alert: %.80s", l_group[i]);
-    assert_int_equal(n_group, n_clean);
-    for (size_t i = 0; i < n_clean; i++) {
-        if (strcmp(l_clean[i], l_group[i]) != 0)
-            fail_msg("alerts differ: %.80s vs %.80s", l_clean[i], l_group[i]);
-        free(l_clean[i]);
-        free(l_group[i]);
-    }
-    free(l_clean);
-    free(l_group);
+    assert_same_outcome(&clean, &group, 11, CUSTOMERS, pr.count,
+                        "two, with restarts and a zombie");
     free((void *)(uintptr_t)pr.ev);
     rs_pipe_release(&clean);
     rs_pipe_release(&group);
@@ -209,8 +219,6 @@ static void test_rebalance_backlog_paused_partitions(void **state)
     char log1[512], log2[512];
     pid_t a, b;
     int status;
-    size_t n_group, n_clean, differing = 0;
-    char **l_group, **l_clean;
 
     (void)state;
     rs_pipe_init(&in, "rs-it-pause", 2);
@@ -245,34 +253,8 @@ static void test_rebalance_backlog_paused_partitions(void **state)
 
     rs_pipe_fork(&in, &clean, "rs-it-pause-c");
     rs_pipe_run_to_end(&clean, PAUSING, 180000);
-    for (int c = 0; c < PAUSE_CUSTOMERS; c++) {
-        char id[32];
-        char *x, *y;
-
-        snprintf(id, sizeof(id), "G13-C%05d", c);
-        x = rs_pipe_customer(&clean, id);
-        y = rs_pipe_customer(&group, id);
-        if (!x || !y || strcmp(x, y) != 0)
-            differing++;
-        free(x);
-        free(y);
-    }
-    assert_int_equal(differing, 0);
-    l_clean = alert_lines(&clean, &n_clean);
-    l_group = alert_lines(&group, &n_group);
-    print_message("events %zu, alerts %zu (one instance), %zu (two, the "
-                  "second joining mid-backlog)\n",
-                  pr.count, n_clean, n_group);
-    assert_true(n_clean > 50);
-    assert_int_equal(n_group, n_clean);
-    for (size_t i = 0; i < n_clean; i++) {
-        if (strcmp(l_clean[i], l_group[i]) != 0)
-            fail_msg("alerts differ: %.80s vs %.80s", l_clean[i], l_group[i]);
-        free(l_clean[i]);
-        free(l_group[i]);
-    }
-    free(l_clean);
-    free(l_group);
+    assert_same_outcome(&clean, &group, 13, PAUSE_CUSTOMERS, pr.count,
+                        "two, the second joining mid-backlog");
     free(ev);
     rs_pipe_release(&clean);
     rs_pipe_release(&group);
