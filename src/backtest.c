@@ -31,6 +31,7 @@
 #include "riskstream/engine.h"
 #include "riskstream/evfile.h"
 #include "riskstream/frame.h"
+#include "riskstream/kafka.h"
 #include "riskstream/mem.h"
 #include "riskstream/order.h"
 #include "riskstream/registry.h"
@@ -58,7 +59,7 @@ static size_t customer_get(struct rs_backtest *bt, const char *id)
     c = &bt->customers[i];
     memset(c, 0, sizeof(*c));
     snprintf(c->id, sizeof(c->id), "%s", id);
-    c->partition = rs_backtest_partition(bt->partitioner, id, len,
+    c->partition = rs_kafka_key_partition(bt->partitioner, id, len,
                                          bt->partitions);
     c->first_invoice = c->last_invoice = c->open_from = NONE;
     rs_backtest_map_put(&run->customers, id, len, i);
@@ -174,7 +175,7 @@ int rs_backtest_feed(struct rs_backtest *bt, enum rs_event_kind kind,
                      size_t len, char *errstr, size_t errstr_size)
 {
     struct run *run = bt->internal;
-    int32_t p = rs_backtest_partition(bt->partitioner, key, key_len,
+    int32_t p = rs_kafka_key_partition(bt->partitioner, key, key_len,
                                       bt->partitions);
     struct fed *f = rs_calloc(1, sizeof(*f));
     struct task *t = &run->tasks[p];
@@ -341,7 +342,7 @@ static int flush_task(struct rs_backtest *bt, struct task *t, char *errstr,
     e = rs_task_inflight(t->task, &n);
     for (size_t i = 0; i < n; i++) {
         const char *topic;
-        int32_t p = rs_backtest_partition(bt->partitioner, e[i].key,
+        int32_t p = rs_kafka_key_partition(bt->partitioner, e[i].key,
                                           e[i].key_len, bt->partitions);
         FILE *out;
 
@@ -637,7 +638,7 @@ static void assign_labels(struct rs_backtest *bt)
 
     for (size_t i = 0; i < bt->opt.label_count; i++) {
         const char *id = bt->opt.labels[i].customer_id;
-        struct task *t = &run->tasks[rs_backtest_partition(
+        struct task *t = &run->tasks[rs_kafka_key_partition(
             bt->partitioner, id, strlen(id), bt->partitions)];
 
         t->labels = rs_realloc(t->labels, (t->label_count + 1) *

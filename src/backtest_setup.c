@@ -15,6 +15,7 @@
 #include "riskstream/engine.h"
 #include "riskstream/evfile.h"
 #include "riskstream/frame.h"
+#include "riskstream/kafka.h"
 #include "riskstream/mem.h"
 #include "riskstream/order.h"
 #include "riskstream/registry.h"
@@ -22,45 +23,6 @@
 #include "riskstream/store.h"
 #include "backtest_internal.h"
 
-
-/* Partitioning. */
-
-int32_t rs_backtest_partition(const char *partitioner, const void *key,
-                              size_t key_len, int32_t partitions)
-{
-    const void *k = key ? key : "";
-
-    if (partitions <= 0)
-        return -1;
-    if (strcmp(partitioner, "murmur2_random") == 0 ||
-        strcmp(partitioner, "murmur2") == 0)
-        return rd_kafka_msg_partitioner_murmur2(NULL, k, key_len, partitions,
-                                                NULL, NULL);
-    if (strcmp(partitioner, "consistent_random") == 0 ||
-        strcmp(partitioner, "consistent") == 0)
-        return rd_kafka_msg_partitioner_consistent(NULL, k, key_len,
-                                                   partitions, NULL, NULL);
-    if (strcmp(partitioner, "fnv1a_random") == 0 ||
-        strcmp(partitioner, "fnv1a") == 0)
-        return rd_kafka_msg_partitioner_fnv1a(NULL, k, key_len, partitions,
-                                              NULL, NULL);
-    return -1;
-}
-
-const char *rs_backtest_partitioner(const struct rs_config *conf)
-{
-    const char *p = NULL;
-
-    for (const struct rs_kafka_default *d = rs_kafka_defaults; d->key; d++)
-        if (d->role == RS_KAFKA_ROLE_PRODUCER &&
-            strcmp(d->key, "partitioner") == 0)
-            p = d->value;
-    for (size_t i = 0; i < conf->kafka_count; i++)
-        if (strcmp(conf->kafka[i].key, "partitioner") == 0 ||
-            strcmp(conf->kafka[i].key, "producer.partitioner") == 0)
-            p = conf->kafka[i].value;
-    return p ? p : "murmur2_random";
-}
 /* The recording store. */
 
 static enum rs_store_result rec_open_task(void *self, int task,
@@ -168,7 +130,7 @@ static int load_file(struct rs_backtest *bt, char *errstr, size_t errstr_size)
                      bt->opt.events_path, RS_BACKTEST_RECORDS_MAX);
             goto out;
         }
-        p = rs_backtest_partition(bt->partitioner, rec.key, rec.key_len,
+        p = rs_kafka_key_partition(bt->partitioner, rec.key, rec.key_len,
                                   bt->partitions);
         stream_add(&run->tasks[p].s[rec.kind], &rec);
         bt->records++;
@@ -200,7 +162,7 @@ struct rs_backtest *rs_backtest_new(const struct rs_backtest_options *opt,
     bt->partitions = opt->partitions > 0 ? opt->partitions
                                          : (int)conf->topic_partitions;
     snprintf(bt->partitioner, sizeof(bt->partitioner), "%s",
-             rs_backtest_partitioner(conf));
+             rs_kafka_producer_partitioner(conf));
     rs_buf_init(&run->scratch, 0);
     if (bt->partitions < 1 || bt->partitions > RS_BACKTEST_PARTITIONS_MAX) {
         snprintf(errstr, errstr_size, "partitions %d is out of range (1 to "
@@ -208,7 +170,7 @@ struct rs_backtest *rs_backtest_new(const struct rs_backtest_options *opt,
                  bt->partitions, RS_BACKTEST_PARTITIONS_MAX);
         goto fail;
     }
-    if (rs_backtest_partition(bt->partitioner, "", 0, 1) < 0) {
+    if (rs_kafka_key_partition(bt->partitioner, "", 0, 1) < 0) {
         snprintf(errstr, errstr_size, "unknown partitioner '%s' "
                                       "(kafka.producer.partitioner); the "
                                       "backtest knows murmur2_random, "

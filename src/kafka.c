@@ -246,3 +246,40 @@ out:
     rd_kafka_queue_destroy(q);
     return rc;
 }
+
+int32_t rs_kafka_key_partition(const char *partitioner, const void *key,
+                               size_t key_len, int32_t partitions)
+{
+    const void *k = key ? key : "";
+
+    if (partitions <= 0)
+        return -1;
+    if (strcmp(partitioner, "murmur2_random") == 0 ||
+        strcmp(partitioner, "murmur2") == 0)
+        return rd_kafka_msg_partitioner_murmur2(NULL, k, key_len, partitions,
+                                                NULL, NULL);
+    if (strcmp(partitioner, "consistent_random") == 0 ||
+        strcmp(partitioner, "consistent") == 0)
+        return rd_kafka_msg_partitioner_consistent(NULL, k, key_len,
+                                                   partitions, NULL, NULL);
+    if (strcmp(partitioner, "fnv1a_random") == 0 ||
+        strcmp(partitioner, "fnv1a") == 0)
+        return rd_kafka_msg_partitioner_fnv1a(NULL, k, key_len, partitions,
+                                              NULL, NULL);
+    return -1;
+}
+
+const char *rs_kafka_producer_partitioner(const struct rs_config *conf)
+{
+    const char *p = NULL;
+
+    for (const struct rs_kafka_default *d = rs_kafka_defaults; d->key; d++)
+        if (d->role == RS_KAFKA_ROLE_PRODUCER &&
+            strcmp(d->key, "partitioner") == 0)
+            p = d->value;
+    for (size_t i = 0; i < conf->kafka_count; i++)
+        if (strcmp(conf->kafka[i].key, "partitioner") == 0 ||
+            strcmp(conf->kafka[i].key, "producer.partitioner") == 0)
+            p = conf->kafka[i].value;
+    return p ? p : "murmur2_random";
+}

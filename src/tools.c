@@ -381,7 +381,7 @@ int rs_tools_state(const struct rs_config *conf, int tasks,
                    const char *const *ids, size_t count, FILE *out,
                    size_t *missing, char *errstr, size_t errstr_size)
 {
-    const char *partitioner = rs_backtest_partitioner(conf);
+    const char *partitioner = rs_kafka_producer_partitioner(conf);
     int32_t partitions = (int32_t)conf->topic_partitions;
     const char *counted = "topic.partitions";
     struct rs_store *store;
@@ -389,7 +389,7 @@ int rs_tools_state(const struct rs_config *conf, int tasks,
     int rc = 0;
 
     *missing = 0;
-    if (rs_backtest_partition(partitioner, "", 0, 1) < 0) {
+    if (rs_kafka_key_partition(partitioner, "", 0, 1) < 0) {
         snprintf(errstr, errstr_size,
                  "unknown partitioner '%s' (kafka.producer.partitioner): "
                  "cannot tell a customer's task",
@@ -428,7 +428,7 @@ int rs_tools_state(const struct rs_config *conf, int tasks,
     rs_buf_init(&text, 0);
     for (size_t i = 0; i < count && rc == 0; i++) {
         struct rs_customer c;
-        int task = rs_backtest_partition(partitioner, ids[i], strlen(ids[i]),
+        int task = rs_kafka_key_partition(partitioner, ids[i], strlen(ids[i]),
                                          partitions);
         int found = rs_store_load(store, task, ids[i], &packed, errstr,
                                   errstr_size);

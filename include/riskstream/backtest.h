@@ -206,17 +206,6 @@ struct rs_backtest {
     void *internal; /* the run's machinery (backtest.c) */
 };
 
-/* The partition of a key under a librdkafka partitioner by name
- * (murmur2_random, murmur2, consistent_random, consistent, fnv1a_random,
- * fnv1a); keys are never NULL here, so the *_random variants are their
- * hash variants. Returns -1 for an unknown partitioner name. */
-int32_t rs_backtest_partition(const char *partitioner, const void *key,
-                              size_t key_len, int32_t partitions);
-
-/* The partitioner riskstream's producers use: kafka.producer.partitioner
- * or kafka.partitioner (the later setting wins), else the default. */
-const char *rs_backtest_partitioner(const struct rs_config *conf);
-
 /* Reads the event file and sets up the tasks; NULL with errstr (the file,
  * the schemas, an unknown partitioner, a bad partition count). */
 struct rs_backtest *rs_backtest_new(const struct rs_backtest_options *opt,

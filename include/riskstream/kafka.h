@@ -51,4 +51,15 @@ int rs_kafka_topics_create(rd_kafka_t *rk, const char *const *topics,
 int rs_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
                              char *errstr, size_t errstr_size);
 
+/* The partition of a key under a librdkafka partitioner by name
+ * (murmur2_random, murmur2, consistent_random, consistent, fnv1a_random,
+ * fnv1a); keys are never NULL here, so the *_random variants are their
+ * hash variants. Returns -1 for an unknown partitioner name. */
+int32_t rs_kafka_key_partition(const char *partitioner, const void *key,
+                               size_t key_len, int32_t partitions);
+
+/* The partitioner riskstream's producers use: kafka.producer.partitioner
+ * or kafka.partitioner (the later setting wins), else the default. */
+const char *rs_kafka_producer_partitioner(const struct rs_config *conf);
+
 #endif

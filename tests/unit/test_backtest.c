@@ -17,6 +17,7 @@
 #include "riskstream/config.h"
 #include "riskstream/evfile.h"
 #include "riskstream/frame.h"
+#include "riskstream/kafka.h"
 #include "riskstream/mem.h"
 #include "riskstream/registry.h"
 #include "support.h"
@@ -51,22 +52,22 @@ static void test_backtest_partition_matches_kafka(void **state)
                            n;
             const char *k = murmur2[i].key;
 
-            assert_int_equal(rs_backtest_partition("murmur2_random", k,
+            assert_int_equal(rs_kafka_key_partition("murmur2_random", k,
                                                    strlen(k), n),
                              want);
-            assert_int_equal(rs_backtest_partition("murmur2", k, strlen(k), n),
+            assert_int_equal(rs_kafka_key_partition("murmur2", k, strlen(k), n),
                              want);
         }
     }
     /* librdkafka's consistent partitioner: CRC-32 of the key modulo the
      * count; CRC-32("123456789") is the classic check value cbf43926. */
-    assert_int_equal(rs_backtest_partition("consistent_random", "123456789",
+    assert_int_equal(rs_kafka_key_partition("consistent_random", "123456789",
                                            9, 7),
                      (int32_t)(0xcbf43926u % 7));
-    assert_int_equal(rs_backtest_partition("consistent", "123456789", 9, 1000),
+    assert_int_equal(rs_kafka_key_partition("consistent", "123456789", 9, 1000),
                      (int32_t)(0xcbf43926u % 1000));
-    assert_int_equal(rs_backtest_partition("round_robin", "x", 1, 4), -1);
-    assert_int_equal(rs_backtest_partition("murmur2", "x", 1, 0), -1);
+    assert_int_equal(rs_kafka_key_partition("round_robin", "x", 1, 4), -1);
+    assert_int_equal(rs_kafka_key_partition("murmur2", "x", 1, 0), -1);
 }
 
 /* Event files made from "field=value" text. */
