@@ -96,52 +96,76 @@ void rs_commit_release(struct rs_runner *r)
     memset(c, 0, sizeof(*c));
 }
 
-/* The committer's half: every task's flush, then one transaction. */
+/* The committer's half: every task's flush, then one transaction. The
+ * transaction is begun and the outboxes produced into it first, so that
+ * librdkafka sends them while Redis writes; it commits only after every
+ * flush landed, as before, so Redis is still never behind Kafka. A task
+ * fenced meanwhile must not have its records committed: the transaction
+ * is then aborted and run again without them (rare: a zombie). */
 static void run_job(struct rs_runner *r)
 {
     struct rs_commit *c = &r->commit;
     rd_kafka_topic_partition_list_t *offsets =
         rd_kafka_topic_partition_list_new(r->partitions * RS_EVENT_KINDS);
-    size_t nspans = 0, records = 0;
-    int64_t t0 = rs_runner_now_ms(), t1;
+    size_t nspans = 0, kept = 0, records = 0;
+    int started = 0, fenced = 0;
+    int64_t t0, t1;
 
     c->rc = 0;
     c->errstr[0] = '\0';
     c->transactions = 0;
     for (int p = 0; p < r->partitions; p++) {
+        if (!c->member[p] || !c->flush[p])
+            continue;
+        c->spans[nspans].v =
+            rs_task_inflight(c->task[p], &c->spans[nspans].count);
+        records += c->spans[nspans].count;
+        nspans++;
+    }
+    if (records)
+        started = rs_runner_txn_start(r, c->spans, nspans) == 0;
+    t0 = rs_runner_now_ms();
+    for (int p = 0, i = 0; p < r->partitions; p++) {
         if (!c->member[p])
             continue;
         if (c->flush[p]) {
+            struct rs_span sp = c->spans[i++];
+
             c->result[p] = rs_store_flush(c->store, p, c->flush[p], c->why[p],
                                           sizeof(c->why[p]));
-            if (c->result[p] == RS_STORE_FENCED)
+            if (c->result[p] == RS_STORE_FENCED) {
+                fenced = 1;
                 continue; /* another instance has it: not ours to commit */
+            }
             if (c->result[p] != RS_STORE_OK) {
                 snprintf(c->errstr, sizeof(c->errstr), "%s", c->why[p]);
                 c->rc = -1;
+                if (started)
+                    rs_runner_txn_drop(r);
                 goto out;
             }
-            c->spans[nspans].v =
-                rs_task_inflight(c->task[p], &c->spans[nspans].count);
-            records += c->spans[nspans].count;
-            nspans++;
+            c->spans[kept++] = sp;
         }
         if (c->send_offsets[p])
             rs_runner_add_offsets(r, offsets, p, c->offsets[p]);
     }
+    if (started && fenced) {
+        rs_runner_txn_drop(r);
+        started = 0;
+    }
+    records = 0;
+    for (size_t i = 0; i < kept; i++)
+        records += c->spans[i].count;
     t1 = rs_runner_now_ms();
-    if (offsets->cnt || records) {
-        int64_t t2;
-
-        if (rs_runner_txn_run(r, c->spans, nspans, offsets, c->errstr,
+    if (offsets->cnt || records || started) {
+        if (rs_runner_txn_run(r, c->spans, kept, offsets, started, c->errstr,
                               sizeof(c->errstr))) {
             c->rc = -1;
             goto out;
         }
-        t2 = rs_runner_now_ms();
         c->transactions = 1;
         c->flush_ms = t1 - t0;
-        c->txn_ms = t2 - t1;
+        c->txn_ms = rs_runner_now_ms() - t1;
     }
 out:
     rd_kafka_topic_partition_list_destroy(offsets);

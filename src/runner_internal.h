@@ -151,10 +151,19 @@ int rs_runner_commit_all(struct rs_runner *r, char *errstr,
                          size_t errstr_size);
 
 /* One Kafka transaction: the spans' records and the offsets, retried as
- * the protocol allows. 0, or -1 with errstr. */
+ * the protocol allows; started: rs_runner_txn_start() began it with these
+ * spans already (a retry begins it again). 0, or -1 with errstr. */
 int rs_runner_txn_run(struct rs_runner *r, const struct rs_span *spans,
                       size_t nspans, rd_kafka_topic_partition_list_t *offsets,
-                      char *errstr, size_t errstr_size);
+                      int started, char *errstr, size_t errstr_size);
+
+/* Begins a transaction and produces the spans' records into it, to be
+ * committed by rs_runner_txn_run(..., started = 1) or dropped. 0, or -1
+ * (nothing begun, a warning logged). */
+int rs_runner_txn_start(struct rs_runner *r, const struct rs_span *spans,
+                        size_t nspans);
+/* Aborts the transaction rs_runner_txn_start() began. */
+void rs_runner_txn_drop(struct rs_runner *r);
 
 /* Adds the task's offsets (those not RS_NO_OFFSET) to list. */
 void rs_runner_add_offsets(struct rs_runner *r,

@@ -56,8 +56,6 @@ static int produce_span(struct rs_runner *r, const struct rs_span *sp)
     return 0;
 }
 
-/* One transaction: the spans' records and the offsets. Retries what the
- * protocol says may be retried; returns -1 with errstr when it gave up. */
 /* Before an abort: lets the records already produced be delivered (or
  * fail). An abort racing the transaction's first produce can fail fatally
  * with INVALID_TXN_STATE in librdkafka 2.0.2 (#4849, docs/dependencies.md
@@ -72,9 +70,42 @@ static void abort_settle(struct rs_runner *r)
                     rd_kafka_err2str(e));
 }
 
+int rs_runner_txn_start(struct rs_runner *r, const struct rs_span *spans,
+                        size_t nspans)
+{
+    rd_kafka_error_t *err = rd_kafka_begin_transaction(r->producer);
+
+    if (err) {
+        rs_log_warn("runner", "cannot begin a transaction early: %s",
+                    rd_kafka_error_string(err));
+        rd_kafka_error_destroy(err);
+        return -1;
+    }
+    for (size_t i = 0; i < nspans; i++) {
+        if (produce_span(r, &spans[i])) {
+            rs_runner_txn_drop(r);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void rs_runner_txn_drop(struct rs_runner *r)
+{
+    rd_kafka_error_t *err;
+
+    abort_settle(r);
+    err = rd_kafka_abort_transaction(r->producer, -1);
+    if (err) {
+        rs_log_warn("runner", "cannot abort the transaction begun early: %s",
+                    rd_kafka_error_string(err));
+        rd_kafka_error_destroy(err);
+    }
+}
+
 int rs_runner_txn_run(struct rs_runner *r, const struct rs_span *spans,
                       size_t nspans, rd_kafka_topic_partition_list_t *offsets,
-                      char *errstr, size_t errstr_size)
+                      int started, char *errstr, size_t errstr_size)
 {
     rd_kafka_consumer_group_metadata_t *cgmd =
         rd_kafka_consumer_group_metadata(r->consumer);
@@ -86,11 +117,14 @@ int rs_runner_txn_run(struct rs_runner *r, const struct rs_span *spans,
 
         if (err)
             rd_kafka_error_destroy(err);
-        err = rd_kafka_begin_transaction(r->producer);
-        if (err)
-            goto failed;
-        for (size_t i = 0; i < nspans && produced; i++)
-            produced = produce_span(r, &spans[i]) == 0;
+        err = NULL;
+        if (!(started && attempt == 1)) {
+            err = rd_kafka_begin_transaction(r->producer);
+            if (err)
+                goto failed;
+            for (size_t i = 0; i < nspans && produced; i++)
+                produced = produce_span(r, &spans[i]) == 0;
+        }
         if (!produced) {
             abort_settle(r);
             err = rd_kafka_abort_transaction(r->producer, -1);
@@ -254,7 +288,7 @@ static int recover_task(struct rs_runner *r, int p,
         rs_log_info("runner", "task %d: re-sending %zu records of the last "
                               "flush that Kafka did not commit (%s -> %s)",
                     p, meta->outbox_count, ks, rs);
-        rc = rs_runner_txn_run(r, &sp, 1, list, errstr, errstr_size);
+        rc = rs_runner_txn_run(r, &sp, 1, list, 0, errstr, errstr_size);
         rd_kafka_topic_partition_list_destroy(list);
         if (rc == 0)
             r->transactions++;

@@ -467,10 +467,19 @@ void rs_pipe_wait_done(const struct rs_pipe *p, int timeout_ms)
     for (int t = 0; t < p->partitions; t++)
         for (int k = 0; k < RS_EVENT_KINDS; k++) {
             int64_t lo, hi;
+            rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
 
-            if (rd_kafka_query_watermark_offsets(rk, p->topics[k], t, &lo, &hi,
-                                                 10000))
-                fail_msg("cannot read watermarks of %s", p->topics[k]);
+            /* A broker just started, or busy with the other tests, may
+             * not answer the first time. */
+            for (int attempt = 0; attempt < 3; attempt++) {
+                err = rd_kafka_query_watermark_offsets(rk, p->topics[k], t,
+                                                       &lo, &hi, 10000);
+                if (!err)
+                    break;
+            }
+            if (err)
+                fail_msg("cannot read watermarks of %s [%d]: %s",
+                         p->topics[k], t, rd_kafka_err2str(err));
             end[t][k] = hi;
         }
     for (int waited = 0;; waited += 200) {
