@@ -40,6 +40,17 @@ static struct rs_event invoice(const char *id, int64_t amount, int32_t issue,
     return ev;
 }
 
+/* The same invoice naming a segment. */
+static struct rs_event invoice_in(const char *segment, const char *id,
+                                  int64_t amount, int32_t issue, int32_t due)
+{
+    struct rs_event ev = invoice(id, amount, issue, due);
+
+    snprintf(ev.u.inv.segment, RS_TEXT_MAX, "%s", segment);
+    ev.has |= RS_INV_HAS_SEGMENT;
+    return ev;
+}
+
 static struct rs_event payment(int type, const char *invoice_id,
                                int64_t amount, int32_t date)
 {
@@ -194,9 +205,7 @@ static void test_customer_segment_latest_named(void **state)
     (void)state;
     rs_customer_init(&c, "C1");
     assert_string_equal(c.segment, "");
-    ev = invoice("I1", 100, 20000, 20030);
-    snprintf(ev.u.inv.segment, RS_TEXT_MAX, "retail");
-    ev.has |= RS_INV_HAS_SEGMENT;
+    ev = invoice_in("retail", "I1", 100, 20000, 20030);
     rs_customer_apply(&c, &ev);
     assert_string_equal(c.segment, "retail");
     ev = invoice("I2", 100, 20001, 20031); /* names none */
@@ -208,9 +217,7 @@ static void test_customer_segment_latest_named(void **state)
     if (rs_customer_unpack(&d, b.data, b.len, errstr, sizeof(errstr)))
         fail_msg("%s", errstr);
     assert_string_equal(d.segment, "retail");
-    ev = invoice("I3", 100, 20002, 20032);
-    snprintf(ev.u.inv.segment, RS_TEXT_MAX, "wholesale");
-    ev.has |= RS_INV_HAS_SEGMENT;
+    ev = invoice_in("wholesale", "I3", 100, 20002, 20032);
     rs_customer_apply(&d, &ev);
     assert_string_equal(d.segment, "wholesale");
     ev.u.inv.segment[0] = '\0';
@@ -253,9 +260,7 @@ static void test_customer_pack_roundtrip(void **state)
         char id[16];
 
         snprintf(id, sizeof(id), "I%d", i);
-        ev = invoice(id, 1000 + i, d0 + i, d0 + i + 30);
-        snprintf(ev.u.inv.segment, RS_TEXT_MAX, "retail");
-        ev.has |= RS_INV_HAS_SEGMENT;
+        ev = invoice_in("retail", id, 1000 + i, d0 + i, d0 + i + 30);
         rs_customer_apply(&c, &ev);
         if (i % 2) {
             ev = payment(RS_PAYMENT_FULL, id, 1000 + i, d0 + i + 33);
