@@ -1,7 +1,7 @@
 /* The action table and how an alert's actions are chosen (actions.h). */
 #include "riskstream/actions.h"
+#include "riskstream/mem.h"
 
-#include <stdio.h>
 #include <string.h>
 
 struct action {
@@ -83,10 +83,10 @@ void rs_actions_choose(struct rs_alert *a, const struct rs_finding *f, int n)
     for (size_t i = 0; i < NACTIONS && a->action_count < RS_ACTIONS_MAX; i++) {
         if (!wanted(&table[i], a->level_after, f, n))
             continue;
-        snprintf(a->actions[a->action_count].code, RS_NAME_MAX, "%s",
-                 table[i].code);
-        snprintf(a->actions[a->action_count].text, RS_MESSAGE_MAX, "%s",
-                 table[i].text);
+        rs_strcpy_cut(a->actions[a->action_count].code, RS_NAME_MAX,
+                      table[i].code);
+        rs_strcpy_cut(a->actions[a->action_count].text, RS_MESSAGE_MAX,
+                      table[i].text);
         a->action_count++;
     }
 }

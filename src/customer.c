@@ -966,7 +966,7 @@ static void put_varint(struct rs_buf *b, int64_t v)
 static void put_bytes(struct rs_buf *b, const char *s, size_t n)
 {
     put_varint(b, (int64_t)n);
-    rs_buf_append(b, s, n);
+    rs_buf_add(b, s, n);
 }
 
 static void put_str(struct rs_buf *b, const char *s)

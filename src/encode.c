@@ -27,7 +27,7 @@ struct enc {
 
 static void put(struct enc *e, const void *data, size_t len)
 {
-    if (rs_buf_append(e->out, data, len))
+    if (rs_buf_add(e->out, data, len))
         e->rc = -1;
 }
 

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct rs_buf {
     uint8_t *data;
@@ -23,6 +24,21 @@ void rs_buf_release(struct rs_buf *b);
 void rs_buf_reset(struct rs_buf *b);
 int rs_buf_append(struct rs_buf *b, const void *data, size_t len);
 int rs_buf_puts(struct rs_buf *b, const char *s);
+
+/* rs_buf_append(), inline when the bytes fit the room the buffer has (the
+ * common case for a reused buffer: encoders append a few bytes at a
+ * time). */
+static inline int rs_buf_add(struct rs_buf *b, const void *data, size_t len)
+{
+    if (len < b->cap - b->len && (!b->max || len <= b->max - b->len)) {
+        if (len)
+            memcpy(b->data + b->len, data, len);
+        b->len += len;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return rs_buf_append(b, data, len);
+}
 int rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

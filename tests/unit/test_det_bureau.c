@@ -359,6 +359,8 @@ static void test_det_filings_bankruptcy_is_critical(void **state)
     a = rs_scn_last_alert(s, "C1");
     assert_int_equal(a->level_before, RS_LEVEL_LOW);
     assert_int_equal(a->level_after, RS_LEVEL_CRITICAL);
+    /* The id names what raised it: the first bureau record. */
+    assert_string_equal(a->alert_id, "C1/bureau-0-0/LOW-CRITICAL");
     for (int i = 0; i < a->action_count; i++)
         found += strcmp(a->actions[i].code, "COLLECTIONS_HANDOVER") == 0;
     assert_int_equal(found, 1);
@@ -368,6 +370,8 @@ static void test_det_filings_bankruptcy_is_critical(void **state)
     rs_scn_advance(s, "2027-03-02T10:00:00Z");
     none(s, "filings");
     went_down_to(s, RS_LEVEL_LOW);
+    assert_string_equal(rs_scn_last_alert(s, "C1")->alert_id,
+                        "C1/timer-1803978000000/CRITICAL-LOW");
     rs_scn_destroy(s);
 }
 
