@@ -25,6 +25,10 @@
 #define TIMER_PREFETCH_MAX 4096 /* due timers' customers loaded at once */
 #define TIMER_HORIZON_MS (7 * RS_DAY_MS)
 #define TIMER_LOAD_MAX 100000
+/* How far ahead of the stream rs_task_preload_timers() reads at most: a
+ * backlog moves weeks of event time a second, and the heap holds what
+ * was read. */
+#define TIMER_PRELOAD_MAX_MS (4 * TIMER_HORIZON_MS)
 
 /* Records for Kafka. Their keys and values lie in data, one buffer (a
  * key and a value allocated for each record were a tenth of an alert's
@@ -55,6 +59,9 @@ struct rs_task {
      * beyond the horizon since. Past it, the store has nothing to add and
      * the horizon moves on without asking it. */
     int64_t stored_until;
+    /* The stream time at the last rs_task_preload_timers() (INT64_MIN:
+     * none yet): how far the stream moves between two commits. */
+    int64_t preload_from;
     /* Timers set beyond the horizon. The heap holds only what is due
      * within it, a week ahead of the stream (a heap of every customer's
      * timer was 32 bytes a customer): the others are read back from the
@@ -160,6 +167,7 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
     t->has_flushed = meta->has_offsets;
     t->flushed_stream_time = t->stream_time;
     t->horizon = INT64_MIN;
+    t->preload_from = INT64_MIN;
     t->stored_until = meta->timers_bounded ? meta->timers_last : INT64_MAX;
     for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
         uint32_t bit = 1u << (*d)->id;
@@ -999,14 +1007,12 @@ static void push_later(struct rs_task *t, const struct rs_timers *l,
 /* Makes sure every stored timer at or before upto is in the heap. Loads
  * a window ahead so that this is one store call per horizon, not per
  * event. */
-static int load_timers(struct rs_task *t, int64_t upto, char *errstr,
-                       size_t errstr_size)
+static int load_timers_ahead(struct rs_task *t, int64_t upto, int64_t ahead,
+                             char *errstr, size_t errstr_size)
 {
     while (t->horizon < upto) {
         int64_t from = t->horizon;
-        int64_t to = upto > INT64_MAX - TIMER_HORIZON_MS
-                         ? INT64_MAX
-                         : upto + TIMER_HORIZON_MS;
+        int64_t to = upto > INT64_MAX - ahead ? INT64_MAX : upto + ahead;
 
         if (from >= t->stored_until) {
             /* Past the latest timer the store may hold: nothing to read. */
@@ -1025,6 +1031,34 @@ static int load_timers(struct rs_task *t, int64_t upto, char *errstr,
         push_later(t, &t->later_inflight, from, t->horizon);
     }
     return 0;
+}
+
+/* Makes the heap hold every timer due by upto, reading a horizon's worth
+ * beyond it when it must read. */
+static int load_timers(struct rs_task *t, int64_t upto, char *errstr,
+                       size_t errstr_size)
+{
+    return load_timers_ahead(t, upto, TIMER_HORIZON_MS, errstr, errstr_size);
+}
+
+int rs_task_preload_timers(struct rs_task *t, char *errstr,
+                           size_t errstr_size)
+{
+    int64_t moved;
+
+    if (t->stream_time == INT64_MIN)
+        return 0;
+    moved = t->preload_from == INT64_MIN ? 0
+                                         : t->stream_time - t->preload_from;
+    t->preload_from = t->stream_time;
+    if (moved <= 0)
+        return 0;
+    moved += moved / 2; /* a margin: backlogs speed up and slow down */
+    if (moved > TIMER_PRELOAD_MAX_MS)
+        moved = TIMER_PRELOAD_MAX_MS;
+    /* Only up to there: the heap holds no more than the stream needs. */
+    return load_timers_ahead(t, t->stream_time + moved, 0, errstr,
+                             errstr_size);
 }
 
 /* A timer the engine set: on the heap if the horizon covers it, else

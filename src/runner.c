@@ -456,6 +456,34 @@ static void process(struct rs_runner *r)
     }
 }
 
+/* Before a commit begins, no flush of ours runs in Redis: what the tasks
+ * will read soon is read now rather than while the flush runs (a read
+ * then waits it out, up to a few hundred milliseconds on a backlog): the
+ * timers they will reach before the next commit (a backlog reaches new
+ * days of timers several times a second) and the customers of the next
+ * batch of records. A timer read's failure only leaves them to be read
+ * when reached, where it counts. */
+static void read_ahead(struct rs_runner *r)
+{
+    char why[512];
+
+    for (int p = 0; p < r->partitions; p++) {
+        struct slot *s = r->slots[p];
+
+        if (!s)
+            continue;
+        if (rs_task_preload_timers(s->task, why, sizeof(why)))
+            rs_log_warn("runner", "task %d: reading timers ahead: %s", p,
+                        why);
+        /* The next batch's customers too (not when the cache is full of
+         * changes: they wait for this commit to begin). */
+        if (!rs_task_wants_flush(s->task))
+            prefetch(r, s, p);
+        if (r->fatal)
+            return;
+    }
+}
+
 /* The commit's turn in the loop: finishes the one under way once the
  * committer is done, and begins the next when it is due. A task with more
  * dirty customers than its cache holds takes no records until a commit
@@ -474,6 +502,7 @@ static void commit_turn(struct rs_runner *r, int64_t now)
         (now - r->last_commit >= r->commit_interval_ms &&
          (now - r->last_commit >= r->catchup_interval_ms || caught_up(r)))) {
         r->commit_now = 0;
+        read_ahead(r);
         rs_commit_begin(r);
     }
 }

@@ -232,6 +232,44 @@ static void test_engine_stored_timers_read_up_to_open(void **state)
     rs_scn_destroy(s);
 }
 
+/* At a commit's turn the task reads ahead the stored timers the stream
+ * will reach before the next one: as far as the stream moved since the
+ * last turn, and half that again. The stream then reaches them with no
+ * read while it applies records, and the levels are the same. */
+static void test_engine_preload_timers_reads_ahead(void **state)
+{
+    struct rs_scn *s = far_timers();
+    char errstr[256];
+    size_t reads;
+
+    (void)state;
+    assert_int_equal(rs_task_flush(rs_scn_task(s), errstr, sizeof(errstr)),
+                     RS_STORE_OK);
+    rs_scn_restart(s);
+    /* The first turn knows no pace yet: it reads nothing. */
+    reads = rs_scn_timer_reads(s);
+    assert_int_equal(rs_task_preload_timers(rs_scn_task(s), errstr,
+                                            sizeof(errstr)),
+                     0);
+    assert_int_equal(rs_scn_timer_reads(s), reads);
+    /* 15 days later (the stream read a week past them itself), a turn
+     * reads up to 22.5 days ahead... */
+    rs_scn_advance(s, "2026-01-20T10:00:00Z");
+    reads = rs_scn_timer_reads(s);
+    assert_int_equal(rs_task_preload_timers(rs_scn_task(s), errstr,
+                                            sizeof(errstr)),
+                     0);
+    assert_true(rs_scn_timer_reads(s) > reads);
+    reads = rs_scn_timer_reads(s);
+    /* ... so that the stream gets there without a read. */
+    rs_scn_advance(s, "2026-02-11T00:00:00Z");
+    assert_int_equal(rs_scn_timer_reads(s), reads);
+    rs_scn_advance(s, "2026-07-01T00:00:00Z");
+    assert_true(rs_scn_level(s, "C1", NULL) >= RS_LEVEL_HIGH);
+    assert_true(rs_scn_level(s, "C2", NULL) >= RS_LEVEL_MEDIUM);
+    rs_scn_destroy(s);
+}
+
 /* Forty customers restarted from the store, their timers due together:
  * with a cache of 8 they are loaded in batches of the next timers to
  * fire (a quarter of the cache) while the fired ones stay dirty, and the
@@ -451,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_engine_far_timers_fire_flushed),
         cmocka_unit_test(test_engine_far_timers_fire_inflight),
         cmocka_unit_test(test_engine_stored_timers_read_up_to_open),
+        cmocka_unit_test(test_engine_preload_timers_reads_ahead),
         cmocka_unit_test(test_engine_small_cache_same_alerts),
         cmocka_unit_test(test_engine_flush_in_two_halves),
         cmocka_unit_test(test_engine_hot_customer_in_chunks),
