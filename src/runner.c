@@ -501,8 +501,13 @@ static void commit_turn(struct rs_runner *r, int64_t now)
     if (r->commit_now ||
         (now - r->last_commit >= r->commit_interval_ms &&
          (now - r->last_commit >= r->catchup_interval_ms || caught_up(r)))) {
+        /* A backlog's commit (a full cache, or the catch-up interval):
+         * live commits come every few milliseconds and their reads find
+         * Redis idle anyway, while reading ahead would delay the commit
+         * and every record waiting for it. */
+        if (r->commit_now || now - r->last_commit >= r->catchup_interval_ms)
+            read_ahead(r);
         r->commit_now = 0;
-        read_ahead(r);
         rs_commit_begin(r);
     }
 }
