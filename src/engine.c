@@ -91,6 +91,12 @@ struct rs_task {
     uint32_t all_detectors;
     uint32_t always_detectors;
     uint32_t kind_detectors[RS_EVENT_KINDS];
+    /* The detectors whose observe() an event of each kind concerns (those
+     * with no declared inputs, and those that declare the kind), in
+     * registry order, NULL-terminated: an observe() of another kind's
+     * event changes nothing (test_registry checks it), and calling the
+     * two dozen for every event was a few percent of the loop. */
+    const struct rs_detector *observers[RS_EVENT_KINDS][RS_DETECTORS_MAX + 1];
     const struct rs_detector *by_id[RS_DETECTORS_MAX];
     /* scores()'s findings: quiet from the start and kept so, as
      * rs_finding_start() keeps it and nothing else writes it (setting it
@@ -154,6 +160,7 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
                             const struct rs_task_meta *meta)
 {
     struct rs_task *t = rs_calloc(1, sizeof(*t));
+    int nobs[RS_EVENT_KINDS] = {0};
 
     t->p = params;
     t->store = store;
@@ -179,9 +186,13 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
          * events it too changes only at its timer. */
         if ((*d)->volatile_state)
             t->always_detectors |= bit;
-        for (int k = 0; k < RS_EVENT_KINDS; k++)
-            if (!(*d)->inputs || ((*d)->inputs & RS_INPUT(k)))
-                t->kind_detectors[k] |= bit;
+        for (int k = 0; k < RS_EVENT_KINDS; k++) {
+            if ((*d)->inputs && !((*d)->inputs & RS_INPUT(k)))
+                continue;
+            t->kind_detectors[k] |= bit;
+            if ((*d)->observe)
+                t->observers[k][nobs[k]++] = *d;
+        }
     }
     for (int i = 0; i < RS_FINDINGS_MAX; i++)
         t->quiet[i].quiet = 1;
@@ -1206,12 +1217,11 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
         tr.moved |= 1u << RS_GROUP_DETECTOR_ID; /* its state is c->group */
     if (c->segment[0] && c->settled_total != settled_before)
         count_settlements(t, c, settled_before);
-    for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
+    for (const struct rs_detector *const *d = t->observers[ev->kind]; *d;
+         d++) {
         const struct rs_dstate *before;
         struct rs_dstate st;
 
-        if (!(*d)->observe)
-            continue;
         before = rs_customer_dstate(c, (*d)->id);
         st = *before;
         (*d)->observe(t->p->detectors.v[(*d)->id], c, &st, ev);

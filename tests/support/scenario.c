@@ -118,6 +118,7 @@ struct rs_scn {
     size_t relay_count;
     size_t relay_cap;
     size_t relays_applied;
+    struct rs_event last; /* the last event rs_scn_event() applied */
 };
 
 static void on_relay(void *opaque, const char *customer, const void *value,
@@ -270,6 +271,11 @@ struct rs_store *rs_scn_store(struct rs_scn *s)
     return s->store;
 }
 
+const struct rs_event *rs_scn_last_event(const struct rs_scn *s)
+{
+    return &s->last;
+}
+
 size_t rs_scn_timer_reads(const struct rs_scn *s)
 {
     return s->counted->timer_reads;
@@ -329,6 +335,7 @@ int rs_scn_event(struct rs_scn *s, enum rs_event_kind kind,
         fail_msg("engine: %s", why);
     }
     rs_task_done(s->task, kind, ev->offset);
+    s->last = *ev;
     apply_relays(s);
     free(ev);
     rs_buf_release(&buf);

@@ -45,6 +45,10 @@ size_t rs_scn_timer_reads(const struct rs_scn *s);
 int rs_scn_event(struct rs_scn *s, enum rs_event_kind kind,
                  const char *fields);
 
+/* The last event rs_scn_event() decoded and applied (as the engine saw
+ * it). */
+const struct rs_event *rs_scn_last_event(const struct rs_scn *s);
+
 /* Advances stream time to an ISO instant, firing due timers. */
 void rs_scn_advance(struct rs_scn *s, const char *iso);
 

@@ -18,6 +18,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "generate.h"
 #include "riskstream/detector.h"
@@ -179,11 +180,58 @@ static void test_det_timers_never_late(void **state)
     free(ev);
 }
 
+/* The engine calls a detector's observe() only for the event kinds it
+ * declares (inputs), when it declares any: observing an event of another
+ * kind must change nothing. Checked on every state of a generated
+ * history, with each event as it was applied. */
+static void test_det_observe_only_declared_kinds(void **state)
+{
+    struct rs_detector_params params;
+    size_t count;
+    struct rs_gen_event *ev = rs_gen_stream(9, CUSTOMERS, DAYS, &count);
+    struct rs_scn *s = rs_scn_new(NULL);
+    long checked[RS_EVENT_KINDS] = {0};
+
+    (void)state;
+    rs_detector_params_defaults(&params);
+    for (size_t i = 0; i < count; i++) {
+        const struct rs_customer *c;
+        const struct rs_event *e;
+
+        if (rs_scn_event(s, ev[i].kind, ev[i].fields))
+            continue;
+        c = rs_scn_customer(s, ev[i].customer);
+        if (!c)
+            continue;
+        e = rs_scn_last_event(s);
+        for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
+            struct rs_dstate before, after;
+
+            if (!(*d)->observe || !(*d)->inputs ||
+                ((*d)->inputs & RS_INPUT(e->kind)))
+                continue;
+            before = *rs_customer_dstate(c, (*d)->id);
+            after = before;
+            (*d)->observe(params.v[(*d)->id], c, &after, e);
+            if (memcmp(&before, &after, sizeof(before)) != 0)
+                fail_msg("%s's observe() changed its state on an event of "
+                         "kind %s, which it does not declare",
+                         (*d)->name, rs_event_kind_name(e->kind));
+            checked[e->kind]++;
+        }
+    }
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        assert_true(checked[k] > 100); /* every kind was tried */
+    rs_scn_destroy(s);
+    free(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_det_timers_exact),
         cmocka_unit_test(test_det_timers_never_late),
+        cmocka_unit_test(test_det_observe_only_declared_kinds),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
