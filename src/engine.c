@@ -94,7 +94,7 @@ struct rs_task {
     /* The detectors whose observe() an event of each kind concerns (those
      * with no declared inputs, and those that declare the kind), in
      * registry order, NULL-terminated: an observe() of another kind's
-     * event changes nothing (test_registry checks it), and calling the
+     * event changes nothing (test_det_timers checks it), and calling the
      * two dozen for every event was a few percent of the loop. */
     const struct rs_detector *observers[RS_EVENT_KINDS][RS_DETECTORS_MAX + 1];
     const struct rs_detector *by_id[RS_DETECTORS_MAX];
