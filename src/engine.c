@@ -195,7 +195,7 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
         }
     }
     for (int i = 0; i < RS_FINDINGS_MAX; i++)
-        t->quiet[i].quiet = 1;
+        t->quiet[i].quiet = RS_QUIET_SCORE;
     rs_cache_init(&t->cache, params->cache_customers);
     rs_timers_init(&t->timers);
     rs_timers_init(&t->later);
@@ -678,7 +678,7 @@ static int find(struct rs_task *t, const struct rs_customer *c, int64_t now,
     if (next)
         *next = RS_NO_TIMER;
     for (int i = 0; i < max; i++)
-        f[i].quiet = !texts;
+        f[i].quiet = texts ? 0 : RS_QUIET_NAMED;
     for (const struct rs_detector *const *d = rs_detectors; *d; d++) {
         const int64_t *p = t->p->detectors.v[(*d)->id];
         const struct rs_dstate *s = rs_customer_dstate(c, (*d)->id);
@@ -773,7 +773,7 @@ static int64_t next_change(const struct rs_detector *d, const int64_t *p,
         int m, same;
 
         for (int i = 0; i < RS_FINDINGS_MAX; i++)
-            g[i].quiet = 1;
+            g[i].quiet = RS_QUIET_SCORE;
         m = d->evaluate(p, c, st, at, g, RS_FINDINGS_MAX);
         same = m == n;
         for (int i = 0; same && i < n; i++)

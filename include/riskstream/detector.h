@@ -31,12 +31,19 @@
  * company's own level, which is what it relays to the group. */
 #define RS_GROUP_DETECTOR_ID 24
 #define RS_FINDING_ACTIONS 3
+#define RS_QUIET_NAMED 1
+#define RS_QUIET_SCORE 2
 
 struct rs_finding {
     int32_t score; /* contribution before segment weights, 0..100 */
-    /* Set by the engine before evaluate(): 1 when only the score counts
-     * (no alert can come of it), so rs_finding_say() skips the words.
-     * rs_finding_start() keeps it. */
+    /* Set by the engine before evaluate(): 0 for the whole finding (an
+     * alert's); RS_QUIET_NAMED when only the score, detector and code
+     * count (no alert can come of it), so rs_finding_say() skips the
+     * words; RS_QUIET_SCORE when only the score counts (the engine's
+     * score reads), so that rs_finding_start() does not even copy the
+     * names and rs_finding_action() records nothing. rs_finding_start()
+     * keeps it. A detector reads back nothing of a quiet finding but the
+     * fields it set itself after rs_finding_start(). */
     int quiet;
     int detector_id; /* set by the engine: whose finding this is */
     struct rs_reason reason;
@@ -102,7 +109,8 @@ int rs_detector_params_set(struct rs_detector_params *params, const char *key,
 void rs_format_amount(char *out, size_t size, int64_t minor,
                       const char *currency);
 
-/* Starts a finding: zeroes it and sets detector, code, score. */
+/* Starts a finding: zeroes it and sets detector, code, score (only the
+ * score when the finding is RS_QUIET_SCORE). */
 struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
                                     const char *code, int32_t score);
 
@@ -114,7 +122,8 @@ void rs_finding_say(struct rs_finding *f, const char *fmt, ...)
 /* Appends an evidence event id (ignored when full or empty). */
 void rs_finding_evidence(struct rs_finding *f, const char *event_id);
 
-/* Adds a recommended action code (ignored when full). */
+/* Adds a recommended action code (ignored when full, and when the
+ * finding is RS_QUIET_SCORE). */
 void rs_finding_action(struct rs_finding *f, const char *code);
 
 #endif

@@ -243,7 +243,7 @@ static int usage(const int64_t *p, const struct rs_customer *c,
     }
     f->reason.value = (double)open / 100.0;
     open_evidence(f, c);
-    if (strcmp(f->reason.code, "EXPOSURE_OVER_LIMIT") == 0)
+    if (limit == 0 || open > limit) /* EXPOSURE_OVER_LIMIT */
         rs_finding_action(f, "PREPAYMENT");
     rs_finding_action(f, "CHECK_CREDITWORTHINESS");
     rs_finding_action(f, "FOLLOW_UP_EARLIER");

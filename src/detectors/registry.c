@@ -184,6 +184,10 @@ struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
 {
     int quiet = f->quiet;
 
+    if (quiet == RS_QUIET_SCORE) {
+        f->score = score; /* the engine reads nothing else */
+        return f;
+    }
     if (quiet) {
         /* Score only: everything but the message and the evidence lists
          * (most of the kilobyte), which stay empty. */
@@ -231,6 +235,8 @@ void rs_finding_evidence(struct rs_finding *f, const char *event_id)
 
 void rs_finding_action(struct rs_finding *f, const char *code)
 {
+    if (f->quiet == RS_QUIET_SCORE)
+        return;
     for (int i = 0; i < RS_FINDING_ACTIONS; i++) {
         if (!f->actions[i]) {
             f->actions[i] = code;
