@@ -1373,6 +1373,23 @@ enum rs_store_result rs_task_flush(struct rs_task *t, char *errstr,
     return r;
 }
 
+/* An empty outbox gives its buffers back. */
+static void outbox_trim(struct outbox *o)
+{
+    if (o->count)
+        return;
+    free(o->v);
+    o->v = NULL;
+    o->cap = 0;
+    rs_buf_release(&o->data);
+}
+
+void rs_task_trim(struct rs_task *t)
+{
+    outbox_trim(&t->pending);
+    outbox_trim(&t->inflight);
+}
+
 const struct rs_outbox_entry *rs_task_inflight(const struct rs_task *t,
                                                size_t *count)
 {

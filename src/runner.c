@@ -387,15 +387,21 @@ static void prefetch(struct rs_runner *r, struct slot *s, int p)
 /* Once the input has been quiet for a second after records, gives the
  * heap's free pages back to the system. A backlog fills librdkafka's
  * fetch queue and the orderer with up to hundreds of megabytes that are
- * freed once processed, but glibc keeps freed pages that are not at the
- * top of the heap: without this the daemon's RSS stays at its peak. Not
+ * freed once processed, and the tasks' outbox buffers grow to hold a
+ * backlog commit's alerts (given back by rs_task_trim), but glibc keeps
+ * freed pages that are not at the top of the heap: without this the
+ * daemon's RSS stays at its peak. Not
  * under a steady input: a trim walks the whole heap, tens of
  * milliseconds on a large one, and the memory would be taken again. */
 static void trim_heap(struct rs_runner *r, int64_t now)
 {
-    if (!r->trim_pending || now - r->last_record < TRIM_QUIET_MS)
+    if (!r->trim_pending || now - r->last_record < TRIM_QUIET_MS ||
+        rs_commit_busy(r))
         return;
     r->trim_pending = 0;
+    for (int p = 0; p < r->partitions; p++)
+        if (r->slots[p])
+            rs_task_trim(r->slots[p]->task);
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif

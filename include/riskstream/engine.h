@@ -150,6 +150,11 @@ int rs_task_prefetch_due(struct rs_task *t, int64_t upto, size_t max,
 int rs_task_preload_timers(struct rs_task *t, char *errstr,
                            size_t errstr_size);
 
+/* Gives back what the task keeps for reuse from one commit to the next
+ * (its outboxes' buffers, as large as a backlog commit's alerts), when
+ * they are empty: for an input gone quiet, with no commit under way. */
+void rs_task_trim(struct rs_task *t);
+
 /* The customer's state, or NULL when unknown (valid until the next call
  * into the task). */
 const struct rs_customer *rs_task_customer(struct rs_task *t,

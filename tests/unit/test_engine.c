@@ -270,6 +270,51 @@ static void test_engine_preload_timers_reads_ahead(void **state)
     rs_scn_destroy(s);
 }
 
+/* An outbox gives its buffers back only when empty (rs_task_trim, for a
+ * quiet input), and records made after that are whole. */
+static void filing(struct rs_scn *s, const char *id, const char *customer)
+{
+    char f[256];
+
+    snprintf(f, sizeof(f),
+             "event_id=%s event_time=2026-03-02T09:00:00Z customer_id=%s "
+             "type=BANKRUPTCY_FILING source=Acme "
+             "filing_kind=Bankruptcy_petition",
+             id, customer);
+    assert_int_equal(rs_scn_event(s, RS_EVENT_BUREAU, f), 0);
+}
+
+static void test_engine_trim_outbox(void **state)
+{
+    struct rs_scn *s = rs_scn_new(NULL);
+    struct rs_task *t = rs_scn_task(s);
+    const struct rs_outbox_entry *e;
+    size_t n;
+
+    (void)state;
+    filing(s, "f1", "C1");
+    assert_non_null(rs_task_flush_begin(t));
+    rs_task_flush_end(t);
+    rs_task_trim(t); /* the alert is in flight: kept */
+    e = rs_task_inflight(t, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(e[0].topic, RS_OUTBOX_ALERTS);
+    assert_memory_equal(e[0].key, "C1", 2);
+    assert_true(e[0].value_len > 20);
+    rs_task_inflight_done(t);
+    rs_task_trim(t); /* all sent: given back */
+    filing(s, "f2", "C22");
+    assert_non_null(rs_task_flush_begin(t));
+    e = rs_task_inflight(t, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(e[0].key_len, 3);
+    assert_memory_equal(e[0].key, "C22", 3);
+    assert_int_equal(e[0].value[0], 0); /* Confluent framing's magic byte */
+    rs_task_flush_end(t);
+    rs_task_inflight_done(t);
+    rs_scn_destroy(s);
+}
+
 /* Forty customers restarted from the store, their timers due together:
  * with a cache of 8 they are loaded in batches of the next timers to
  * fire (a quarter of the cache) while the fired ones stay dirty, and the
@@ -490,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_engine_far_timers_fire_inflight),
         cmocka_unit_test(test_engine_stored_timers_read_up_to_open),
         cmocka_unit_test(test_engine_preload_timers_reads_ahead),
+        cmocka_unit_test(test_engine_trim_outbox),
         cmocka_unit_test(test_engine_small_cache_same_alerts),
         cmocka_unit_test(test_engine_flush_in_two_halves),
         cmocka_unit_test(test_engine_hot_customer_in_chunks),
