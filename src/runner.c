@@ -390,9 +390,9 @@ static void prefetch(struct rs_runner *r, struct slot *s, int p)
  * freed once processed, and the tasks' outbox buffers grow to hold a
  * backlog commit's alerts (given back by rs_task_trim), but glibc keeps
  * freed pages that are not at the top of the heap: without this the
- * daemon's RSS stays at its peak. Not
- * under a steady input: a trim walks the whole heap, tens of
- * milliseconds on a large one, and the memory would be taken again. */
+ * daemon's RSS stays at its peak. Not under a steady input: a trim walks
+ * the whole heap, tens of milliseconds on a large one, and the memory
+ * would be taken again. */
 static void trim_heap(struct rs_runner *r, int64_t now)
 {
     if (!r->trim_pending || now - r->last_record < TRIM_QUIET_MS ||

@@ -189,8 +189,8 @@ struct rs_finding *rs_finding_start(struct rs_finding *f, const char *detector,
         return f;
     }
     if (quiet) {
-        /* Score only: everything but the message and the evidence lists
-         * (most of the kilobyte), which stay empty. */
+        /* Named: everything but the message and the evidence lists (most
+         * of the kilobyte), which stay empty. */
         struct rs_reason *r = &f->reason;
 
         f->detector_id = 0;
