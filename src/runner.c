@@ -513,6 +513,8 @@ static void commit_turn(struct rs_runner *r, int64_t now)
          * and every record waiting for it. */
         if (r->commit_now || now - r->last_commit >= r->catchup_interval_ms)
             read_ahead(r);
+        if (r->fatal)
+            return; /* a batch read failed: nothing more is begun */
         r->commit_now = 0;
         rs_commit_begin(r);
     }
