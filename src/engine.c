@@ -1015,9 +1015,10 @@ static void push_later(struct rs_task *t, const struct rs_timers *l,
     }
 }
 
-/* Makes sure every stored timer at or before upto is in the heap. Loads
- * a window ahead so that this is one store call per horizon, not per
- * event. */
+/* Makes sure every stored timer at or before upto is in the heap,
+ * reading `ahead` beyond upto when it must read (a window, so that
+ * reading is one store call per horizon, not per event; 0 when the
+ * caller knows how far the stream will go). */
 static int load_timers_ahead(struct rs_task *t, int64_t upto, int64_t ahead,
                              char *errstr, size_t errstr_size)
 {
@@ -1044,8 +1045,7 @@ static int load_timers_ahead(struct rs_task *t, int64_t upto, int64_t ahead,
     return 0;
 }
 
-/* Makes the heap hold every timer due by upto, reading a horizon's worth
- * beyond it when it must read. */
+/* load_timers_ahead() with a week's window. */
 static int load_timers(struct rs_task *t, int64_t upto, char *errstr,
                        size_t errstr_size)
 {
