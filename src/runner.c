@@ -43,6 +43,12 @@
 #define LOG_FIRST_DEADLETTERS 20
 #define STATS_INTERVAL_MS 10000
 #define TRIM_QUIET_MS 1000
+/* Records taken from the consumer per turn of the loop. */
+#define TAKE_MAX 10000
+/* Records taken from the consumer before reading ahead at a backlog's
+ * commit: about what the loop applies while the commit's flush runs
+ * (0.2 to 0.8 s on a backlog, at 130 000 records a second). */
+#define READ_AHEAD_TAKE_MAX 100000
 
 int64_t rs_runner_now_ms(void)
 {
@@ -267,6 +273,21 @@ static void take_message(struct rs_runner *r, rd_kafka_message_t *m)
     enqueue(r, s, k, it, m);
 }
 
+/* Takes what the consumer's poll returned: a record, an end of
+ * partition, or an error (fatal ones stop the runner). */
+static void take_polled(struct rs_runner *r, rd_kafka_message_t *m)
+{
+    if (!m->err || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        take_message(r, m);
+        return;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR__FATAL)
+        rs_runner_fatal(r, "consumer: %s", rd_kafka_message_errstr(m));
+    else
+        rs_log_warn("runner", "consumer: %s", rd_kafka_message_errstr(m));
+    rd_kafka_message_destroy(m);
+}
+
 /* Whether riskstream is live (every input partition read to within
  * commit.catchup.lag.records of its end, by librdkafka's cached high
  * watermarks: no network call), as opposed to working off a backlog. */
@@ -472,8 +493,17 @@ static void process(struct rs_runner *r)
 static void read_ahead(struct rs_runner *r)
 {
     char why[512];
+    rd_kafka_message_t *m;
 
-    for (int p = 0; p < r->partitions; p++) {
+    /* The records librdkafka already fetched, so that the batches below
+     * see them: those the loop took so far are mostly applied, and the
+     * ones it would take during the flush were read then, waiting it
+     * out. */
+    for (int n = 0; n < READ_AHEAD_TAKE_MAX && !r->fatal &&
+                    (m = rd_kafka_consumer_poll(r->consumer, 0));
+         n++)
+        take_polled(r, m);
+    for (int p = 0; p < r->partitions && !r->fatal; p++) {
         struct slot *s = r->slots[p];
 
         if (!s)
@@ -808,23 +838,12 @@ int rs_runner_run(struct rs_runner *r, const struct rs_runner_signals *sig,
             if (sig->load)
                 reload(r, sig);
         }
-        for (int n = 0; m && n < 10000; n++) {
-            if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
-                    rs_runner_fatal(r, "consumer: %s", rd_kafka_message_errstr(m));
-                    rd_kafka_message_destroy(m);
-                    break;
-                }
-                rs_log_warn("runner", "consumer: %s",
-                            rd_kafka_message_errstr(m));
-                rd_kafka_message_destroy(m);
-            } else {
-                take_message(r, m);
-            }
-            m = rd_kafka_consumer_poll(r->consumer, 0);
+        for (int n = 0; m && n < TAKE_MAX; n++) {
+            take_polled(r, m);
+            m = r->fatal ? NULL : rd_kafka_consumer_poll(r->consumer, 0);
         }
         if (m)
-            take_message(r, m);
+            take_polled(r, m);
         process(r);
         now = rs_runner_now_ms();
         if (!r->fatal)

@@ -141,8 +141,8 @@ int rs_task_prefetch_due(struct rs_task *t, int64_t upto, size_t max,
                          char *errstr, size_t errstr_size);
 
 /* Reads the stored timers the stream will reach before the next commit,
- * judging by how far it moved since the last call (plus half, at most 28
- * days): for a commit's turn, when Redis runs no flush of this process's,
+ * judging by how far it moved since the last call (twice that, at most
+ * 56 days): for a commit's turn, when Redis runs no flush of this process's,
  * so that the read waits for nothing (a read while a flush runs waits it
  * out). Reading early changes nothing the engine decides; what is not
  * read here is read when the stream reaches it, as before. 0, or -1 with
