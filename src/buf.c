@@ -28,7 +28,7 @@ void rs_buf_reset(struct rs_buf *b)
         b->data[0] = '\0';
 }
 
-static int reserve(struct rs_buf *b, size_t extra)
+int rs_buf_reserve(struct rs_buf *b, size_t extra)
 {
     if (b->max && (extra > b->max || b->len > b->max - extra)) {
         b->overflow = 1;
@@ -40,7 +40,7 @@ static int reserve(struct rs_buf *b, size_t extra)
 
 int rs_buf_append(struct rs_buf *b, const void *data, size_t len)
 {
-    if (reserve(b, len))
+    if (rs_buf_reserve(b, len))
         return -1;
     if (len)
         memcpy(b->data + b->len, data, len);
@@ -62,7 +62,7 @@ int rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || reserve(b, (size_t)n))
+    if (n < 0 || rs_buf_reserve(b, (size_t)n))
         return -1;
     va_start(ap, fmt);
     vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);

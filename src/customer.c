@@ -938,55 +938,143 @@ void rs_customer_summary(const struct rs_customer *c, int64_t now,
 
 /* Packing. */
 
-/* Packing writes straight into the buffer when it has room (it grows
- * rarely and is reused), else through rs_buf_append(). */
-static void put_varint(struct rs_buf *b, int64_t v)
+/* Packing writes through a cursor: each field goes straight into the
+ * buffer's room after one check (the buffer grows, rarely, when a field
+ * does not fit; it is reused from one customer to the next). A buffer
+ * whose cap refuses to grow takes nothing more and has overflow set, as
+ * rs_buf_append() does: the bytes then go to a sink, and the caller checks
+ * overflow once. pk_end() hands the bytes to the buffer. */
+struct packer {
+    struct rs_buf *b;
+    uint8_t *o;   /* where the next byte goes */
+    uint8_t *end; /* the room ends here (the NUL's byte is kept) */
+    int sinking;
+    uint8_t sink[16];
+};
+
+#define PK_SLACK 256 /* grown by this much more than asked */
+
+/* The end of the room: the buffer's capacity, less the NUL's byte, or its
+ * cap when that comes first. */
+static uint8_t *pk_room_end(const struct rs_buf *b)
+{
+    size_t n = b->cap - 1;
+
+    if (b->max && b->max < n)
+        n = b->max;
+    return b->data + n;
+}
+
+static void pk_grow(struct packer *w, size_t n)
+{
+    struct rs_buf *b = w->b;
+    size_t want = n + PK_SLACK;
+
+    if (!w->sinking) {
+        b->len = (size_t)(w->o - b->data);
+        if (b->max && want > b->max - b->len)
+            want = n; /* as much as the cap allows */
+        if (rs_buf_reserve(b, want) == 0) {
+            w->o = b->data + b->len;
+            w->end = pk_room_end(b);
+            return;
+        }
+        w->sinking = 1; /* rs_buf_reserve set overflow */
+        b->data[b->len] = '\0';
+    }
+    w->o = w->sink;
+    w->end = w->sink + sizeof(w->sink);
+}
+
+static void pk_begin(struct packer *w, struct rs_buf *b)
+{
+    w->b = b;
+    w->sinking = b->overflow ||
+                 (!b->data &&
+                  rs_buf_reserve(b, b->max && b->max < PK_SLACK ? b->max
+                                                                : PK_SLACK));
+    if (w->sinking) {
+        w->o = w->sink;
+        w->end = w->sink + sizeof(w->sink);
+        return;
+    }
+    w->o = b->data + b->len;
+    w->end = pk_room_end(b);
+}
+
+/* The bytes written so far (for offsets into the buffer). */
+static size_t pk_len(const struct packer *w)
+{
+    return w->sinking ? w->b->len : (size_t)(w->o - w->b->data);
+}
+
+static void pk_end(struct packer *w)
+{
+    if (w->sinking)
+        return;
+    w->b->len = (size_t)(w->o - w->b->data);
+    w->b->data[w->b->len] = '\0';
+}
+
+static uint8_t *varint_to(uint8_t *o, uint64_t z)
+{
+    while (z >= 0x80) {
+        *o++ = (uint8_t)(z | 0x80);
+        z >>= 7;
+    }
+    *o++ = (uint8_t)z;
+    return o;
+}
+
+static void put_raw(struct packer *w, const void *s, size_t n);
+
+static void put_varint(struct packer *w, int64_t v)
 {
     uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-    uint8_t tmp[10], *o = tmp;
-    int direct = b->cap - b->len > 11 && (!b->max || b->max - b->len > 11);
 
-    if (direct)
-        o = b->data + b->len;
-    do {
-        *o = (uint8_t)(z & 0x7f);
-        z >>= 7;
-        if (z)
-            *o |= 0x80;
-        o++;
-    } while (z);
-    if (direct) {
-        b->len = (size_t)(o - b->data);
-        b->data[b->len] = '\0';
-    } else {
-        rs_buf_append(b, tmp, (size_t)(o - tmp));
+    if (w->end - w->o >= 10) {
+        w->o = varint_to(w->o, z);
+    } else { /* near the end of the room, or of the cap: exactly */
+        uint8_t tmp[10];
+
+        put_raw(w, tmp, (size_t)(varint_to(tmp, z) - tmp));
     }
 }
 
-static void put_bytes(struct rs_buf *b, const char *s, size_t n)
+static void put_raw(struct packer *w, const void *s, size_t n)
 {
-    put_varint(b, (int64_t)n);
-    rs_buf_add(b, s, n);
+    if ((size_t)(w->end - w->o) < n)
+        pk_grow(w, n);
+    if (w->sinking || !n)
+        return;
+    memcpy(w->o, s, n);
+    w->o += n;
 }
 
-static void put_str(struct rs_buf *b, const char *s)
+static void put_bytes(struct packer *w, const char *s, size_t n)
 {
-    put_bytes(b, s, strlen(s));
+    put_varint(w, (int64_t)n);
+    put_raw(w, s, n);
+}
+
+static void put_str(struct packer *w, const char *s)
+{
+    put_bytes(w, s, strlen(s));
 }
 
 /* v as its difference from base (wrapping, so that any value is safe). */
-static void put_delta(struct rs_buf *b, int64_t base, int64_t v)
+static void put_delta(struct packer *w, int64_t base, int64_t v)
 {
-    put_varint(b, (int64_t)((uint64_t)v - (uint64_t)base));
+    put_varint(w, (int64_t)((uint64_t)v - (uint64_t)base));
 }
 
 /* A time that may be none: 0, or 1 and its difference from base. */
-static void put_opt_delta(struct rs_buf *b, int64_t base, int64_t v,
+static void put_opt_delta(struct packer *w, int64_t base, int64_t v,
                           int64_t none)
 {
-    put_varint(b, v != none);
+    put_varint(w, v != none);
     if (v != none)
-        put_delta(b, base, v);
+        put_delta(w, base, v);
 }
 
 struct reader {
@@ -1105,7 +1193,7 @@ static void get_chunks(struct reader *r, struct rs_customer *c, int64_t n)
             r->bad = 1; /* the same invoice twice */
 }
 
-static void pack_group(const struct rs_group *g, struct rs_buf *out)
+static void pack_group(const struct rs_group *g, struct packer *out)
 {
     int in_group = g->parent[0] || g->member_count || g->own_level >= 0 ||
                    g->linked_at || g->members_dropped;
@@ -1130,7 +1218,7 @@ static void pack_group(const struct rs_group *g, struct rs_buf *out)
     }
 }
 
-static void put_invoice(struct rs_buf *out, const struct rs_open_invoice *inv)
+static void put_invoice(struct packer *out, const struct rs_open_invoice *inv)
 {
     put_bytes(out, inv->invoice_id, inv->id_len);
     put_bytes(out, inv->event_id, inv->event_id_len);
@@ -1144,13 +1232,13 @@ static void put_invoice(struct rs_buf *out, const struct rs_open_invoice *inv)
 /* The state, its open invoices inline (chunks 0) or in that many chunks
  * packed apart. */
 static void pack_state(const struct rs_customer *c, uint32_t chunks,
-                       struct rs_buf *out)
+                       struct packer *out)
 {
     uint8_t head[2] = {PACK_VERSION, (uint8_t)chunks};
     uint32_t kinds = 0, ids = 0;
     int64_t base = c->last_event_time, base_day = rs_day_of(base);
 
-    rs_buf_append(out, head, 2);
+    put_raw(out, head, 2);
     put_str(out, c->segment);
     put_str(out, c->currency);
     put_varint(out, base);
@@ -1240,14 +1328,18 @@ static void pack_state(const struct rs_customer *c, uint32_t chunks,
         uint8_t le[4] = {(uint8_t)h, (uint8_t)(h >> 8), (uint8_t)(h >> 16),
                          (uint8_t)(h >> 24)};
 
-        rs_buf_append(out, le, 4);
+        put_raw(out, le, 4);
     }
     put_varint(out, c->alerted_level);
 }
 
 void rs_customer_pack(const struct rs_customer *c, struct rs_buf *out)
 {
-    pack_state(c, 0, out);
+    struct packer w;
+
+    pk_begin(&w, out);
+    pack_state(c, 0, &w);
+    pk_end(&w);
 }
 
 /* Chunks for n open invoices: about 8 in each (4 to 8 when made), so
@@ -1284,6 +1376,7 @@ void rs_customer_pack_head(struct rs_customer *c, struct rs_buf *out,
 {
     uint32_t want = chunk_layout(c->open_count, c->chunks);
     uint64_t all = want == 64 ? ~0ULL : (1ULL << want) - 1;
+    struct packer w;
 
     plan->drop_from = plan->drop_to = 0;
     if (want != c->chunks) {
@@ -1297,7 +1390,9 @@ void rs_customer_pack_head(struct rs_customer *c, struct rs_buf *out,
     plan->chunks = want;
     plan->write = c->chunk_dirty & all;
     c->chunk_dirty = 0;
-    pack_state(c, want, out);
+    pk_begin(&w, out);
+    pack_state(c, want, &w);
+    pk_end(&w);
 }
 
 void rs_customer_pack_chunks(const struct rs_customer *c, uint64_t write,
@@ -1307,6 +1402,7 @@ void rs_customer_pack_chunks(const struct rs_customer *c, uint64_t write,
     uint32_t mask = c->chunks - 1, start[RS_CUSTOMER_CHUNKS_MAX + 1] = {0};
     uint16_t at[RS_CUSTOMER_OPEN_MAX];
     size_t j = 0;
+    struct packer w;
 
     if (!c->chunks || !write)
         return;
@@ -1317,23 +1413,29 @@ void rs_customer_pack_chunks(const struct rs_customer *c, uint64_t write,
     for (uint32_t i = 0; i < c->open_count; i++)
         at[start[c->open[i].id_hash & mask]++] = (uint16_t)i;
     /* start[k] is now where chunk k + 1 begins. */
+    pk_begin(&w, out);
     for (uint64_t m = write; m; m &= m - 1, j++) {
         uint32_t k = (uint32_t)__builtin_ctzll(m);
         uint32_t from = k ? start[k - 1] : 0;
 
-        put_varint(out, start[k] - from);
+        put_varint(&w, start[k] - from);
         for (uint32_t p = from; p < start[k]; p++) {
-            put_varint(out, c->open[at[p]].seq);
-            put_invoice(out, &c->open[at[p]]);
+            put_varint(&w, c->open[at[p]].seq);
+            put_invoice(&w, &c->open[at[p]]);
         }
-        ends[j] = out->len;
+        ends[j] = pk_len(&w);
     }
+    pk_end(&w);
 }
 
 int rs_packed_add_chunk(struct rs_buf *buf, const void *data, size_t len)
 {
-    put_varint(buf, (int64_t)len);
-    rs_buf_append(buf, data, len);
+    struct packer w;
+
+    pk_begin(&w, buf);
+    put_varint(&w, (int64_t)len);
+    put_raw(&w, data, len);
+    pk_end(&w);
     return buf->overflow ? -1 : 0;
 }
 

@@ -23,6 +23,9 @@ void rs_buf_init(struct rs_buf *b, size_t max);
 void rs_buf_release(struct rs_buf *b);
 void rs_buf_reset(struct rs_buf *b);
 int rs_buf_append(struct rs_buf *b, const void *data, size_t len);
+/* Room for extra more bytes (and the NUL after them): 0, or -1 with
+ * overflow set when the cap refuses. */
+int rs_buf_reserve(struct rs_buf *b, size_t extra);
 int rs_buf_puts(struct rs_buf *b, const char *s);
 
 /* rs_buf_append(), inline when the bytes fit the room the buffer has (the

@@ -358,6 +358,65 @@ static void test_customer_pack_roundtrip(void **state)
 /* Detector states are kept sparse: set in any order, read back by id,
  * dropped when all zeros, and packed as before (the unpacked copy reads
  * the same). */
+/* Packing writes through a cursor that grows the buffer as it goes: into
+ * a fresh buffer, after bytes already there (a flush packs customers one
+ * after the other) and into a buffer capped at exactly its size, the bytes
+ * are the same; one byte less and the buffer says it overflowed, holding
+ * no more than its cap. */
+static void test_customer_pack_grows_and_caps(void **state)
+{
+    struct rs_customer c;
+    struct rs_buf a, b;
+    int32_t d0 = day(2026, 1, 1);
+    struct rs_event ev;
+    static const char before[] = "bytes of the customers packed before";
+
+    (void)state;
+    rs_customer_init(&c, "C1");
+    for (int i = 0; i < 14; i++) {
+        char id[40];
+
+        snprintf(id, sizeof(id), "INVOICE-WITH-A-LONG-NUMBER-%04d", i);
+        ev = invoice_in("wholesale", id, 100000 + i, d0 + i, d0 + i + 60);
+        rs_customer_apply(&c, &ev);
+    }
+    rs_buf_init(&a, 0);
+    rs_customer_pack(&c, &a);
+    assert_true(a.len > 512); /* grown twice or more from nothing */
+    assert_false(a.overflow);
+    assert_int_equal(a.data[a.len], '\0');
+
+    rs_buf_init(&b, 0);
+    assert_int_equal(rs_buf_append(&b, before, sizeof(before) - 1), 0);
+    rs_customer_pack(&c, &b);
+    assert_int_equal(b.len, sizeof(before) - 1 + a.len);
+    assert_memory_equal(b.data, before, sizeof(before) - 1);
+    assert_memory_equal(b.data + sizeof(before) - 1, a.data, a.len);
+    rs_buf_release(&b);
+
+    rs_buf_init(&b, a.len);
+    rs_customer_pack(&c, &b);
+    assert_false(b.overflow);
+    assert_int_equal(b.len, a.len);
+    assert_memory_equal(b.data, a.data, a.len);
+    rs_buf_release(&b);
+
+    rs_buf_init(&b, a.len - 1);
+    rs_customer_pack(&c, &b);
+    assert_true(b.overflow);
+    assert_true(b.len <= a.len - 1);
+    rs_buf_release(&b);
+
+    rs_buf_init(&b, 40); /* smaller than the first room asked for */
+    rs_customer_pack(&c, &b);
+    assert_true(b.overflow);
+    assert_true(b.len <= 40);
+    rs_buf_release(&b);
+
+    rs_buf_release(&a);
+    rs_customer_release(&c);
+}
+
 static void test_customer_dstate_sparse(void **state)
 {
     struct rs_customer c, copy;
@@ -802,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_customer_credit_note_and_cancel),
         cmocka_unit_test(test_customer_summary_days_beyond_terms),
         cmocka_unit_test(test_customer_pack_roundtrip),
+        cmocka_unit_test(test_customer_pack_grows_and_caps),
         cmocka_unit_test(test_customer_dstate_sparse),
         cmocka_unit_test(test_customer_index_follows_changes),
         cmocka_unit_test(test_customer_many_open_by_id),
