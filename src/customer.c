@@ -1229,6 +1229,33 @@ static void put_invoice(struct packer *out, const struct rs_open_invoice *inv)
     put_varint(out, inv->disputed);
 }
 
+static void prefetch_span(const void *p, size_t n)
+{
+    const char *b = p;
+
+    if (n > 16 * 64)
+        n = 16 * 64; /* the start of a long array: the rest streams */
+    for (size_t o = 0; p && o < n; o += 64)
+        __builtin_prefetch(b + o);
+}
+
+void rs_customer_prefetch_pack(const struct rs_customer *c, int stage)
+{
+    if (stage == 0) {
+        prefetch_span(c, sizeof(*c));
+        return;
+    }
+    prefetch_span(c->settled, c->settled ? RS_CUSTOMER_PAID_RING *
+                                               sizeof(*c->settled)
+                                         : 0);
+    prefetch_span(c->comm,
+                  rs_popcount32(c->comm_used) * sizeof(*c->comm));
+    prefetch_span(c->dstate,
+                  rs_popcount32(c->dstate_used) * sizeof(*c->dstate));
+    if (!c->chunks)
+        prefetch_span(c->open, c->open_count * sizeof(*c->open));
+}
+
 /* The state, its open invoices inline (chunks 0) or in that many chunks
  * packed apart. */
 static void pack_state(const struct rs_customer *c, uint32_t chunks,

@@ -306,6 +306,13 @@ struct rs_pack_plan {
     uint32_t drop_from, drop_to;
 };
 
+/* Starts loading into the CPU's cache what packing c will read, for a
+ * loop that packs many customers (a flush: each customer's data was last
+ * touched long before, and packing waited on memory): stage 0, the
+ * customer itself; stage 1, once that has had time to arrive, the arrays
+ * it points at. A hint only: changes nothing. */
+void rs_customer_prefetch_pack(const struct rs_customer *c, int stage);
+
 /* Appends the head to out, for the store: chooses the chunk layout for
  * the invoices held now (chunks change with hysteresis; a change writes
  * every chunk) and takes the changed chunks as written: the caller must
