@@ -159,25 +159,33 @@ size_t rs_timers_due(const struct rs_timers *t, int64_t upto,
     return n;
 }
 
+/* Floyd's way: the hole left at the root goes down to a leaf along the
+ * lesser children (one comparison a level instead of two), then the last
+ * entry, which belongs near the bottom anyway, goes up from there. */
 void rs_timers_pop(struct rs_timers *t)
 {
-    size_t i = 0;
+    size_t i = 0, n;
 
     if (!t->count)
         return;
     if (t->v[0].u.ext.owned)
         free(t->v[0].u.ext.id);
-    t->v[0] = t->v[--t->count];
+    n = --t->count;
+    if (!n)
+        return;
     for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
+        size_t l = 2 * i + 1;
 
-        if (l < t->count && less(&t->v[l], &t->v[m]))
-            m = l;
-        if (r < t->count && less(&t->v[r], &t->v[m]))
-            m = r;
-        if (m == i)
+        if (l >= n)
             break;
-        swap(&t->v[i], &t->v[m]);
-        i = m;
+        if (l + 1 < n && less(&t->v[l + 1], &t->v[l]))
+            l++;
+        t->v[i] = t->v[l];
+        i = l;
     }
+    while (i > 0 && less(&t->v[n], &t->v[(i - 1) / 2])) {
+        t->v[i] = t->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    t->v[i] = t->v[n];
 }

@@ -33,6 +33,52 @@ static void test_timers_pop_in_time_then_id_order(void **state)
     rs_timers_release(&t);
 }
 
+/* Pushes and pops mixed, with many ties in time: every pop takes the
+ * least (time, then id) of what is held, as a sorted list says. */
+static void test_timers_pop_least_of_many(void **state)
+{
+    enum { N = 4000 };
+    struct rs_timers t;
+    static int64_t held_at[N];
+    static char held_id[N][12];
+    size_t held = 0;
+    unsigned seed = 7;
+
+    (void)state;
+    rs_timers_init(&t);
+    for (int round = 0; round < 3 * N; round++) {
+        seed = seed * 1103515245u + 12345u;
+        if (held < N && (held == 0 || (seed >> 16) % 3)) {
+            int64_t at = (int64_t)((seed >> 8) % 50); /* ties galore */
+            char id[12];
+
+            snprintf(id, sizeof(id), "C%u", (seed >> 4) % 997);
+            rs_timers_push(&t, at, id, strlen(id));
+            held_at[held] = at;
+            memcpy(held_id[held], id, sizeof(id));
+            held++;
+        } else {
+            size_t best = 0;
+            const struct rs_timer *top = rs_timers_peek(&t);
+
+            for (size_t i = 1; i < held; i++)
+                if (held_at[i] < held_at[best] ||
+                    (held_at[i] == held_at[best] &&
+                     strcmp(held_id[i], held_id[best]) < 0))
+                    best = i;
+            assert_non_null(top);
+            assert_int_equal(top->at, held_at[best]);
+            assert_string_equal(rs_timer_id(top), held_id[best]);
+            rs_timers_pop(&t);
+            held--;
+            held_at[best] = held_at[held];
+            memcpy(held_id[best], held_id[held], sizeof(held_id[0]));
+        }
+        assert_int_equal(t.count, held);
+    }
+    rs_timers_release(&t);
+}
+
 /* rs_timers_due lists exactly the timers due by then, whatever their place
  * in the heap, and no more than asked: the first ones to fire. */
 static void test_timers_due(void **state)
@@ -134,6 +180,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers_pop_in_time_then_id_order),
+        cmocka_unit_test(test_timers_pop_least_of_many),
         cmocka_unit_test(test_timers_due),
         cmocka_unit_test(test_timers_long_ids),
     };
