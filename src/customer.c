@@ -724,12 +724,14 @@ static void apply_payment(struct rs_customer *c, const struct rs_event *ev)
     }
 }
 
-static void apply_comm(struct rs_customer *c, const struct rs_event *ev)
+/* Returns the parts it changed: the communications, and the open
+ * invoices when a dispute opens or closes on one of them. */
+static uint32_t apply_comm(struct rs_customer *c, const struct rs_event *ev)
 {
     struct rs_comm_stat *s;
 
     if (ev->type < 0 || ev->type >= RS_COMM_TYPES)
-        return;
+        return 0;
     s = comm_entry(c, ev->type);
     s->count++;
     s->head = (s->head + RS_CUSTOMER_COMM_RING - 1) % RS_CUSTOMER_COMM_RING;
@@ -742,8 +744,10 @@ static void apply_comm(struct rs_customer *c, const struct rs_event *ev)
             index_before(c, (uint32_t)(inv - c->open));
             inv->disputed = ev->type == RS_COMM_DISPUTE_OPENED;
             index_after(c, (uint32_t)(inv - c->open));
+            return RS_PART_COMM | RS_PART_OPEN;
         }
     }
+    return RS_PART_COMM;
 }
 
 static void apply_bureau(struct rs_customer *c, const struct rs_event *ev)
@@ -881,36 +885,45 @@ static void apply_relay(struct rs_customer *c, const struct rs_event *ev)
     m->since = ev->event_time;
 }
 
-void rs_customer_apply(struct rs_customer *c, const struct rs_event *ev)
+uint32_t rs_customer_apply(struct rs_customer *c, const struct rs_event *ev)
 {
+    uint32_t parts = 0;
+
     /* Bureau events leave the open invoices as they are. */
     if (ev->kind != RS_EVENT_BUREAU)
         restamp(c);
     if (ev->kind == RS_EVENT_BUREAU && ev->type == RS_BUREAU_GROUP_RELAY) {
         /* Not the customer's own activity: times stay as they are. */
         apply_relay(c, ev);
-        return;
+        return RS_PART_GROUP;
     }
-    if (ev->kind == RS_EVENT_BUREAU && ev->type == RS_BUREAU_OWNERSHIP_LINK)
+    if (ev->kind == RS_EVENT_BUREAU && ev->type == RS_BUREAU_OWNERSHIP_LINK) {
         apply_link(c, ev);
-    if (c->first_event_time == 0 || ev->event_time < c->first_event_time)
+        parts |= RS_PART_GROUP;
+    }
+    if (c->first_event_time == 0 || ev->event_time < c->first_event_time) {
         c->first_event_time = ev->event_time;
-    if (ev->event_time > c->last_event_time)
+        parts |= RS_PART_FIRST_SEEN;
+    }
+    if (ev->event_time > c->last_event_time) {
         c->last_event_time = ev->event_time;
+        parts |= RS_PART_LAST_SEEN;
+    }
     switch (ev->kind) {
     case RS_EVENT_INVOICE:
         apply_invoice(c, ev);
-        break;
+        return parts | RS_PART_OPEN | RS_PART_SETTLED | RS_PART_COUNTS |
+               RS_PART_PROFILE;
     case RS_EVENT_PAYMENT:
         apply_payment(c, ev);
-        break;
+        return parts | RS_PART_OPEN | RS_PART_SETTLED | RS_PART_COUNTS;
     case RS_EVENT_COMM:
-        apply_comm(c, ev);
-        break;
+        return parts | apply_comm(c, ev);
     case RS_EVENT_BUREAU:
         apply_bureau(c, ev);
-        break;
+        return parts | RS_PART_BUREAU;
     }
+    return RS_PART_ALL;
 }
 
 void rs_customer_summary(const struct rs_customer *c, int64_t now,

@@ -88,11 +88,13 @@ struct rs_task {
     struct rs_buf flush_packed;
     struct rs_task_stats stats;
     /* Detector bits (1 << id), for scores(): every detector; those run at
-     * every evaluation (outside state, or no declared inputs, or
-     * evaluate.all); those each event kind concerns. */
+     * every evaluation (outside state); those that declare no reads, by
+     * the event kinds they take (inputs); those that read each part of
+     * the customer's shared state (RS_PART_*, bit by bit). */
     uint32_t all_detectors;
     uint32_t always_detectors;
     uint32_t kind_detectors[RS_EVENT_KINDS];
+    uint32_t part_readers[RS_PART_COUNT];
     /* The detectors whose observe() an event of each kind concerns (those
      * with no declared inputs, and those that declare the kind), in
      * registry order, NULL-terminated: an observe() of another kind's
@@ -116,6 +118,10 @@ struct trigger {
     /* Detectors whose own state the event changed: their findings cite it
      * as evidence in the alert it makes. */
     uint32_t moved;
+    /* Detectors whose answer the event may have changed: those it moved,
+     * those reading a part of the shared state it changed, and those that
+     * declare no reads and take its kind. */
+    uint32_t concern;
 };
 
 static void outbox_clear(struct outbox *o)
@@ -188,10 +194,14 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
          * events it too changes only at its timer. */
         if ((*d)->volatile_state)
             t->always_detectors |= bit;
+        for (int b = 0; b < RS_PART_COUNT; b++)
+            if ((*d)->reads & (1u << b))
+                t->part_readers[b] |= bit;
         for (int k = 0; k < RS_EVENT_KINDS; k++) {
             if ((*d)->inputs && !((*d)->inputs & RS_INPUT(k)))
                 continue;
-            t->kind_detectors[k] |= bit;
+            if (!(*d)->reads)
+                t->kind_detectors[k] |= bit;
             if ((*d)->observe)
                 t->observers[k][nobs[k]++] = *d;
         }
@@ -791,15 +801,16 @@ static int64_t next_change(const struct rs_detector *d, const int64_t *p,
 }
 
 /* The combined score of c at now and its next timer, as running every
- * detector would give them, re-running only the detectors that could answer differently: those
- * that read the kinds of events applied since the last evaluation (kinds),
- * those whose timer is due, those reading outside state, and those with no
- * answer kept for these parameters. A detector's answer changes only with
- * the events it reads or at its next_timer(), so the others' last raw
- * contributions are reused and weighted here. own: the same without the
- * group detector, for the relays. */
+ * detector would give them, re-running only the detectors that could
+ * answer differently: those the event applied since the last evaluation
+ * concerns (concern: struct trigger), those whose timer is due, those
+ * reading outside state, and those with no answer kept for these
+ * parameters. A detector's answer changes only with its own state, the
+ * parts of the shared state it reads, or at its next_timer(), so the
+ * others' last raw contributions are reused and weighted here. own: the
+ * same without the group detector, for the relays. */
 static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
-                      uint32_t kinds, int32_t *own, int64_t *next)
+                      uint32_t concern, int32_t *own, int64_t *next)
 {
     const struct rs_segment_profile *prof =
         rs_scoring_profile(&t->p->scoring, c->segment);
@@ -819,10 +830,7 @@ static int32_t scores(struct rs_task *t, struct rs_customer *c, int64_t now,
         c->dcache_found = 0;
         c->dcache_next = least = RS_NO_TIMER;
     }
-    for (int k = 0; k < RS_EVENT_KINDS; k++)
-        if (kinds & RS_INPUT(k))
-            run |= t->kind_detectors[k];
-    run |= c->dcache_redo;
+    run |= concern | c->dcache_redo;
     if (least <= now) /* some timer is due: whose? */
         for (uint32_t m = c->dcache_used & ~run; m; m &= m - 1) {
             int id = __builtin_ctz(m);
@@ -922,8 +930,7 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
     /* Most evaluations change no level: only the score is computed, from
      * the detectors the event or the time concerns; the findings with
      * their words are made when an alert is (below). */
-    score = scores(t, c, now, tr->ev ? RS_INPUT(tr->ev->kind) : 0, &own,
-                   &next);
+    score = scores(t, c, now, tr->concern, &own, &next);
     enum rs_level level;
 
     level = rs_score_level(prof, t->p->scoring.hysteresis, score,
@@ -1135,7 +1142,7 @@ static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
         int64_t at = top->at;
         char id[RS_ID_MAX]; /* the pop below takes the entry's */
         struct rs_customer *c;
-        struct trigger tr = {NULL, at, 0};
+        struct trigger tr = {NULL, at, 0, 0};
 
         rs_strcpy_cut(id, sizeof(id), rs_timer_id(top));
         /* A customer not resident: load it with the next due ones, in
@@ -1164,8 +1171,8 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
                                    char *errstr, size_t errstr_size)
 {
     struct rs_customer *c;
-    struct trigger tr = {ev, ev->event_time, 0};
-    uint32_t settled_before;
+    struct trigger tr = {ev, ev->event_time, 0, 0};
+    uint32_t settled_before, parts;
     int group = ev->kind == RS_EVENT_BUREAU &&
                 (ev->type == RS_BUREAU_OWNERSHIP_LINK ||
                  ev->type == RS_BUREAU_GROUP_RELAY);
@@ -1215,7 +1222,7 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
     settled_before = c->settled_total;
     if (group)
         group_note(c, ev, &gb);
-    rs_customer_apply(c, ev);
+    parts = rs_customer_apply(c, ev);
     if (group)
         group_after(t, c, ev, &gb);
     if (ev->kind == RS_EVENT_BUREAU && ev->type == RS_BUREAU_GROUP_RELAY)
@@ -1235,6 +1242,9 @@ enum rs_apply_result rs_task_apply(struct rs_task *t, const struct rs_event *ev,
             tr.moved |= 1u << (*d)->id;
         }
     }
+    tr.concern = tr.moved | t->kind_detectors[ev->kind];
+    for (uint32_t m = parts; m; m &= m - 1)
+        tr.concern |= t->part_readers[__builtin_ctz(m)];
     t->stats.events++;
     evaluate(t, c, &tr, t->stream_time);
     return RS_APPLY_OK;

@@ -268,8 +268,29 @@ void rs_customer_dcache_drop(struct rs_customer *c, int id);
 
 void rs_customer_release(struct rs_customer *c);
 
-/* Updates the aggregates with one decoded event of this customer. */
-void rs_customer_apply(struct rs_customer *c, const struct rs_event *ev);
+/* The parts of a customer's shared state (the aggregates every detector
+ * may read): what rs_customer_apply() says an event changed, and what a
+ * detector declares its evaluate() and next_timer() read (struct
+ * rs_detector.reads), so that the engine re-runs a detector only after
+ * events that changed something it reads. */
+#define RS_PART_OPEN (1u << 0)       /* open invoices, their index, credit */
+#define RS_PART_SETTLED (1u << 1)    /* the settled ring, settled_total */
+#define RS_PART_COUNTS (1u << 2)     /* the invoice and payment counters */
+#define RS_PART_COMM (1u << 3)       /* communications by type */
+#define RS_PART_BUREAU (1u << 4)     /* the bureau score fields */
+#define RS_PART_GROUP (1u << 5)      /* the corporate group */
+#define RS_PART_FIRST_SEEN (1u << 6) /* first_event_time */
+#define RS_PART_LAST_SEEN (1u << 7)  /* last_event_time */
+#define RS_PART_PROFILE (1u << 8)    /* currency and segment */
+#define RS_PART_COUNT 9
+#define RS_PART_ALL ((1u << RS_PART_COUNT) - 1)
+/* For rs_detector.reads: declared, and none of the above (the detector
+ * reads its own state only). */
+#define RS_PART_NONE (1u << 31)
+
+/* Updates the aggregates with one decoded event of this customer; returns
+ * the parts (RS_PART_*) it may have changed: never fewer than it did. */
+uint32_t rs_customer_apply(struct rs_customer *c, const struct rs_event *ev);
 
 /* 1 if event_id is among the customer's latest RS_CUSTOMER_ID_RING event
  * ids (a duplicate: counted, not to be applied); else 0, and it is

@@ -71,6 +71,13 @@ struct rs_detector {
      * event cannot concern and whose timer is not due (see engine.c,
      * scores()): next_timer() must never be later than the first change. */
     uint32_t inputs;
+    /* The parts of the customer's shared state (RS_PART_* bits, or
+     * RS_PART_NONE) that evaluate() and next_timer() read besides the
+     * detector's own state: the engine re-runs it after an event only when
+     * the event changed one of them or observe() changed its state
+     * (test_det_timers checks the declarations). 0: not declared; then
+     * after every event of a kind in inputs. */
+    uint32_t reads;
     /* 1: evaluate() also reads state from outside the customer (the
      * segment's health): never reused. */
     int volatile_state;

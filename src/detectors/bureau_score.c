@@ -472,6 +472,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_bureau_score = {
     .name = "bureau_score",
     .id = 12,
+    .reads = RS_PART_NONE,
     .signal = "Credit score change: bureau score or rating drops "
               "(direction-aware: drops and drops into a band; upgrades end "
               "the finding)",

@@ -172,6 +172,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_buyer_failure = {
     .name = "buyer_failure",
     .id = 20,
+    .reads = RS_PART_NONE,
     .signal = "Risky buyers of the customer: a major buyer fails (domino "
               "effect)",
     .props = props,

@@ -163,6 +163,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_cluster = {
     .name = "cluster",
     .id = RS_CLUSTER_DETECTOR_ID,
+    .reads = RS_PART_PROFILE,
     .signal = "Risk clusters: a segment that pays late more often",
     .props = props,
     .volatile_state = 1, /* the segment's health */

@@ -275,6 +275,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_disputes = {
     .name = "disputes",
     .id = 8,
+    .reads = RS_PART_OPEN | RS_PART_PROFILE,
     .signal = "Disputes that drag on",
     .props = props,
     .observe = observe,

@@ -295,6 +295,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_dunning = {
     .name = "dunning",
     .id = 10,
+    .reads = RS_PART_COMM,
     .signal = "Dunning escalation",
     .props = props,
     .inputs = RS_INPUT(RS_EVENT_COMM),

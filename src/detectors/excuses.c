@@ -166,6 +166,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_excuses = {
     .name = "excuses",
     .id = 6,
+    .reads = RS_PART_NONE,
     .signal = "Excuses",
     .props = props,
     .inputs = RS_INPUT(RS_EVENT_COMM),

@@ -340,6 +340,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_exposure = {
     .name = "exposure",
     .id = 21,
+    .reads = RS_PART_OPEN | RS_PART_COUNTS | RS_PART_PROFILE,
     .signal = "Credit score change as a credit limit: open receivables "
               "against the limit; check creditworthiness before a large "
               "order",

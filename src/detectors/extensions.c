@@ -165,6 +165,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_extensions = {
     .name = "extensions",
     .id = 5,
+    .reads = RS_PART_NONE,
     .signal = "Repeated extension requests",
     .props = props,
     .inputs = RS_INPUT(RS_EVENT_COMM),

@@ -214,6 +214,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_filings = {
     .name = "filings",
     .id = 14,
+    .reads = RS_PART_NONE,
     .signal = "Reputation damage: bankruptcies and lawsuits (bankruptcy "
               "and legal filings)",
     .props = props,

@@ -124,6 +124,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_financing = {
     .name = "financing",
     .id = 16,
+    .reads = RS_PART_NONE,
     .signal = "New financing / bank change: securing new financing, "
               "switching house bank",
     .props = props,

@@ -209,6 +209,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_group = {
     .name = "group",
     .id = RS_GROUP_DETECTOR_ID,
+    .reads = RS_PART_GROUP,
     .signal = "Corporate group health: the parent's and sister companies' "
               "risk (contagion across the group)",
     .props = props,

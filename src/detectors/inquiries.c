@@ -114,6 +114,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_inquiries = {
     .name = "inquiries",
     .id = 13,
+    .reads = RS_PART_NONE,
     .signal = "More credit inquiries: lenders checking the customer "
               "repeatedly",
     .props = props,

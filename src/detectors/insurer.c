@@ -106,6 +106,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_insurer = {
     .name = "insurer",
     .id = 1,
+    .reads = RS_PART_OPEN,
     .signal = "Insurer clocks: reporting deadline, maximum extension, "
               "collections hand-over",
     .props = props,

@@ -168,6 +168,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_insurer_limit = {
     .name = "insurer_limit",
     .id = 19,
+    .reads = RS_PART_OPEN | RS_PART_PROFILE,
     .signal = "Credit score change as insurers express it: a credit limit "
               "reduced or withdrawn",
     .props = props,

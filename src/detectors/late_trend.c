@@ -415,6 +415,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_late_trend = {
     .name = "late_trend",
     .id = 2,
+    .reads = RS_PART_OPEN | RS_PART_SETTLED | RS_PART_PROFILE,
     .signal = "Late payments increasing: amount-weighted days beyond terms "
               "against the customer's own baseline",
     .props = props,

@@ -143,6 +143,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_management = {
     .name = "management",
     .id = 15,
+    .reads = RS_PART_NONE,
     .signal = "Management change: unusual management changes, many interim "
               "managers",
     .props = props,

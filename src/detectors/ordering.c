@@ -527,6 +527,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_ordering = {
     .name = "ordering",
     .id = 22,
+    .reads = RS_PART_OPEN | RS_PART_PROFILE,
     .signal = "Ordering changes: a sudden drop, a sudden large increase, "
               "irregular ordering after a steady pattern",
     .props = props,

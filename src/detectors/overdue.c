@@ -256,6 +256,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_overdue = {
     .name = "overdue",
     .id = 0,
+    .reads = RS_PART_OPEN | RS_PART_SETTLED | RS_PART_PROFILE,
     .signal = "Late payments increasing; silence after the due date; "
               "severe delinquency (D&B)",
     .props = props,

@@ -157,6 +157,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_ownership = {
     .name = "ownership",
     .id = 17,
+    .reads = RS_PART_NONE,
     .signal = "Corporate group health: ownership changes (a new parent, "
               "leaving the group)",
     .props = props,

@@ -284,6 +284,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_partials = {
     .name = "partials",
     .id = 4,
+    .reads = RS_PART_OPEN | RS_PART_COUNTS | RS_PART_FIRST_SEEN | RS_PART_PROFILE,
     .signal = "Late payments increasing; payment-terms pressure: partial "
               "payments and failed direct debits becoming frequent",
     .props = props,

@@ -392,6 +392,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_pattern_shift = {
     .name = "pattern_shift",
     .id = 3,
+    .reads = RS_PART_OPEN | RS_PART_SETTLED,
     .signal = "Payment pattern change: later than the customer's own habit "
               "(change-point test)",
     .props = props,

@@ -260,6 +260,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_payment_record = {
     .name = "payment_record",
     .id = 25,
+    .reads = RS_PART_OPEN | RS_PART_SETTLED | RS_PART_COUNTS,
     .signal = "Late payments as a standing trait: how often and how late "
               "the customer pays (ranks customers; soft on its own)",
     .props = props,

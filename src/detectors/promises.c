@@ -455,6 +455,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_promises = {
     .name = "promises",
     .id = 7,
+    .reads = RS_PART_OPEN | RS_PART_PROFILE,
     .signal = "Broken promises; promise-to-pay reliability",
     .props = props,
     .observe = observe,

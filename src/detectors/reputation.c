@@ -125,6 +125,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_reputation = {
     .name = "reputation",
     .id = 18,
+    .reads = RS_PART_NONE,
     .signal = "Reputation damage: negative reviews, news, lawsuits",
     .props = props,
     .inputs = RS_INPUT(RS_EVENT_BUREAU),

@@ -207,6 +207,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_silence = {
     .name = "silence",
     .id = 9,
+    .reads = RS_PART_NONE,
     .signal = "Silence: reminders and calls unanswered, contact unreachable",
     .props = props,
     .observe = observe,

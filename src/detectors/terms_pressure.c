@@ -191,6 +191,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
 const struct rs_detector rs_detector_terms_pressure = {
     .name = "terms_pressure",
     .id = 11,
+    .reads = RS_PART_NONE,
     .signal = "Payment-terms pressure: longer terms asked, deposit refused",
     .props = props,
     .inputs = RS_INPUT(RS_EVENT_COMM) | RS_INPUT(RS_EVENT_INVOICE),
