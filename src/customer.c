@@ -889,9 +889,6 @@ uint32_t rs_customer_apply(struct rs_customer *c, const struct rs_event *ev)
 {
     uint32_t parts = 0;
 
-    /* Bureau events leave the open invoices as they are. */
-    if (ev->kind != RS_EVENT_BUREAU)
-        restamp(c);
     if (ev->kind == RS_EVENT_BUREAU && ev->type == RS_BUREAU_GROUP_RELAY) {
         /* Not the customer's own activity: times stay as they are. */
         apply_relay(c, ev);
@@ -912,18 +909,29 @@ uint32_t rs_customer_apply(struct rs_customer *c, const struct rs_event *ev)
     switch (ev->kind) {
     case RS_EVENT_INVOICE:
         apply_invoice(c, ev);
-        return parts | RS_PART_OPEN | RS_PART_SETTLED | RS_PART_COUNTS |
-               RS_PART_PROFILE;
+        parts |= RS_PART_OPEN | RS_PART_SETTLED | RS_PART_COUNTS |
+                 RS_PART_PROFILE;
+        break;
     case RS_EVENT_PAYMENT:
         apply_payment(c, ev);
-        return parts | RS_PART_OPEN | RS_PART_SETTLED | RS_PART_COUNTS;
+        parts |= RS_PART_OPEN | RS_PART_SETTLED | RS_PART_COUNTS;
+        break;
     case RS_EVENT_COMM:
-        return parts | apply_comm(c, ev);
+        parts |= apply_comm(c, ev);
+        break;
     case RS_EVENT_BUREAU:
         apply_bureau(c, ev);
-        return parts | RS_PART_BUREAU;
+        parts |= RS_PART_BUREAU;
+        break;
+    default:
+        parts = RS_PART_ALL;
     }
-    return RS_PART_ALL;
+    /* An index made from the open invoices before (rs_customer_index) is
+     * not valid any more: only then, so that after a reminder the next
+     * questions still find it. */
+    if (parts & RS_PART_OPEN)
+        restamp(c);
+    return parts;
 }
 
 void rs_customer_summary(const struct rs_customer *c, int64_t now,
