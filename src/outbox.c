@@ -1,8 +1,8 @@
 /* The outbox entry's stored form (format in outbox.h).
  *
- * The Redis store writes the outbox as a list of these strings and reads
- * it back on open_task; the memory store keeps entries as structs and only
- * shares the copy. Decoding never trusts the bytes: the lengths must add
+ * The Redis store writes a flush's outbox as these strings back to back in
+ * one value and reads it back on open_task; the memory store keeps entries
+ * as structs and only shares the copy. Decoding never trusts the bytes: the lengths must add
  * up to the entry's size exactly before anything is copied, so a corrupt
  * element is refused whole, with a reason, and allocates nothing. */
 #include "riskstream/outbox.h"
@@ -97,6 +97,26 @@ const char *rs_outbox_decode(const uint8_t *p, size_t n,
     e->value = copy_bytes(p + pos, value_len);
     e->value_len = value_len;
     return NULL;
+}
+
+size_t rs_outbox_entry_size(const uint8_t *p, size_t n)
+{
+    size_t pos = OUTBOX_HEADER;
+    uint32_t key_len, value_len;
+
+    if (n < OUTBOX_HEADER)
+        return n;
+    key_len = get_u32(p + 2);
+    if (key_len != OUTBOX_NO_KEY) {
+        if (key_len > n - pos)
+            return n;
+        pos += key_len;
+    }
+    if (n - pos < 4)
+        return n;
+    value_len = get_u32(p + pos);
+    pos += 4;
+    return value_len > n - pos ? n : pos + value_len;
 }
 
 void rs_outbox_copy(struct rs_outbox_entry *dst,

@@ -153,6 +153,43 @@ static int parse_meta(struct redis_store *rs, redisReply *fields,
     return 0;
 }
 
+static int outbox_corrupt(struct redis_store *rs, size_t i, size_t of,
+                          size_t len, const char *why, char *errstr,
+                          size_t errstr_size)
+{
+    snprintf(errstr, errstr_size,
+             "task %d: outbox '%s' is corrupt: entry %zu of %zu (%zu bytes): "
+             "%s",
+             rs->keys.task, (const char *)rs->keys.outbox.data, i, of, len,
+             why);
+    return -1;
+}
+
+/* The outbox as one string: the entries back to back. */
+static int parse_outbox_string(struct redis_store *rs, const redisReply *rep,
+                               struct rs_task_meta *meta, char *errstr,
+                               size_t errstr_size)
+{
+    const uint8_t *p = (const uint8_t *)rep->str;
+    size_t n = rep->len, count = 0;
+
+    for (size_t at = 0; at < n; count++)
+        at += rs_outbox_entry_size(p + at, n - at);
+    meta->outbox = rs_calloc(count ? count : 1, sizeof(*meta->outbox));
+    for (size_t at = 0, i = 0; at < n; i++) {
+        size_t size = rs_outbox_entry_size(p + at, n - at);
+        const char *why = rs_outbox_decode(p + at, size, &meta->outbox[i]);
+
+        if (why)
+            return outbox_corrupt(rs, i, count, size, why, errstr,
+                                  errstr_size);
+        meta->outbox_count = i + 1;
+        at += size;
+    }
+    return 0;
+}
+
+/* The outbox as a list, one entry an element (before 2026-12-07). */
 static int parse_outbox(struct redis_store *rs, redisReply *list,
                         struct rs_task_meta *meta, char *errstr,
                         size_t errstr_size)
@@ -171,14 +208,9 @@ static int parse_outbox(struct redis_store *rs, redisReply *list,
                                                  el->len, &meta->outbox[i])
                               : "not a string";
 
-        if (why) {
-            snprintf(errstr, errstr_size,
-                     "task %d: outbox '%s' is corrupt: entry %zu of %zu "
-                     "(%zu bytes): %s",
-                     rs->keys.task, (const char *)rs->keys.outbox.data, i,
-                     list->elements, el->len, why);
-            return -1;
-        }
+        if (why)
+            return outbox_corrupt(rs, i, list->elements, el->len, why,
+                                  errstr, errstr_size);
         meta->outbox_count = i + 1;
     }
     return 0;
@@ -207,6 +239,51 @@ static int parse_last_timer(struct redis_store *rs, int task,
     return 0;
 }
 
+/* Reads the outbox, whose type (the reply to TYPE) says how it is held:
+ * one string, a list (written before 2026-12-07), or nothing. */
+static int read_outbox(struct redis_store *rs, const redisReply *type,
+                       struct rs_task_meta *meta, char *errstr,
+                       size_t errstr_size)
+{
+    const char *key = (const char *)rs->keys.outbox.data;
+    const char *get[] = {"GET", key}, *lrange[] = {"LRANGE", key, "0", "-1"};
+    size_t get_len[] = {3, rs->keys.outbox.len},
+           lrange_len[] = {6, rs->keys.outbox.len, 1, 2};
+    const char *t = type->type == REDIS_REPLY_STATUS ||
+                            type->type == REDIS_REPLY_STRING
+                        ? type->str
+                        : "";
+    redisReply *rep;
+    int is_string = strcmp(t, "string") == 0, rc;
+
+    if (strcmp(t, "none") == 0)
+        return 0;
+    if (!is_string && strcmp(t, "list") != 0) {
+        snprintf(errstr, errstr_size,
+                 "task %d: outbox '%s' is a %s, not a string", rs->keys.task,
+                 key, t[0] ? t : "reply of another kind");
+        return -1;
+    }
+    rep = is_string ? rs_redis_commandv(rs->redis, 2, get, get_len, errstr,
+                                        errstr_size)
+                    : rs_redis_commandv(rs->redis, 4, lrange, lrange_len,
+                                        errstr, errstr_size);
+    if (!rep)
+        return -1;
+    if (is_string && rep->type == REDIS_REPLY_STRING)
+        rc = parse_outbox_string(rs, rep, meta, errstr, errstr_size);
+    else if (is_string && rep->type == REDIS_REPLY_NIL)
+        rc = 0; /* gone since TYPE: nothing was pending */
+    else if (is_string) {
+        snprintf(errstr, errstr_size,
+                 "task %d: unexpected reply to GET '%s'", rs->keys.task, key);
+        rc = -1;
+    } else
+        rc = parse_outbox(rs, rep, meta, errstr, errstr_size);
+    freeReplyObject(rep);
+    return rc;
+}
+
 static enum rs_store_result redis_open_task(void *self, int task,
                                             struct rs_task_meta *meta,
                                             char *errstr, size_t errstr_size)
@@ -214,10 +291,10 @@ static enum rs_store_result redis_open_task(void *self, int task,
     struct redis_store *rs = self;
     const char *incr[] = {"HINCRBY", NULL, "epoch", "1"};
     const char *hmget[2 + 2 * RS_EVENT_KINDS + 1] = {"HMGET", NULL};
-    const char *lrange[] = {"LRANGE", NULL, "0", "-1"};
+    const char *type[] = {"TYPE", NULL};
     /* The latest stored timer (meta->timers_last). */
     const char *zlast[] = {"ZRANGE", NULL, "-1", "-1", "WITHSCORES"};
-    size_t incr_len[4], hmget_len[2 + 2 * RS_EVENT_KINDS + 1], lrange_len[4],
+    size_t incr_len[4], hmget_len[2 + 2 * RS_EVENT_KINDS + 1], type_len[2],
         zlast_len[5];
     redisReply *rep[4] = {NULL, NULL, NULL, NULL};
     char why[512] = "";
@@ -229,17 +306,17 @@ static enum rs_store_result redis_open_task(void *self, int task,
         return RS_STORE_ERROR;
     rs_sr_keys(rs, task);
     incr[1] = hmget[1] = (const char *)rs->keys.meta.data;
-    lrange[1] = (const char *)rs->keys.outbox.data;
+    type[1] = (const char *)rs->keys.outbox.data;
     zlast[1] = (const char *)rs->keys.timers.data;
     for (int k = 0; k < RS_EVENT_KINDS; k++)
         hmget[n++] = rs_sr_offset_fields[k];
     hmget[n++] = "st";
     for (int k = 0; k < RS_EVENT_KINDS; k++)
         hmget[n++] = rs_sr_prev_fields[k];
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 4; i++)
         incr_len[i] = strlen(incr[i]);
-        lrange_len[i] = strlen(lrange[i]);
-    }
+    for (int i = 0; i < 2; i++)
+        type_len[i] = strlen(type[i]);
     for (int i = 0; i < n; i++)
         hmget_len[i] = strlen(hmget[i]);
     for (int i = 0; i < 5; i++)
@@ -250,7 +327,7 @@ static enum rs_store_result redis_open_task(void *self, int task,
                              sizeof(why)) ||
         rs_redis_append_argv(rs->redis, n, hmget, hmget_len, why,
                              sizeof(why)) ||
-        rs_redis_append_argv(rs->redis, 4, lrange, lrange_len, why,
+        rs_redis_append_argv(rs->redis, 2, type, type_len, why,
                              sizeof(why)) ||
         rs_redis_append_argv(rs->redis, 5, zlast, zlast_len, why,
                              sizeof(why)))
@@ -272,7 +349,7 @@ static enum rs_store_result redis_open_task(void *self, int task,
     }
     meta->epoch = (uint64_t)rep[0]->integer;
     if (parse_meta(rs, rep[1], meta, errstr, errstr_size) ||
-        parse_outbox(rs, rep[2], meta, errstr, errstr_size) ||
+        read_outbox(rs, rep[2], meta, errstr, errstr_size) ||
         parse_last_timer(rs, task, rep[3], meta, errstr, errstr_size))
         goto out;
     res = RS_STORE_OK;

@@ -1,5 +1,7 @@
 /* The outbox entry's stored form: one struct rs_outbox_entry (store.h) as
- * a versioned, self-delimiting byte string, one Redis list element each.
+ * a versioned, self-delimiting byte string. The Redis store keeps a
+ * flush's entries back to back in one string (a list of one element each
+ * before 2026-12-07, still read).
  *
  * Format, big-endian, version 1:
  *   u8 format (1) | u8 topic | u32 key length | key | u32 value length | value
@@ -32,6 +34,11 @@ const char *rs_outbox_encode(struct rs_buf *b, const struct rs_outbox_entry *e);
  * are not an entry, e then zeroed and owning nothing. */
 const char *rs_outbox_decode(const uint8_t *p, size_t n,
                              struct rs_outbox_entry *e);
+
+/* The size of the entry that begins at p, as its lengths say, when it
+ * fits in the n bytes there; else n (rs_outbox_decode() of those n bytes
+ * then says what is wrong). For entries stored back to back. */
+size_t rs_outbox_entry_size(const uint8_t *p, size_t n);
 
 /* A deep copy of src into dst: NULL keys stay NULL; value is always
  * allocated, even when empty. */

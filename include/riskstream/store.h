@@ -20,7 +20,8 @@
  *   P:{tT}:sum           hash: customer -> readable summary (flat JSON)
  *   P:{tT}:meta          hash: epoch, o0..o3, p0..p3, st (stream time)
  *   P:{tT}:timers        sorted set: customer -> next timer (ms)
- *   P:{tT}:outbox        list: encoded outbox records
+ *   P:{tT}:outbox        string: encoded outbox records back to back
+ *                        (outbox.h; a list of them before 2026-12-07)
  *
  * Ownership: the store copies what it keeps; callers own what they pass.
  * rs_store_meta_release() frees what open_task returned. */

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "riskstream/mem.h"
+#include "riskstream/outbox.h"
 #include "riskstream/store.h"
 #include "store_checks.h"
 
@@ -302,7 +303,15 @@ static void test_store_redis_customer_hash_shows_summary(void **state)
     assert_string_equal(h->element[0]->str, "cust-1");
     assert_string_equal(h->element[1]->str, "86400000");
     freeReplyObject(h);
-    assert_int_equal(raw_integer(c, "LLEN %s:{t5}:outbox", prefix), 1);
+    /* The outbox: its one entry, as one string. */
+    h = raw(c, "TYPE %s:{t5}:outbox", prefix);
+    assert_string_equal(h->str, "string");
+    freeReplyObject(h);
+    h = raw(c, "GET %s:{t5}:outbox", prefix);
+    assert_int_equal(h->type, REDIS_REPLY_STRING);
+    assert_int_equal(rs_outbox_entry_size((const uint8_t *)h->str, h->len),
+                     h->len);
+    freeReplyObject(h);
     redisFree(c);
 }
 
@@ -560,6 +569,34 @@ static void test_store_redis_corrupt_outbox_is_an_error(void **state)
         if (!strstr(errstr, want) || !strstr(errstr, bad[i].why))
             fail_msg("case %zu: '%s'", i, errstr);
     }
+    /* The same entries back to back in one string, as a flush writes
+     * them: the bad one is found by its place. The last case's value
+     * length is shorter than its bytes, so its leftover byte reads as a
+     * third entry, too short for a header. */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int last = i + 1 == sizeof(bad) / sizeof(bad[0]);
+        char blob[64];
+
+        memcpy(blob, "\x01\x01\xff\xff\xff\xff\x00\x00\x00\x00", 10);
+        memcpy(blob + 10, bad[i].bytes, bad[i].len);
+        freeReplyObject(raw(c, "SET %s:{t0}:outbox %b", prefix, blob,
+                            (size_t)10 + bad[i].len));
+        assert_int_equal(rs_store_open_task(s, 0, &m, errstr, sizeof(errstr)),
+                         RS_STORE_ERROR);
+        assert_null(m.outbox);
+        snprintf(want, sizeof(want), "outbox '%s:{t0}:outbox' is corrupt: "
+                 "entry %d", prefix, last ? 2 : 1);
+        if (!strstr(errstr, want) ||
+            !strstr(errstr, last ? "shorter than its header" : bad[i].why))
+            fail_msg("string, case %zu: '%s'", i, errstr);
+    }
+    /* A key of another type is named, not read. */
+    freeReplyObject(raw(c, "DEL %s:{t0}:outbox", prefix));
+    freeReplyObject(raw(c, "SADD %s:{t0}:outbox x", prefix));
+    assert_int_equal(rs_store_open_task(s, 0, &m, errstr, sizeof(errstr)),
+                     RS_STORE_ERROR);
+    if (!strstr(errstr, "is a set, not a string"))
+        fail_msg("'%s'", errstr);
     /* The good entry alone decodes: dead letter, no key, empty value. */
     freeReplyObject(raw(c, "DEL %s:{t0}:outbox", prefix));
     freeReplyObject(raw(c, "RPUSH %s:{t0}:outbox %b", prefix,
@@ -570,6 +607,21 @@ static void test_store_redis_corrupt_outbox_is_an_error(void **state)
     assert_int_equal(m.outbox[0].topic, RS_OUTBOX_DEADLETTER);
     assert_null(m.outbox[0].key);
     assert_int_equal(m.outbox[0].value_len, 0);
+    rs_store_meta_release(&m);
+    /* Two good entries in one string (an alert with its key, then the
+     * dead letter): both, in order. */
+    freeReplyObject(raw(c, "SET %s:{t0}:outbox %b", prefix,
+                        "\x01\x00\x00\x00\x00\x01k\x00\x00\x00\x02vv"
+                        "\x01\x01\xff\xff\xff\xff\x00\x00\x00\x00",
+                        (size_t)23));
+    rs_check_open(s, 0, &m);
+    assert_int_equal(m.outbox_count, 2);
+    assert_int_equal(m.outbox[0].topic, RS_OUTBOX_ALERTS);
+    assert_int_equal(m.outbox[0].key_len, 1);
+    assert_memory_equal(m.outbox[0].key, "k", 1);
+    assert_int_equal(m.outbox[0].value_len, 2);
+    assert_memory_equal(m.outbox[0].value, "vv", 2);
+    assert_int_equal(m.outbox[1].topic, RS_OUTBOX_DEADLETTER);
     rs_store_meta_release(&m);
     redisFree(c);
 }
