@@ -7,6 +7,8 @@
  * element is refused whole, with a reason, and allocates nothing. */
 #include "riskstream/outbox.h"
 
+#include <lz4.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "riskstream/mem.h"
@@ -14,6 +16,8 @@
 #define OUTBOX_FORMAT 1
 #define OUTBOX_NO_KEY 0xffffffffu
 #define OUTBOX_HEADER 6 /* format, topic, key length */
+#define OUTBOX_LZ4 0x81   /* a packed outbox: LZ4 block (outbox.h) */
+#define OUTBOX_LZ4_HEADER 5
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -96,6 +100,64 @@ const char *rs_outbox_decode(const uint8_t *p, size_t n,
     }
     e->value = copy_bytes(p + pos, value_len);
     e->value_len = value_len;
+    return NULL;
+}
+
+void rs_outbox_pack(struct rs_buf *out, const uint8_t *p, size_t n)
+{
+    int bound, got;
+    uint8_t *h;
+
+    if (n < RS_OUTBOX_PACK_MIN || n > LZ4_MAX_INPUT_SIZE ||
+        rs_buf_reserve(out, OUTBOX_LZ4_HEADER +
+                                (size_t)LZ4_compressBound((int)n)))
+        goto raw;
+    bound = LZ4_compressBound((int)n);
+    h = out->data + out->len;
+    got = LZ4_compress_default((const char *)p,
+                               (char *)h + OUTBOX_LZ4_HEADER, (int)n, bound);
+    if (got <= 0 || (size_t)got + OUTBOX_LZ4_HEADER >= n)
+        goto raw; /* did not fit, or saved nothing */
+    h[0] = OUTBOX_LZ4;
+    put_u32(h + 1, (uint32_t)n);
+    out->len += OUTBOX_LZ4_HEADER + (size_t)got;
+    out->data[out->len] = '\0';
+    return;
+raw:
+    rs_buf_append(out, p, n);
+}
+
+const char *rs_outbox_unpack(const uint8_t *p, size_t n,
+                             const uint8_t **entries, size_t *len,
+                             uint8_t **owned)
+{
+    uint32_t raw;
+    int got;
+
+    *owned = NULL;
+    *entries = p;
+    *len = n;
+    if (n == 0 || p[0] != OUTBOX_LZ4)
+        return NULL; /* entries as they are (decoding checks them) */
+    if (n < OUTBOX_LZ4_HEADER)
+        return "a packed outbox shorter than its header";
+    raw = get_u32(p + 1);
+    if (raw == 0 || raw > LZ4_MAX_INPUT_SIZE ||
+        n - OUTBOX_LZ4_HEADER > (size_t)LZ4_MAX_INPUT_SIZE)
+        return "a packed outbox of an impossible length";
+    *owned = rs_malloc(raw);
+    got = LZ4_decompress_safe((const char *)p + OUTBOX_LZ4_HEADER,
+                              (char *)*owned,
+                              (int)(n - OUTBOX_LZ4_HEADER), (int)raw);
+    if (got != (int)raw) {
+        free(*owned);
+        *owned = NULL;
+        *entries = NULL;
+        *len = 0;
+        return "a packed outbox that does not decompress to its length";
+    }
+    *entries = *owned;
+    *len = raw;
     return NULL;
 }
 

@@ -165,28 +165,42 @@ static int outbox_corrupt(struct redis_store *rs, size_t i, size_t of,
     return -1;
 }
 
-/* The outbox as one string: the entries back to back. */
+/* The outbox as one string (rs_outbox_pack): the entries back to back,
+ * packed or not. */
 static int parse_outbox_string(struct redis_store *rs, const redisReply *rep,
                                struct rs_task_meta *meta, char *errstr,
                                size_t errstr_size)
 {
-    const uint8_t *p = (const uint8_t *)rep->str;
-    size_t n = rep->len, count = 0;
+    const uint8_t *p;
+    uint8_t *owned;
+    size_t n, count = 0;
+    const char *why = rs_outbox_unpack((const uint8_t *)rep->str, rep->len,
+                                       &p, &n, &owned);
+    int rc = 0;
 
+    if (why) {
+        snprintf(errstr, errstr_size,
+                 "task %d: outbox '%s' is corrupt: %s (%zu bytes)",
+                 rs->keys.task, (const char *)rs->keys.outbox.data, why,
+                 rep->len);
+        return -1;
+    }
     for (size_t at = 0; at < n; count++)
         at += rs_outbox_entry_size(p + at, n - at);
     meta->outbox = rs_calloc(count ? count : 1, sizeof(*meta->outbox));
-    for (size_t at = 0, i = 0; at < n; i++) {
+    for (size_t at = 0, i = 0; at < n && !rc; i++) {
         size_t size = rs_outbox_entry_size(p + at, n - at);
-        const char *why = rs_outbox_decode(p + at, size, &meta->outbox[i]);
 
+        why = rs_outbox_decode(p + at, size, &meta->outbox[i]);
         if (why)
-            return outbox_corrupt(rs, i, count, size, why, errstr,
-                                  errstr_size);
-        meta->outbox_count = i + 1;
+            rc = outbox_corrupt(rs, i, count, size, why, errstr,
+                                errstr_size);
+        else
+            meta->outbox_count = i + 1;
         at += size;
     }
-    return 0;
+    free(owned);
+    return rc;
 }
 
 /* The outbox as a list, one entry an element (before 2026-12-07). */
@@ -677,6 +691,7 @@ static void redis_destroy(void *self)
     rs_buf_release(&rs->keys.summary);
     rs_buf_release(&rs->sums);
     rs_buf_release(&rs->encoded);
+    rs_buf_release(&rs->packed);
     free(rs->last);
     free(rs->slots);
     free(rs);
@@ -748,6 +763,7 @@ struct rs_store *rs_store_redis_new(const struct rs_config *conf,
     rs_buf_init(&rs->keys.summary, 0);
     rs_buf_init(&rs->sums, 0);
     rs_buf_init(&rs->encoded, 0);
+    rs_buf_init(&rs->packed, 0);
     s = rs_calloc(1, sizeof(*s));
     s->ops = &redis_ops;
     s->self = rs;

@@ -53,6 +53,7 @@ struct redis_store {
     struct task_keys keys;
     struct zset_batch zset;
     struct rs_buf encoded; /* outbox entries of one flush, back to back */
+    struct rs_buf packed;  /* the same as stored (rs_outbox_pack) */
     int summary;           /* write P:{tT}:sum too (redis.summary) */
     struct rs_buf sums;    /* summaries of one HSET batch, back to back */
     struct rs_buf whole;   /* a chunked state put together, for load_many */

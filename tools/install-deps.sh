@@ -14,6 +14,7 @@ PROG="install-deps.sh"
 PACKAGES=(
     build-essential cmake pkg-config         # C toolchain
     librdkafka-dev libavro-dev libhiredis-dev # riskstream's libraries
+    liblz4-dev                                # the stored outbox's packing
     libcmocka-dev                             # unit tests
     redis-server redis-tools                  # local Redis (deploy/local/redis.sh)
     kcat                                      # Kafka readiness checks, debugging

@@ -35,6 +35,24 @@ const char *rs_outbox_encode(struct rs_buf *b, const struct rs_outbox_entry *e);
 const char *rs_outbox_decode(const uint8_t *p, size_t n,
                              struct rs_outbox_entry *e);
 
+/* One flush's outbox as the Redis store keeps it, in one string: the
+ * entries back to back (the first byte is then the entry format, 1), or,
+ * when they take RS_OUTBOX_PACK_MIN bytes or more and LZ4 makes them
+ * smaller, u8 0x81 | u32 the entries' length | the entries as one LZ4
+ * block. Alerts repeat their words and ids: the benchmark's compress
+ * about 7 to 1 (docs/performance.md, "Thirteenth round"). */
+#define RS_OUTBOX_PACK_MIN 512
+
+/* Appends the stored string of the n bytes of entries at p to out. */
+void rs_outbox_pack(struct rs_buf *out, const uint8_t *p, size_t n);
+
+/* The entries of the stored string of n bytes at p: *entries and *len
+ * point into p, or at a copy decompressed into *owned (NULL when not; the
+ * caller frees it). NULL, or why the string is not an outbox. */
+const char *rs_outbox_unpack(const uint8_t *p, size_t n,
+                             const uint8_t **entries, size_t *len,
+                             uint8_t **owned);
+
 /* The size of the entry that begins at p, as its lengths say, when it
  * fits in the n bytes there; else n (rs_outbox_decode() of those n bytes
  * then says what is wrong). For entries stored back to back. */

@@ -626,6 +626,69 @@ static void test_store_redis_corrupt_outbox_is_an_error(void **state)
     redisFree(c);
 }
 
+/* A flush's outbox of alerts, which repeat their words, is stored packed
+ * (LZ4) and reads back entry for entry; a packed string that does not
+ * decompress is refused with the reason. */
+static void test_store_redis_outbox_packed(void **state)
+{
+    struct rs_store *s = *state;
+    struct rs_check_flush cf;
+    struct rs_task_meta m;
+    redisContext *c = raw_connect();
+    redisReply *h;
+    char values[8][400], errstr[512] = "", *bytes;
+    size_t plain = 0;
+
+    rs_check_flush_init(&cf, open_epoch(s, 6));
+    for (int i = 0; i < 8; i++) {
+        snprintf(values[i], sizeof(values[i]),
+                 "{\"customer\":\"cust-%d\",\"level\":\"HIGH\",\"reasons\":"
+                 "[\"payments are getting later: %d.5 days beyond terms on "
+                 "average over the last 90 days, against 3.0 days before; "
+                 "flagged from 13.0 days, strong from 33.0\",\"4 invoices "
+                 "past due, the oldest 41 days\"],\"actions\":"
+                 "[\"FOLLOW_UP_EARLIER\",\"SHORTER_TERMS\"]}",
+                 i, 20 + i);
+        rs_check_flush_record(&cf, i == 7 ? RS_OUTBOX_DEADLETTER
+                                          : RS_OUTBOX_ALERTS,
+                              i == 7 ? NULL : "cust", values[i]);
+        plain += 10 + strlen(values[i]) + (i == 7 ? 0 : 4);
+    }
+    cf.f.stream_time = 1700000000000;
+    assert_int_equal(rs_store_flush(s, 6, &cf.f, errstr, sizeof(errstr)),
+                     RS_STORE_OK);
+
+    h = raw(c, "GET %s:{t6}:outbox", prefix);
+    assert_int_equal(h->type, REDIS_REPLY_STRING);
+    assert_int_equal((uint8_t)h->str[0], 0x81); /* packed */
+    assert_true(h->len < plain / 2);
+    bytes = rs_malloc(h->len);
+    memcpy(bytes, h->str, h->len);
+    freeReplyObject(h);
+
+    rs_check_open(s, 6, &m);
+    assert_int_equal(m.outbox_count, 8);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(m.outbox[i].value_len, strlen(values[i]));
+        assert_memory_equal(m.outbox[i].value, values[i], strlen(values[i]));
+    }
+    assert_int_equal(m.outbox[7].topic, RS_OUTBOX_DEADLETTER);
+    assert_memory_equal(m.outbox[0].key, "cust", 4);
+    rs_store_meta_release(&m);
+
+    /* Cut short: the block no longer decompresses to its length. */
+    freeReplyObject(raw(c, "SET %s:{t6}:outbox %b", prefix, bytes,
+                        (size_t)40));
+    assert_int_equal(rs_store_open_task(s, 6, &m, errstr, sizeof(errstr)),
+                     RS_STORE_ERROR);
+    assert_null(m.outbox);
+    if (!strstr(errstr, "is corrupt: a packed outbox that does not "
+                        "decompress to its length"))
+        fail_msg("'%s'", errstr);
+    free(bytes);
+    redisFree(c);
+}
+
 static void test_store_redis_corrupt_meta_is_an_error(void **state)
 {
     struct rs_store *s = *state;
@@ -810,6 +873,7 @@ int main(void)
         REDIS_TEST(test_store_redis_fenced_flush_leaves_no_watch),
         REDIS_TEST(test_store_redis_fenced_between_watch_and_exec),
         REDIS_TEST(test_store_redis_corrupt_outbox_is_an_error),
+        REDIS_TEST(test_store_redis_outbox_packed),
         REDIS_TEST(test_store_redis_corrupt_meta_is_an_error),
         REDIS_TEST(test_store_redis_flush_50k_customers),
         REDIS_TEST(test_store_redis_reconnects_after_drop),
