@@ -1,10 +1,13 @@
 /* The outbox entry's stored form (format in outbox.h).
  *
  * The Redis store writes a flush's outbox as these strings back to back in
- * one value and reads it back on open_task; the memory store keeps entries
- * as structs and only shares the copy. Decoding never trusts the bytes: the lengths must add
- * up to the entry's size exactly before anything is copied, so a corrupt
- * element is refused whole, with a reason, and allocates nothing. */
+ * one value, packed with LZ4 when that is shorter, and reads it back on
+ * open_task; the memory store keeps entries as structs and only shares the
+ * copy. Decoding never trusts the bytes: the lengths must add up to the
+ * entry's size exactly before anything is copied, so a corrupt entry is
+ * refused whole, with a reason, and allocates nothing; a packed outbox
+ * must decompress to exactly the length it states, which cannot be more
+ * than LZ4 can expand its block to. */
 #include "riskstream/outbox.h"
 
 #include <lz4.h>
@@ -142,8 +145,12 @@ const char *rs_outbox_unpack(const uint8_t *p, size_t n,
     if (n < OUTBOX_LZ4_HEADER)
         return "a packed outbox shorter than its header";
     raw = get_u32(p + 1);
+    /* LZ4 expands a block at most 255 times (a match's length takes a
+     * byte per 255): a larger stated length is corrupt, and is not
+     * allocated. */
     if (raw == 0 || raw > LZ4_MAX_INPUT_SIZE ||
-        n - OUTBOX_LZ4_HEADER > (size_t)LZ4_MAX_INPUT_SIZE)
+        n - OUTBOX_LZ4_HEADER > (size_t)LZ4_MAX_INPUT_SIZE ||
+        raw > 255 * (n - OUTBOX_LZ4_HEADER) + 16)
         return "a packed outbox of an impossible length";
     *owned = rs_malloc(raw);
     got = LZ4_decompress_safe((const char *)p + OUTBOX_LZ4_HEADER,

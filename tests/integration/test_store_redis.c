@@ -685,6 +685,14 @@ static void test_store_redis_outbox_packed(void **state)
     if (!strstr(errstr, "is corrupt: a packed outbox that does not "
                         "decompress to its length"))
         fail_msg("'%s'", errstr);
+    /* A stated length no LZ4 block of that size can reach (4 GB from
+     * three bytes) is refused before anything is allocated for it. */
+    freeReplyObject(raw(c, "SET %s:{t6}:outbox %b", prefix,
+                        "\x81\xff\xff\xff\xf0\x10\x00\x00", (size_t)8));
+    assert_int_equal(rs_store_open_task(s, 6, &m, errstr, sizeof(errstr)),
+                     RS_STORE_ERROR);
+    if (!strstr(errstr, "a packed outbox of an impossible length"))
+        fail_msg("'%s'", errstr);
     free(bytes);
     redisFree(c);
 }
