@@ -268,6 +268,7 @@ static int read_outbox(struct redis_store *rs, const redisReply *type,
                         ? type->str
                         : "";
     redisReply *rep;
+    char why[512];
     int is_string = strcmp(t, "string") == 0, rc;
 
     if (strcmp(t, "none") == 0)
@@ -278,12 +279,15 @@ static int read_outbox(struct redis_store *rs, const redisReply *type,
                  key, t[0] ? t : "reply of another kind");
         return -1;
     }
-    rep = is_string ? rs_redis_commandv(rs->redis, 2, get, get_len, errstr,
-                                        errstr_size)
+    rep = is_string ? rs_redis_commandv(rs->redis, 2, get, get_len, why,
+                                        sizeof(why))
                     : rs_redis_commandv(rs->redis, 4, lrange, lrange_len,
-                                        errstr, errstr_size);
-    if (!rep)
+                                        why, sizeof(why));
+    if (!rep) {
+        snprintf(errstr, errstr_size, "task %d: cannot read outbox '%s': %s",
+                 rs->keys.task, key, why);
         return -1;
+    }
     if (is_string && rep->type == REDIS_REPLY_STRING)
         rc = parse_outbox_string(rs, rep, meta, errstr, errstr_size);
     else if (is_string && rep->type == REDIS_REPLY_NIL)
