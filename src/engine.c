@@ -1024,6 +1024,19 @@ static void push_later(struct rs_task *t, const struct rs_timers *l,
     }
 }
 
+/* to rounded up to the end of the store's timer span (rs_store_ops). */
+static int64_t span_end(const struct rs_store *s, int64_t to)
+{
+    int64_t span = s->ops->timer_span, r;
+
+    if (span <= 0 || to > INT64_MAX - span)
+        return to;
+    r = to % span;
+    if (r < 0)
+        r += span;
+    return to - r + span - 1;
+}
+
 /* Makes sure every stored timer at or before upto is in the heap,
  * reading `ahead` beyond upto when it must read (a window, so that
  * reading is one store call per horizon, not per event; 0 when the
@@ -1033,7 +1046,9 @@ static int load_timers_ahead(struct rs_task *t, int64_t upto, int64_t ahead,
 {
     while (t->horizon < upto) {
         int64_t from = t->horizon;
-        int64_t to = upto > INT64_MAX - ahead ? INT64_MAX : upto + ahead;
+        int64_t to = span_end(t->store, upto > INT64_MAX - ahead
+                                            ? INT64_MAX
+                                            : upto + ahead);
 
         if (from >= t->stored_until) {
             /* Past the latest timer the store may hold: nothing to read. */
@@ -1339,6 +1354,7 @@ const struct rs_flush *rs_task_flush_begin(struct rs_task *t)
             rs_customer_summary(c, c->evaluated_at, &fc->summary);
         fc->next_timer = c->next_timer;
         fc->timer_unchanged = c->next_timer == c->stored_timer;
+        fc->stored_timer = c->stored_timer;
         dirty[i]->stored_timer = c->next_timer;
     }
     /* The timers set beyond the horizon go with this flush. */

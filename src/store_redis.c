@@ -16,6 +16,7 @@
 
 #include "riskstream/customer.h"
 #include "riskstream/format.h"
+#include "riskstream/log.h"
 #include "riskstream/mem.h"
 #include "riskstream/outbox.h"
 #include "riskstream/redis.h"
@@ -36,17 +37,29 @@ void rs_sr_keys(struct redis_store *rs, int task)
         return;
     rs_buf_reset(&k->meta);
     rs_buf_reset(&k->timers);
+    rs_buf_reset(&k->tdays);
     rs_buf_reset(&k->outbox);
     rs_buf_reset(&k->state);
     rs_buf_reset(&k->chunks);
     rs_buf_reset(&k->summary);
     rs_buf_printf(&k->meta, "%s:{t%d}:meta", rs->prefix, task);
     rs_buf_printf(&k->timers, "%s:{t%d}:timers", rs->prefix, task);
+    rs_buf_printf(&k->tdays, "%s:{t%d}:tdays", rs->prefix, task);
     rs_buf_printf(&k->outbox, "%s:{t%d}:outbox", rs->prefix, task);
     rs_buf_printf(&k->state, "%s:{t%d}:s", rs->prefix, task);
     rs_buf_printf(&k->chunks, "%s:{t%d}:c", rs->prefix, task);
     rs_buf_printf(&k->summary, "%s:{t%d}:sum", rs->prefix, task);
     k->task = task;
+}
+
+const char *rs_sr_day_key(struct redis_store *rs, int64_t day, size_t *len)
+{
+    rs_buf_reset(&rs->keys.day);
+    rs_buf_printf(&rs->keys.day, "%s:{t%d}:td:%" PRId64, rs->prefix,
+                  rs->keys.task, day);
+    if (len)
+        *len = rs->keys.day.len;
+    return (const char *)rs->keys.day.data;
 }
 
 /* Small helpers. */
@@ -82,6 +95,16 @@ static int parse_score(const char *s, size_t len, int64_t *out)
     else
         *out = (int64_t)d;
     return 0;
+}
+
+/* A day number as Redis gave it (a member of tdays), checked so that the
+ * day's milliseconds fit an int64_t. */
+static int parse_day(const redisReply *r, int64_t *day)
+{
+    return r->type != REDIS_REPLY_STRING ||
+           rs_format_parse_i64(r->str, r->len, day) ||
+           *day > INT64_MAX / RS_SR_DAY_MS - 1 ||
+           *day < INT64_MIN / RS_SR_DAY_MS + 1;
 }
 
 /* open_task: bump the epoch, read meta and the outbox. */
@@ -230,27 +253,158 @@ static int parse_outbox(struct redis_store *rs, redisReply *list,
     return 0;
 }
 
-/* The reply to ZRANGE timers -1 -1 WITHSCORES: the latest stored timer,
- * or none. */
+/* The replies to ZRANGE tdays -1 -1 (the last day that may hold timers)
+ * and ZRANGE timers -1 -1 WITHSCORES (the latest timer of the sorted set
+ * written before 2026-12-07, if one is left): a bound on the latest
+ * stored timer, or none. */
 static int parse_last_timer(struct redis_store *rs, int task,
-                            const redisReply *rep, struct rs_task_meta *meta,
-                            char *errstr, size_t errstr_size)
+                            const redisReply *day, const redisReply *old,
+                            struct rs_task_meta *meta, char *errstr,
+                            size_t errstr_size)
 {
+    int64_t d, at;
+
     meta->timers_bounded = 1;
     meta->timers_last = INT64_MIN;
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 0)
+    if (day->type != REDIS_REPLY_ARRAY || day->elements > 1 ||
+        (day->elements == 1 && parse_day(day->element[0], &d))) {
+        snprintf(errstr, errstr_size,
+                 "task %d: days '%s' hold a member that is not a day number",
+                 task, (const char *)rs->keys.tdays.data);
+        return -1;
+    }
+    if (day->elements == 1)
+        meta->timers_last = (d + 1) * RS_SR_DAY_MS - 1;
+    if (old->type == REDIS_REPLY_ARRAY && old->elements == 0)
         return 0;
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-        rep->element[1]->type != REDIS_REPLY_STRING ||
-        parse_score(rep->element[1]->str, rep->element[1]->len,
-                    &meta->timers_last)) {
+    if (old->type != REDIS_REPLY_ARRAY || old->elements != 2 ||
+        old->element[1]->type != REDIS_REPLY_STRING ||
+        parse_score(old->element[1]->str, old->element[1]->len, &at)) {
         snprintf(errstr, errstr_size,
                  "task %d: timers '%s' hold an entry that is not a customer "
                  "with a time",
                  task, (const char *)rs->keys.timers.data);
         return -1;
     }
+    if (at > meta->timers_last)
+        meta->timers_last = at;
     return 0;
+}
+
+/* Runs a command; its reply, or NULL with errstr naming task and key. */
+static redisReply *run(struct redis_store *rs, int task, int argc,
+                       const char **argv, const char *key, char *errstr,
+                       size_t errstr_size)
+{
+    size_t len[8];
+    char why[512];
+    redisReply *rep;
+
+    for (int i = 0; i < argc; i++)
+        len[i] = strlen(argv[i]);
+    rep = rs_redis_commandv(rs->redis, argc, argv, len, why, sizeof(why));
+    if (!rep)
+        snprintf(errstr, errstr_size, "task %d: cannot read '%s': %s", task,
+                 key, why);
+    return rep;
+}
+
+/* After the task is ours: moves the timers of the sorted set written
+ * before 2026-12-07 into day hashes (once; had_old says it exists), and
+ * drops the days RS_SR_DAYS_KEPT behind the stream. */
+static enum rs_store_result tidy_timers(struct redis_store *rs, int task,
+                                        const struct rs_task_meta *meta,
+                                        int had_old, char *errstr,
+                                        size_t errstr_size)
+{
+    const char *timers = (const char *)rs->keys.timers.data;
+    const char *tdays = (const char *)rs->keys.tdays.data;
+    redisReply *old = NULL, *gone = NULL;
+    const char **ids = NULL;
+    size_t *lens = NULL, n = 0, n_gone = 0;
+    int64_t *at = NULL, *days = NULL;
+    enum rs_store_result res = RS_STORE_ERROR;
+    char below[40];
+
+    if (had_old) {
+        const char *argv[5] = {"ZRANGE", timers, "0", "-1", "WITHSCORES"};
+
+        old = run(rs, task, 5, argv, timers, errstr, errstr_size);
+        if (!old)
+            goto out;
+        if (old->type != REDIS_REPLY_ARRAY || old->elements % 2) {
+            snprintf(errstr, errstr_size,
+                     "task %d: unexpected reply to ZRANGE '%s'", task, timers);
+            goto out;
+        }
+        n = old->elements / 2;
+        ids = rs_calloc(n + 1, sizeof(*ids));
+        lens = rs_calloc(n + 1, sizeof(*lens));
+        at = rs_calloc(n + 1, sizeof(*at));
+        for (size_t i = 0; i < n; i++) {
+            const redisReply *m = old->element[2 * i];
+            const redisReply *sc = old->element[2 * i + 1];
+
+            if (m->type != REDIS_REPLY_STRING ||
+                sc->type != REDIS_REPLY_STRING ||
+                parse_score(sc->str, sc->len, &at[i]) ||
+                at[i] == INT64_MAX || at[i] == INT64_MIN) {
+                snprintf(errstr, errstr_size,
+                         "task %d: timers '%s' hold an entry that is not a "
+                         "customer with a time",
+                         task, timers);
+                goto out;
+            }
+            ids[i] = m->str;
+            lens[i] = m->len;
+        }
+    }
+    if (meta->has_offsets && meta->stream_time != INT64_MIN) {
+        const char *argv[4] = {"ZRANGEBYSCORE", tdays, "-inf", below};
+
+        snprintf(below, sizeof(below), "(%" PRId64,
+                 rs_sr_day_of(meta->stream_time) - RS_SR_DAYS_KEPT);
+        gone = run(rs, task, 4, argv, tdays, errstr, errstr_size);
+        if (!gone)
+            goto out;
+        if (gone->type != REDIS_REPLY_ARRAY) {
+            snprintf(errstr, errstr_size,
+                     "task %d: unexpected reply to ZRANGEBYSCORE '%s'", task,
+                     tdays);
+            goto out;
+        }
+        days = rs_calloc(gone->elements + 1, sizeof(*days));
+        for (size_t i = 0; i < gone->elements; i++) {
+            if (parse_day(gone->element[i], &days[i])) {
+                snprintf(errstr, errstr_size,
+                         "task %d: days '%s' hold a member that is not a "
+                         "day number",
+                         task, tdays);
+                goto out;
+            }
+        }
+        n_gone = gone->elements;
+    }
+    if (!had_old && !n_gone) {
+        res = RS_STORE_OK;
+        goto out;
+    }
+    res = rs_sr_timers_tidy(rs, task, meta->epoch, ids, lens, at, n, days,
+                            n_gone, errstr, errstr_size);
+    if (res == RS_STORE_OK && had_old)
+        rs_log_info("store", "task %d: moved %zu timers from the sorted set "
+                    "'%s' into day hashes",
+                    task, n, timers);
+out:
+    if (old)
+        freeReplyObject(old);
+    if (gone)
+        freeReplyObject(gone);
+    free(ids);
+    free(lens);
+    free(at);
+    free(days);
+    return res;
 }
 
 /* Reads the outbox, whose type (the reply to TYPE) says how it is held:
@@ -310,11 +464,13 @@ static enum rs_store_result redis_open_task(void *self, int task,
     const char *incr[] = {"HINCRBY", NULL, "epoch", "1"};
     const char *hmget[2 + 2 * RS_EVENT_KINDS + 1] = {"HMGET", NULL};
     const char *type[] = {"TYPE", NULL};
-    /* The latest stored timer (meta->timers_last). */
+    /* A bound on the latest stored timer (meta->timers_last): the last
+     * day listed, and the sorted set of before if one is left. */
+    const char *dlast[] = {"ZRANGE", NULL, "-1", "-1"};
     const char *zlast[] = {"ZRANGE", NULL, "-1", "-1", "WITHSCORES"};
     size_t incr_len[4], hmget_len[2 + 2 * RS_EVENT_KINDS + 1], type_len[2],
-        zlast_len[5];
-    redisReply *rep[4] = {NULL, NULL, NULL, NULL};
+        dlast_len[4], zlast_len[5];
+    redisReply *rep[5] = {NULL, NULL, NULL, NULL, NULL};
     char why[512] = "";
     enum rs_store_result res = RS_STORE_ERROR;
     int n = 2;
@@ -325,6 +481,7 @@ static enum rs_store_result redis_open_task(void *self, int task,
     rs_sr_keys(rs, task);
     incr[1] = hmget[1] = (const char *)rs->keys.meta.data;
     type[1] = (const char *)rs->keys.outbox.data;
+    dlast[1] = (const char *)rs->keys.tdays.data;
     zlast[1] = (const char *)rs->keys.timers.data;
     for (int k = 0; k < RS_EVENT_KINDS; k++)
         hmget[n++] = rs_sr_offset_fields[k];
@@ -337,6 +494,8 @@ static enum rs_store_result redis_open_task(void *self, int task,
         type_len[i] = strlen(type[i]);
     for (int i = 0; i < n; i++)
         hmget_len[i] = strlen(hmget[i]);
+    for (int i = 0; i < 4; i++)
+        dlast_len[i] = strlen(dlast[i]);
     for (int i = 0; i < 5; i++)
         zlast_len[i] = strlen(zlast[i]);
 
@@ -347,11 +506,13 @@ static enum rs_store_result redis_open_task(void *self, int task,
                              sizeof(why)) ||
         rs_redis_append_argv(rs->redis, 2, type, type_len, why,
                              sizeof(why)) ||
+        rs_redis_append_argv(rs->redis, 4, dlast, dlast_len, why,
+                             sizeof(why)) ||
         rs_redis_append_argv(rs->redis, 5, zlast, zlast_len, why,
                              sizeof(why)))
         goto fail;
-    /* Read all four replies whatever happens to one of them. */
-    for (int i = 0; i < 4; i++) {
+    /* Read all five replies whatever happens to one of them. */
+    for (int i = 0; i < 5; i++) {
         char err[512];
 
         rep[i] = rs_redis_get_reply(rs->redis, err, sizeof(err));
@@ -368,14 +529,18 @@ static enum rs_store_result redis_open_task(void *self, int task,
     meta->epoch = (uint64_t)rep[0]->integer;
     if (parse_meta(rs, rep[1], meta, errstr, errstr_size) ||
         read_outbox(rs, rep[2], meta, errstr, errstr_size) ||
-        parse_last_timer(rs, task, rep[3], meta, errstr, errstr_size))
+        parse_last_timer(rs, task, rep[3], rep[4], meta, errstr,
+                         errstr_size))
         goto out;
-    res = RS_STORE_OK;
+    res = tidy_timers(rs, task, meta,
+                      rep[4]->type == REDIS_REPLY_ARRAY &&
+                          rep[4]->elements > 0,
+                      errstr, errstr_size);
     goto out;
 fail:
     snprintf(errstr, errstr_size, "task %d: cannot open: %s", task, why);
 out:
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         if (rep[i])
             freeReplyObject(rep[i]);
     }
@@ -609,72 +774,165 @@ static int redis_load_many(void *self, int task, const char *const *ids,
 
 /* timers */
 
+struct found {
+    int64_t at;
+    const char *id;
+    size_t len;
+};
+
+/* Time order, ties by id bytes (as the sorted set of before ordered
+ * them). */
+static int cmp_found(const void *x, const void *y)
+{
+    const struct found *a = x, *b = y;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int r;
+
+    if (a->at != b->at)
+        return a->at < b->at ? -1 : 1;
+    r = memcmp(a->id, b->id, n);
+    return r ? r : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Days read per round trip. */
+#define DAYS_AT_ONCE 8
+
+/* Appends to *f the entries of one day's HGETALL reply with from < at <=
+ * to. 0, or -1 with errstr. */
+static int day_entries(struct redis_store *rs, int task, int64_t day,
+                       const redisReply *rep, int64_t from, int64_t to,
+                       struct found **f, size_t *n, size_t *cap,
+                       char *errstr, size_t errstr_size)
+{
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2) {
+        snprintf(errstr, errstr_size,
+                 "task %d: unexpected reply to HGETALL '%s'", task,
+                 rs_sr_day_key(rs, day, NULL));
+        return -1;
+    }
+    for (size_t i = 0; i < rep->elements; i += 2) {
+        const redisReply *id = rep->element[i], *v = rep->element[i + 1];
+        int64_t ms, at;
+
+        if (id->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+            rs_format_parse_i64(v->str, v->len, &ms) || ms < 0 ||
+            ms >= RS_SR_DAY_MS) {
+            snprintf(errstr, errstr_size,
+                     "task %d: timers '%s' hold an entry that is not a "
+                     "customer with the milliseconds into the day",
+                     task, rs_sr_day_key(rs, day, NULL));
+            return -1;
+        }
+        at = day * RS_SR_DAY_MS + ms;
+        if (at <= from || at > to)
+            continue;
+        rs_grow((void **)f, cap, *n + 1, sizeof(**f));
+        (*f)[(*n)++] = (struct found){at, id->str, id->len};
+    }
+    return 0;
+}
+
+/* The timers with from < at <= to, the first max in time order: the days
+ * listed in tdays that the range touches, read a few at a time, until the
+ * days read hold max (a later day cannot hold an earlier timer). */
 static long redis_timers(void *self, int task, int64_t from, int64_t to,
                          long max, rs_store_timer_cb cb, void *opaque,
                          char *errstr, size_t errstr_size)
 {
     struct redis_store *rs = self;
-    char min[32], maxs[32], limit[32], why[512];
-    const char *argv[8];
-    size_t len[8];
-    redisReply *rep;
-    int64_t *at = NULL;
+    char lo[32], hi[32], why[512] = "";
+    const char *argv[4] = {"ZRANGEBYSCORE", NULL, lo, hi};
+    size_t len[4];
+    redisReply *days, **reps = NULL;
+    struct found *f = NULL;
+    size_t n = 0, cap = 0, read = 0;
     long rc = -1;
-    size_t n;
 
     if (rs_sr_check_task(task, "cannot read timers", errstr, errstr_size))
         return -1;
     if (max <= 0 || from >= to)
         return 0;
     rs_sr_keys(rs, task);
-    snprintf(min, sizeof(min), "(%" PRId64, from);
-    snprintf(maxs, sizeof(maxs), "%" PRId64, to);
-    snprintf(limit, sizeof(limit), "%ld", max);
-    argv[0] = "ZRANGEBYSCORE";
-    argv[1] = (const char *)rs->keys.timers.data;
-    argv[2] = min;
-    argv[3] = maxs;
-    argv[4] = "WITHSCORES";
-    argv[5] = "LIMIT";
-    argv[6] = "0";
-    argv[7] = limit;
-    for (int i = 0; i < 8; i++)
+    snprintf(lo, sizeof(lo), "%" PRId64, rs_sr_day_of(from + 1));
+    snprintf(hi, sizeof(hi), "%" PRId64, rs_sr_day_of(to));
+    if (from == INT64_MIN)
+        snprintf(lo, sizeof(lo), "-inf");
+    if (to == INT64_MAX)
+        snprintf(hi, sizeof(hi), "+inf");
+    argv[1] = (const char *)rs->keys.tdays.data;
+    for (int i = 0; i < 4; i++)
         len[i] = strlen(argv[i]);
-    rep = rs_redis_commandv(rs->redis, 8, argv, len, why, sizeof(why));
-    if (!rep) {
+    days = rs_redis_commandv(rs->redis, 4, argv, len, why, sizeof(why));
+    if (!days) {
         snprintf(errstr, errstr_size, "task %d: cannot read timers: %s", task,
                  why);
         return -1;
     }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2) {
+    if (days->type != REDIS_REPLY_ARRAY) {
         snprintf(errstr, errstr_size,
                  "task %d: unexpected reply to ZRANGEBYSCORE '%s'", task,
-                 (const char *)rs->keys.timers.data);
+                 (const char *)rs->keys.tdays.data);
         goto out;
     }
-    /* Check every entry before calling back for any. */
-    n = rep->elements / 2;
-    at = rs_calloc(n, sizeof(*at));
-    for (size_t i = 0; i < n; i++) {
-        redisReply *member = rep->element[2 * i];
-        redisReply *score = rep->element[2 * i + 1];
+    reps = rs_calloc(days->elements + 1, sizeof(*reps));
+    while (read < days->elements && n < (size_t)max) {
+        size_t k = days->elements - read < DAYS_AT_ONCE
+                       ? days->elements - read
+                       : DAYS_AT_ONCE;
+        int64_t day[DAYS_AT_ONCE];
 
-        if (member->type != REDIS_REPLY_STRING ||
-            score->type != REDIS_REPLY_STRING ||
-            parse_score(score->str, score->len, &at[i])) {
-            snprintf(errstr, errstr_size,
-                     "task %d: timers '%s' hold an entry that is not a "
-                     "customer with a time",
-                     task, (const char *)rs->keys.timers.data);
+        for (size_t i = 0; i < k; i++) {
+            const char *get[2] = {"HGETALL", NULL};
+            size_t get_len[2] = {7, 0};
+
+            if (parse_day(days->element[read + i], &day[i])) {
+                snprintf(errstr, errstr_size,
+                         "task %d: days '%s' hold a member that is not a "
+                         "day number",
+                         task, (const char *)rs->keys.tdays.data);
+                goto out;
+            }
+            get[1] = rs_sr_day_key(rs, day[i], &get_len[1]);
+            if (rs_redis_append_argv(rs->redis, 2, get, get_len, why,
+                                     sizeof(why))) {
+                snprintf(errstr, errstr_size,
+                         "task %d: cannot read timers: %s", task, why);
+                goto out;
+            }
+        }
+        /* Every reply is read, so the connection stays in step. */
+        for (size_t i = 0; i < k; i++) {
+            char err[512];
+
+            reps[read + i] = rs_redis_get_reply(rs->redis, err, sizeof(err));
+            if (!reps[read + i] && !why[0])
+                snprintf(why, sizeof(why), "%s", err);
+        }
+        if (why[0]) {
+            snprintf(errstr, errstr_size, "task %d: cannot read timers: %s",
+                     task, why);
             goto out;
         }
+        for (size_t i = 0; i < k; i++)
+            if (day_entries(rs, task, day[i], reps[read + i], from, to, &f,
+                            &n, &cap, errstr, errstr_size))
+                goto out;
+        read += k;
     }
+    if (n > 1)
+        qsort(f, n, sizeof(*f), cmp_found);
+    if (n > (size_t)max)
+        n = (size_t)max;
     for (size_t i = 0; i < n; i++)
-        cb(opaque, rep->element[2 * i]->str, rep->element[2 * i]->len, at[i]);
+        cb(opaque, f[i].id, f[i].len, f[i].at);
     rc = (long)n;
 out:
-    free(at);
-    freeReplyObject(rep);
+    for (size_t i = 0; reps && i < days->elements; i++)
+        if (reps[i])
+            freeReplyObject(reps[i]);
+    free(reps);
+    free(f);
+    freeReplyObject(days);
     return rc;
 }
 
@@ -688,6 +946,8 @@ static void redis_destroy(void *self)
     free(rs->prefix);
     rs_buf_release(&rs->keys.meta);
     rs_buf_release(&rs->keys.timers);
+    rs_buf_release(&rs->keys.tdays);
+    rs_buf_release(&rs->keys.day);
     rs_buf_release(&rs->keys.outbox);
     rs_buf_release(&rs->keys.state);
     rs_buf_release(&rs->keys.chunks);
@@ -697,6 +957,8 @@ static void redis_destroy(void *self)
     rs_buf_release(&rs->encoded);
     rs_buf_release(&rs->packed);
     free(rs->last);
+    free(rs->held);
+    free(rs->ops);
     free(rs->slots);
     free(rs);
 }
@@ -709,6 +971,7 @@ static const struct rs_store_ops redis_ops = {
     .timers = redis_timers,
     .flush = rs_sr_flush,
     .destroy = redis_destroy,
+    .timer_span = RS_SR_DAY_MS,
 };
 
 /* A Redis that evicts keys would lose state silently: refuse it. Where
@@ -760,6 +1023,8 @@ struct rs_store *rs_store_redis_new(const struct rs_config *conf,
     rs->keys.task = -1;
     rs_buf_init(&rs->keys.meta, 0);
     rs_buf_init(&rs->keys.timers, 0);
+    rs_buf_init(&rs->keys.tdays, 0);
+    rs_buf_init(&rs->keys.day, 0);
     rs_buf_init(&rs->keys.outbox, 0);
     rs_buf_init(&rs->keys.state, 0);
     rs_buf_init(&rs->keys.chunks, 0);

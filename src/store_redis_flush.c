@@ -48,45 +48,46 @@ static void pipe_append(struct pipeline *p, int argc, const char **argv,
     p->sent++;
 }
 
-static void zset_send(struct pipeline *p)
+/* Sends the pending HSET or HDEL of the day whose key is in rs->keys.day. */
+static void batch_send(struct pipeline *p)
 {
-    struct zset_batch *z = &p->rs->zset;
-    int argc = 2 + z->count * (z->is_add ? 2 : 1);
+    struct day_batch *b = &p->rs->tbatch;
+    int argc = 2 + b->count * (b->is_add ? 2 : 1);
 
-    if (!z->count)
+    if (!b->count)
         return;
-    z->argv[0] = z->is_add ? "ZADD" : "ZREM";
-    z->argvlen[0] = 4;
-    z->argv[1] = (const char *)p->rs->keys.timers.data;
-    z->argvlen[1] = p->rs->keys.timers.len;
-    pipe_append(p, argc, z->argv, z->argvlen);
-    z->count = 0;
+    b->argv[0] = b->is_add ? "HSET" : "HDEL";
+    b->argvlen[0] = 4;
+    b->argv[1] = (const char *)p->rs->keys.day.data;
+    b->argvlen[1] = p->rs->keys.day.len;
+    pipe_append(p, argc, b->argv, b->argvlen);
+    b->count = 0;
 }
 
-/* Queues one timer update; a run of the same kind shares one command. */
-static void zset_push(struct pipeline *p, const struct rs_flush_customer *c)
+/* Queues one timer change of the day in rs->keys.day. */
+static void batch_push(struct pipeline *p, const struct timer_op *op,
+                       const char *id)
 {
-    struct zset_batch *z = &p->rs->zset;
-    int is_add = c->next_timer != RS_NO_TIMER;
-    size_t id_len = strlen(c->id);
+    struct day_batch *b = &p->rs->tbatch;
+    size_t id_len = strlen(id);
 
-    if (z->count && (z->is_add != is_add || z->count == ZSET_BATCH))
-        zset_send(p);
-    z->is_add = is_add;
-    if (is_add) {
-        int i = 2 + 2 * z->count;
-        int n = snprintf(z->scores[z->count], sizeof(z->scores[0]),
-                         "%" PRId64, c->next_timer);
+    if (b->count == TIMER_BATCH)
+        batch_send(p);
+    b->is_add = op->set;
+    if (op->set) {
+        int i = 2 + 2 * b->count;
+        int n = snprintf(b->scores[b->count], sizeof(b->scores[0]), "%d",
+                         (int)op->ms);
 
-        z->argv[i] = z->scores[z->count];
-        z->argvlen[i] = (size_t)n;
-        z->argv[i + 1] = c->id;
-        z->argvlen[i + 1] = id_len;
+        b->argv[i] = id;
+        b->argvlen[i] = id_len;
+        b->argv[i + 1] = b->scores[b->count];
+        b->argvlen[i + 1] = (size_t)n;
     } else {
-        z->argv[2 + z->count] = c->id;
-        z->argvlen[2 + z->count] = id_len;
+        b->argv[2 + b->count] = id;
+        b->argvlen[2 + b->count] = id_len;
     }
-    z->count++;
+    b->count++;
 }
 
 static uint64_t hash_id(const char *id)
@@ -101,9 +102,10 @@ static uint64_t hash_id(const char *id)
 }
 
 /* Marks in rs->last the entries that hold their customer's final timer:
- * the last entry of each id, as sequential ZADD/ZREM would leave it. With
- * every customer once, removals and additions can then go out in large
- * batches in any order. */
+ * the last entry of each id, as entries applied in order would leave it;
+ * rs->held[i] of such an entry is the timer the store held before the
+ * flush, that of the id's first entry. With every customer once, the
+ * changes can then go out grouped by day in any order. */
 static void mark_last(struct redis_store *rs, const struct rs_flush *f)
 {
     size_t n = f->customer_count, need = 16, mask;
@@ -111,6 +113,7 @@ static void mark_last(struct redis_store *rs, const struct rs_flush *f)
     while (need < 2 * n)
         need *= 2;
     rs_grow((void **)&rs->last, &rs->last_cap, n ? n : 1, 1);
+    rs_grow((void **)&rs->held, &rs->held_cap, n ? n : 1, sizeof(*rs->held));
     rs_grow((void **)&rs->slots, &rs->slot_cap, need, sizeof(*rs->slots));
     memset(rs->slots, 0, need * sizeof(*rs->slots));
     mask = need - 1;
@@ -119,6 +122,7 @@ static void mark_last(struct redis_store *rs, const struct rs_flush *f)
         size_t j = (size_t)hash_id(id) & mask;
 
         rs->last[i] = 1;
+        rs->held[i] = f->customers[i].stored_timer;
         for (;; j = (j + 1) & mask) {
             size_t *slot = &rs->slots[j];
 
@@ -128,6 +132,8 @@ static void mark_last(struct redis_store *rs, const struct rs_flush *f)
             }
             if (strcmp(f->customers[*slot - 1].id, id) == 0) {
                 rs->last[*slot - 1] = 0;
+                rs->last[i] = 2; /* the last of several */
+                rs->held[i] = rs->held[*slot - 1];
                 *slot = i + 1;
                 break;
             }
@@ -135,22 +141,103 @@ static void mark_last(struct redis_store *rs, const struct rs_flush *f)
     }
 }
 
+int64_t rs_sr_day_of(int64_t ms)
+{
+    return ms >= 0 ? ms / RS_SR_DAY_MS : -((-(ms + 1)) / RS_SR_DAY_MS) - 1;
+}
+
+static int cmp_op(const void *x, const void *y)
+{
+    const struct timer_op *a = x, *b = y;
+
+    if (a->set != b->set)
+        return a->set < b->set ? -1 : 1;
+    if (a->day != b->day)
+        return a->day < b->day ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* The changed timers: HDEL from the day each customer's timer left, then
+ * HSET into the day it entered (a customer whose timer stays in its day
+ * is only set), and ZADD of those days to the list of days. */
+static void add_days(struct pipeline *p, const struct timer_op *ops,
+                     size_t n);
+
 static void append_timers(struct pipeline *p, const struct rs_flush *f)
 {
     struct redis_store *rs = p->rs;
+    struct day_batch *b = &rs->tbatch;
+    size_t n = 0;
 
     mark_last(rs, f);
-    rs->zset.count = 0;
-    for (int add = 0; add < 2; add++) {
-        for (size_t i = 0; i < f->customer_count; i++) {
-            const struct rs_flush_customer *c = &f->customers[i];
+    rs_grow((void **)&rs->ops, &rs->ops_cap,
+            2 * f->customer_count + 1, sizeof(*rs->ops));
+    for (size_t i = 0; i < f->customer_count; i++) {
+        const struct rs_flush_customer *c = &f->customers[i];
+        int64_t was = rs->held[i], day;
 
-            if (rs->last[i] && !c->timer_unchanged &&
-                (c->next_timer != RS_NO_TIMER) == add)
-                zset_push(p, c);
+        /* A customer listed once says whether its timer changed; one
+         * listed several times, compared with the first's. */
+        if (!rs->last[i] || (rs->last[i] == 1 && c->timer_unchanged) ||
+            c->next_timer == was)
+            continue;
+        day = c->next_timer == RS_NO_TIMER ? INT64_MIN
+                                           : rs_sr_day_of(c->next_timer);
+        if (was != RS_NO_TIMER && rs_sr_day_of(was) != day)
+            rs->ops[n++] = (struct timer_op){rs_sr_day_of(was), (uint32_t)i,
+                                             0, 0};
+        if (c->next_timer != RS_NO_TIMER)
+            rs->ops[n++] = (struct timer_op){
+                day, (uint32_t)i, 1,
+                (int32_t)(c->next_timer - day * RS_SR_DAY_MS)};
+    }
+    if (!n)
+        return;
+    qsort(rs->ops, n, sizeof(*rs->ops), cmp_op);
+    b->count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct timer_op *op = &rs->ops[i];
+
+        if (i == 0 || op->day != op[-1].day || op->set != op[-1].set) {
+            batch_send(p);
+            rs_sr_day_key(rs, op->day, NULL);
+        }
+        batch_push(p, op, f->customers[op->idx].id);
+    }
+    batch_send(p);
+    add_days(p, rs->ops, n);
+}
+
+/* ZADD to the list of days the days ops[0..n) set, each once (the ops are
+ * in day order). */
+static void add_days(struct pipeline *p, const struct timer_op *ops,
+                     size_t n)
+{
+    struct redis_store *rs = p->rs;
+    struct day_batch *b = &rs->tbatch;
+    size_t k = 0;
+
+    b->argv[0] = "ZADD";
+    b->argvlen[0] = 4;
+    b->argv[1] = (const char *)rs->keys.tdays.data;
+    b->argvlen[1] = rs->keys.tdays.len;
+    for (size_t i = 0; i < n; i++) {
+        const struct timer_op *op = &ops[i];
+        int len;
+
+        if (!op->set || (i > 0 && op[-1].set && op[-1].day == op->day))
+            continue;
+        len = snprintf(b->scores[k], sizeof(b->scores[0]), "%" PRId64,
+                       op->day);
+        b->argv[2 + 2 * k] = b->argv[3 + 2 * k] = b->scores[k];
+        b->argvlen[2 + 2 * k] = b->argvlen[3 + 2 * k] = (size_t)len;
+        if (++k == TIMER_BATCH) {
+            pipe_append(p, (int)(2 + 2 * k), b->argv, b->argvlen);
+            k = 0;
         }
     }
-    zset_send(p);
+    if (k)
+        pipe_append(p, (int)(2 + 2 * k), b->argv, b->argvlen);
 }
 
 /* HSET P:{tT}:s id packed ... and (redis.summary) HSET P:{tT}:sum id
@@ -404,27 +491,96 @@ static int encode_outbox(struct redis_store *rs, int task,
     return 0;
 }
 
+/* Sends EXEC after the commands queued in p and reads every reply: OK
+ * when all applied, FENCED when EXEC found the epoch changed (nothing
+ * applied), ERROR with errstr ("task T: <what> failed: ..."). */
+static enum rs_store_result exec_replies(struct pipeline *p, int task,
+                                         uint64_t epoch, const char *what,
+                                         char *errstr, size_t errstr_size)
+{
+    struct redis_store *rs = p->rs;
+    const char *exec[1] = {"EXEC"};
+    size_t exec_len[1] = {4};
+    char first[512] = "";
+    redisReply *rep = NULL;
+    enum rs_store_result res = RS_STORE_ERROR;
+
+    pipe_append(p, 1, exec, exec_len);
+    if (p->failed) {
+        /* The connection is gone, and with it the WATCH and the MULTI. */
+        snprintf(errstr, errstr_size, "task %d: %s failed: %s", task, what,
+                 p->why);
+        return RS_STORE_ERROR;
+    }
+
+    /* Every reply but EXEC's is +OK or +QUEUED; an error there (a command
+     * Redis refused to queue) makes EXEC fail with EXECABORT. */
+    for (size_t i = 0; i + 1 < p->sent; i++) {
+        char err[512];
+        redisReply *q = rs_redis_get_reply(rs->redis, err, sizeof(err));
+
+        if (q)
+            freeReplyObject(q);
+        else if (!first[0])
+            snprintf(first, sizeof(first), "%s", err);
+    }
+    rep = rs_redis_get_reply(rs->redis, p->why, sizeof(p->why));
+    if (!rep) {
+        snprintf(errstr, errstr_size, "task %d: %s failed: %s", task, what,
+                 first[0] ? first : p->why);
+        unwatch(rs);
+        goto out;
+    }
+    if (rep->type == REDIS_REPLY_NIL) {
+        snprintf(errstr, errstr_size,
+                 "task %d is fenced: its epoch in redis changed during the "
+                 "%s (another instance opened the task), ours %" PRIu64,
+                 task, what, epoch);
+        res = RS_STORE_FENCED;
+        goto out;
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != p->sent - 2) {
+        snprintf(errstr, errstr_size,
+                 "task %d: %s failed: unexpected reply to EXEC", task, what);
+        goto out;
+    }
+    for (size_t i = 0; i < rep->elements; i++) {
+        if (rep->element[i]->type == REDIS_REPLY_ERROR) {
+            /* Cannot happen with the key types riskstream writes; if it
+             * does, the rest of the transaction was applied (no rollback
+             * in Redis). */
+            snprintf(errstr, errstr_size,
+                     "task %d: %s partly applied: command %zu of the "
+                     "transaction failed: %s",
+                     task, what, i + 1, rep->element[i]->str);
+            goto out;
+        }
+    }
+    res = RS_STORE_OK;
+out:
+    if (rep)
+        freeReplyObject(rep);
+    return res;
+}
+
 enum rs_store_result rs_sr_flush(void *self, int task,
                                  const struct rs_flush *f, char *errstr,
                                  size_t errstr_size)
 {
     struct redis_store *rs = self;
     struct pipeline p;
-    const char *multi[1] = {"MULTI"}, *exec[1] = {"EXEC"};
-    size_t multi_len[1] = {5}, exec_len[1] = {4};
-    char first[512] = "";
-    redisReply *rep = NULL;
-    enum rs_store_result res = RS_STORE_ERROR;
+    const char *multi[1] = {"MULTI"};
+    size_t multi_len[1] = {5};
+    enum rs_store_result res;
 
     if (rs_sr_check_task(task, "cannot flush", errstr, errstr_size))
         return RS_STORE_ERROR;
     rs_sr_keys(rs, task);
     if (encode_outbox(rs, task, f, errstr, errstr_size))
-        goto out;
+        return RS_STORE_ERROR;
     res = watch_epoch(rs, task, f->epoch, errstr, errstr_size);
     if (res != RS_STORE_OK)
-        goto out;
-    res = RS_STORE_ERROR;
+        return res;
 
     memset(&p, 0, sizeof(p));
     p.rs = rs;
@@ -434,60 +590,81 @@ enum rs_store_result rs_sr_flush(void *self, int task,
     append_timers(&p, f);
     append_meta(&p, f);
     append_outbox(&p, f);
-    pipe_append(&p, 1, exec, exec_len);
-    if (p.failed) {
-        /* The connection is gone, and with it the WATCH and the MULTI. */
-        snprintf(errstr, errstr_size, "task %d: flush failed: %s", task,
-                 p.why);
-        goto out;
-    }
+    return exec_replies(&p, task, f->epoch, "flush", errstr, errstr_size);
+}
 
-    /* Every reply but EXEC's is +OK or +QUEUED; an error there (a command
-     * Redis refused to queue) makes EXEC fail with EXECABORT. */
-    for (size_t i = 0; i + 1 < p.sent; i++) {
-        char err[512];
-        redisReply *q = rs_redis_get_reply(rs->redis, err, sizeof(err));
+enum rs_store_result rs_sr_timers_tidy(struct redis_store *rs, int task,
+                                       uint64_t epoch,
+                                       const char *const *ids,
+                                       const size_t *id_lens,
+                                       const int64_t *at, size_t n,
+                                       const int64_t *old, size_t n_old,
+                                       char *errstr, size_t errstr_size)
+{
+    struct pipeline p;
+    struct day_batch *b = &rs->tbatch;
+    const char *multi[1] = {"MULTI"};
+    size_t multi_len[1] = {5};
+    enum rs_store_result res;
 
-        if (q)
-            freeReplyObject(q);
-        else if (!first[0])
-            snprintf(first, sizeof(first), "%s", err);
+    rs_sr_keys(rs, task);
+    res = watch_epoch(rs, task, epoch, errstr, errstr_size);
+    if (res != RS_STORE_OK)
+        return res;
+    memset(&p, 0, sizeof(p));
+    p.rs = rs;
+    pipe_append(&p, 1, multi, multi_len);
+    /* The sorted set's timers by day: HSET and ZADD as a flush would. */
+    rs_grow((void **)&rs->ops, &rs->ops_cap, n + 1, sizeof(*rs->ops));
+    for (size_t i = 0; i < n; i++) {
+        int64_t day = rs_sr_day_of(at[i]);
+
+        rs->ops[i] = (struct timer_op){day, (uint32_t)i, 1,
+                                       (int32_t)(at[i] - day * RS_SR_DAY_MS)};
     }
-    rep = rs_redis_get_reply(rs->redis, p.why, sizeof(p.why));
-    if (!rep) {
-        snprintf(errstr, errstr_size, "task %d: flush failed: %s", task,
-                 first[0] ? first : p.why);
-        unwatch(rs);
-        goto out;
-    }
-    if (rep->type == REDIS_REPLY_NIL) {
-        snprintf(errstr, errstr_size,
-                 "task %d is fenced: its epoch in redis changed during the "
-                 "flush (another instance opened the task), ours %" PRIu64,
-                 task, f->epoch);
-        res = RS_STORE_FENCED;
-        goto out;
-    }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != p.sent - 2) {
-        snprintf(errstr, errstr_size,
-                 "task %d: flush failed: unexpected reply to EXEC", task);
-        goto out;
-    }
-    for (size_t i = 0; i < rep->elements; i++) {
-        if (rep->element[i]->type == REDIS_REPLY_ERROR) {
-            /* Cannot happen with the key types riskstream writes; if it
-             * does, the rest of the transaction was applied (no rollback
-             * in Redis). */
-            snprintf(errstr, errstr_size,
-                     "task %d: flush partly applied: command %zu of the "
-                     "transaction failed: %s",
-                     task, i + 1, rep->element[i]->str);
-            goto out;
+    qsort(rs->ops, n, sizeof(*rs->ops), cmp_op);
+    b->count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct timer_op *op = &rs->ops[i];
+        int len;
+
+        if (i == 0 || op->day != op[-1].day) {
+            batch_send(&p);
+            rs_sr_day_key(rs, op->day, NULL);
         }
+        if (b->count == TIMER_BATCH)
+            batch_send(&p);
+        b->is_add = 1;
+        len = snprintf(b->scores[b->count], sizeof(b->scores[0]), "%d",
+                       (int)op->ms);
+        b->argv[2 + 2 * b->count] = ids[op->idx];
+        b->argvlen[2 + 2 * b->count] = id_lens[op->idx];
+        b->argv[3 + 2 * b->count] = b->scores[b->count];
+        b->argvlen[3 + 2 * b->count] = (size_t)len;
+        b->count++;
     }
-    res = RS_STORE_OK;
-out:
-    if (rep)
-        freeReplyObject(rep);
-    return res;
+    batch_send(&p);
+    add_days(&p, rs->ops, n);
+    if (n) {
+        const char *del[2] = {"DEL", (const char *)rs->keys.timers.data};
+        size_t del_len[2] = {3, rs->keys.timers.len};
+
+        pipe_append(&p, 2, del, del_len);
+    }
+    /* The days behind the stream: their hashes, and their entries in the
+     * list of days. */
+    for (size_t i = 0; i < n_old; i++) {
+        const char *argv[2] = {"DEL", NULL};
+        size_t len[2] = {3, 0};
+        char day[32];
+        int dl = snprintf(day, sizeof(day), "%" PRId64, old[i]);
+        const char *zrem[3] = {"ZREM", (const char *)rs->keys.tdays.data,
+                               day};
+        size_t zrem_len[3] = {4, rs->keys.tdays.len, (size_t)dl};
+
+        argv[1] = rs_sr_day_key(rs, old[i], &len[1]);
+        pipe_append(&p, 2, argv, len);
+        pipe_append(&p, 3, zrem, zrem_len);
+    }
+    return exec_replies(&p, task, epoch, "timer tidy", errstr, errstr_size);
 }

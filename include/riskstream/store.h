@@ -19,7 +19,12 @@
  *   P:{tT}:c             hash: customer:k -> chunk k of a chunked state
  *   P:{tT}:sum           hash: customer -> readable summary (flat JSON)
  *   P:{tT}:meta          hash: epoch, o0..o3, p0..p3, st (stream time)
- *   P:{tT}:timers        sorted set: customer -> next timer (ms)
+ *   P:{tT}:td:D          hash: customer -> milliseconds into day D of
+ *                        its next timer (D: days since the epoch, UTC)
+ *   P:{tT}:tdays         sorted set: the days D that may have a td:D
+ *                        hash (member and score D)
+ *   P:{tT}:timers        (before 2026-12-07) sorted set: customer -> next
+ *                        timer; moved into td:D hashes when a task opens
  *   P:{tT}:outbox        string: encoded outbox records back to back
  *                        (outbox.h; a list of them before 2026-12-07)
  *
@@ -67,7 +72,8 @@ struct rs_task_meta {
     int64_t prev_offsets[RS_EVENT_KINDS];
     int64_t stream_time;
     /* With timers_bounded: the latest timer the store held for the task
-     * when it was opened (INT64_MIN: none). Every later stored timer is
+     * when it was opened, or a later time (the Redis store gives the end
+     * of the last day it lists; INT64_MIN: none). Every later stored timer is
      * one the task's owner flushed since, so a task that keeps each timer
      * it sets needs to read stored timers only up to this time.
      * timers_bounded 0: not known, read them as far as the stream goes. */
@@ -114,6 +120,13 @@ struct rs_flush_customer {
     /* 1: the store holds next_timer for the customer already (the caller
      * knows from the last flush), and need not write it again. */
     int timer_unchanged;
+    /* The timer the store held for the customer before this flush
+     * (RS_NO_TIMER: none), which the Redis store removes from its day. A
+     * wrong one leaves the old entry behind, which then comes back from
+     * rs_store_timers() as a timer that is not the customer's (the engine
+     * checks each against the customer's state) until its day is
+     * dropped, a week after it passed. */
+    int64_t stored_timer;
 };
 
 struct rs_flush {
@@ -159,6 +172,10 @@ struct rs_store_ops {
                                   const struct rs_flush *f, char *errstr,
                                   size_t errstr_size);
     void (*destroy)(void *self);
+    /* 0, or the span (ms, counted from the epoch) in which the store
+     * reads timers: a read up to the end of one costs no more than a read
+     * of part of it, so callers round up to there (Redis: a day). */
+    int64_t timer_span;
 };
 
 struct rs_store {

@@ -298,11 +298,17 @@ static void test_store_redis_customer_hash_shows_summary(void **state)
     assert_field(h, "st", "1000");
     assert_null(field(h, "p0"));
     freeReplyObject(h);
-    h = raw(c, "ZRANGE %s:{t5}:timers 0 -1 WITHSCORES", prefix);
-    assert_int_equal(h->elements, 12);
-    assert_string_equal(h->element[0]->str, "cust-1");
-    assert_string_equal(h->element[1]->str, "86400000");
+    /* Timers by day: day 1 (86400000 ms) lists them, at 0 ms into it. */
+    h = raw(c, "ZRANGE %s:{t5}:tdays 0 -1 WITHSCORES", prefix);
+    assert_int_equal(h->elements, 2);
+    assert_string_equal(h->element[0]->str, "1");
+    assert_string_equal(h->element[1]->str, "1");
     freeReplyObject(h);
+    h = raw(c, "HGETALL %s:{t5}:td:1", prefix);
+    assert_int_equal(h->elements, 12);
+    assert_field(h, "cust-1", "0");
+    freeReplyObject(h);
+    assert_int_equal(raw_integer(c, "EXISTS %s:{t5}:timers", prefix), 0);
     /* The outbox: its one entry, as one string. */
     h = raw(c, "TYPE %s:{t5}:outbox", prefix);
     assert_string_equal(h->str, "string");
@@ -340,7 +346,7 @@ static void test_store_redis_summary_off(void **state)
                      RS_STORE_OK);
     assert_int_equal(raw_integer(c, "HLEN %s:{t2}:s", prefix), 2);
     assert_int_equal(raw_integer(c, "EXISTS %s:{t2}:sum", prefix), 0);
-    assert_int_equal(raw_integer(c, "ZCARD %s:{t2}:timers", prefix), 2);
+    assert_int_equal(raw_integer(c, "HLEN %s:{t2}:td:1", prefix), 2);
     h = raw(c, "HGET %s:{t2}:s cust-b", prefix);
     assert_int_equal(h->len, 3);
     assert_memory_equal(h->str, "\x01\x00\x03", 3);
@@ -518,7 +524,7 @@ static void test_store_redis_fenced_between_watch_and_exec(void **state)
     assert_int_equal(h->elements, 2);
     assert_field(h, "epoch", "2");
     freeReplyObject(h);
-    assert_int_equal(raw_integer(race.bumper, "EXISTS %s:{t0}:timers",
+    assert_int_equal(raw_integer(race.bumper, "EXISTS %s:{t0}:tdays",
                                  prefix),
                      0);
     assert_int_equal(raw_integer(race.bumper, "EXISTS %s:{t0}:s", prefix),
@@ -779,7 +785,8 @@ static void test_store_redis_flush_50k_customers(void **state)
                   "customers/s\n",
                   N, PACKED, t * 1e3, N / t);
 
-    assert_int_equal(raw_integer(c, "ZCARD %s:{t0}:timers", prefix),
+    /* 2026-01-01 is day 20454; every timer falls in it. */
+    assert_int_equal(raw_integer(c, "HLEN %s:{t0}:td:20454", prefix),
                      N - N / 10);
     for (int i = 0; i < N; i += 4999)
         rs_check_load(s, 0, ids[i], packed + (size_t)i * PACKED, PACKED);
@@ -869,6 +876,128 @@ static void test_store_redis_reconnects_after_drop(void **state)
     redisFree(c);
 }
 
+/* Timers by day. */
+
+#define DAY 86400000LL
+
+/* A timer that moves to another day leaves its old day's hash; one that
+ * goes leaves it too; the list of days keeps the days set. */
+static void test_store_redis_timers_move_between_days(void **state)
+{
+    struct rs_store *s = *state;
+    struct rs_check_flush cf;
+    redisContext *c = raw_connect();
+    redisReply *h;
+    char t[256];
+
+    rs_check_flush_init(&cf, open_epoch(s, 3));
+    rs_check_flush_customer(&cf, "a", "A", 1, 10 * DAY + 5);
+    rs_check_flush_customer(&cf, "b", "B", 1, 10 * DAY + 7);
+    rs_check_flush_customer(&cf, "c", "C", 1, 12 * DAY);
+    assert_int_equal(rs_store_flush(s, 3, &cf.f, t, sizeof(t)), RS_STORE_OK);
+    h = raw(c, "HGETALL %s:{t3}:td:10", prefix);
+    assert_int_equal(h->elements, 4);
+    assert_field(h, "a", "5");
+    assert_field(h, "b", "7");
+    freeReplyObject(h);
+
+    /* a to day 11, b gone, c stays: only a and b are written. */
+    rs_check_flush_init(&cf, cf.f.epoch);
+    rs_check_flush_customer(&cf, "a", "A", 1, 11 * DAY + 1);
+    cf.customers[0].stored_timer = 10 * DAY + 5;
+    rs_check_flush_customer(&cf, "b", "B", 1, RS_NO_TIMER);
+    cf.customers[1].stored_timer = 10 * DAY + 7;
+    assert_int_equal(rs_store_flush(s, 3, &cf.f, t, sizeof(t)), RS_STORE_OK);
+    assert_int_equal(raw_integer(c, "EXISTS %s:{t3}:td:10", prefix), 0);
+    h = raw(c, "HGETALL %s:{t3}:td:11", prefix);
+    assert_int_equal(h->elements, 2);
+    assert_field(h, "a", "1");
+    freeReplyObject(h);
+    h = raw(c, "ZRANGE %s:{t3}:tdays 0 -1", prefix);
+    assert_int_equal(h->elements, 3); /* 10 stays listed, empty */
+    freeReplyObject(h);
+    assert_int_equal(rs_check_timers(s, 3, INT64_MIN, INT64_MAX, 10, t,
+                                     sizeof(t)),
+                     2);
+    snprintf(t + 128, 128, "%lld:a %lld:c", 11 * DAY + 1, 12 * DAY);
+    assert_string_equal(t, t + 128);
+    /* A range inside a day, and a limit that stops after the first day
+     * that fills it. */
+    assert_int_equal(rs_check_timers(s, 3, 11 * DAY, 11 * DAY + 1, 10, t,
+                                     sizeof(t)),
+                     1);
+    assert_int_equal(rs_check_timers(s, 3, 11 * DAY + 1, 12 * DAY - 1, 10, t,
+                                     sizeof(t)),
+                     0);
+    assert_int_equal(rs_check_timers(s, 3, INT64_MIN, INT64_MAX, 1, t,
+                                     sizeof(t)),
+                     1);
+    redisFree(c);
+}
+
+/* A task written before 2026-12-07 kept its timers in one sorted set: the
+ * first open moves them into day hashes, and nothing is lost. */
+static void test_store_redis_old_timers_moved_at_open(void **state)
+{
+    struct rs_store *s = *state;
+    redisContext *c = raw_connect();
+    struct rs_task_meta m;
+    char t[512], want[512];
+
+    freeReplyObject(raw(c, "HSET %s:{t6}:meta epoch 4 o0 1 o1 2 o2 3 o3 4 "
+                           "st %lld",
+                        prefix, 20 * DAY));
+    freeReplyObject(raw(c, "ZADD %s:{t6}:timers %lld x %lld y %lld z",
+                        prefix, 21 * DAY, 21 * DAY + 3600000, 30 * DAY + 9));
+    rs_check_open(s, 6, &m);
+    assert_int_equal(m.epoch, 5);
+    assert_true(m.timers_last >= 30 * DAY + 9);
+    rs_store_meta_release(&m);
+    assert_int_equal(raw_integer(c, "EXISTS %s:{t6}:timers", prefix), 0);
+    assert_int_equal(raw_integer(c, "HLEN %s:{t6}:td:21", prefix), 2);
+    assert_int_equal(rs_check_timers(s, 6, INT64_MIN, INT64_MAX, 10, t,
+                                     sizeof(t)),
+                     3);
+    snprintf(want, sizeof(want), "%lld:x %lld:y %lld:z", 21 * DAY,
+             21 * DAY + 3600000, 30 * DAY + 9);
+    assert_string_equal(t, want);
+    /* Opened again: nothing more to move, the same timers. */
+    rs_check_open(s, 6, &m);
+    rs_store_meta_release(&m);
+    assert_int_equal(rs_check_timers(s, 6, INT64_MIN, INT64_MAX, 10, t,
+                                     sizeof(t)),
+                     3);
+    assert_string_equal(t, want);
+    redisFree(c);
+}
+
+/* Days a week behind the task's stream time are dropped when it opens,
+ * with anything left in them; later days stay. */
+static void test_store_redis_passed_days_dropped_at_open(void **state)
+{
+    struct rs_store *s = *state;
+    struct rs_check_flush cf;
+    redisContext *c = raw_connect();
+    struct rs_task_meta m;
+    char t[256];
+
+    rs_check_flush_init(&cf, open_epoch(s, 2));
+    rs_check_flush_customer(&cf, "old", "O", 1, 100 * DAY);
+    rs_check_flush_customer(&cf, "edge", "E", 1, 103 * DAY);
+    rs_check_flush_customer(&cf, "new", "N", 1, 111 * DAY);
+    cf.f.stream_time = 110 * DAY + 5;
+    assert_int_equal(rs_store_flush(s, 2, &cf.f, t, sizeof(t)), RS_STORE_OK);
+    rs_check_open(s, 2, &m);
+    rs_store_meta_release(&m);
+    assert_int_equal(raw_integer(c, "EXISTS %s:{t2}:td:100", prefix), 0);
+    assert_int_equal(raw_integer(c, "EXISTS %s:{t2}:td:103", prefix), 1);
+    assert_int_equal(raw_integer(c, "ZCARD %s:{t2}:tdays", prefix), 2);
+    assert_int_equal(rs_check_timers(s, 2, INT64_MIN, INT64_MAX, 10, t,
+                                     sizeof(t)),
+                     2);
+    redisFree(c);
+}
+
 #define REDIS_TEST(f) cmocka_unit_test_setup_teardown(f, redis_setup, redis_teardown)
 
 int main(void)
@@ -884,6 +1013,9 @@ int main(void)
         REDIS_TEST(test_store_redis_outbox_packed),
         REDIS_TEST(test_store_redis_corrupt_meta_is_an_error),
         REDIS_TEST(test_store_redis_flush_50k_customers),
+        REDIS_TEST(test_store_redis_timers_move_between_days),
+        REDIS_TEST(test_store_redis_old_timers_moved_at_open),
+        REDIS_TEST(test_store_redis_passed_days_dropped_at_open),
         REDIS_TEST(test_store_redis_reconnects_after_drop),
         cmocka_unit_test(test_store_redis_unreachable_names_address),
     };

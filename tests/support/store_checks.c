@@ -65,6 +65,7 @@ void rs_check_flush_customer(struct rs_check_flush *cf, const char *id,
     c->packed = packed;
     c->packed_len = len;
     c->next_timer = next_timer;
+    c->stored_timer = RS_NO_TIMER; /* a test that moves a timer sets it */
     c->summary.level = 1;
     c->summary.score = 42;
 }
@@ -346,7 +347,9 @@ static void check_unchanged_timer_not_written(struct rs_store *s)
     rs_check_flush_init(&cf, cf.f.epoch);
     rs_check_flush_customer(&cf, "a", "A2", 2, 999); /* said unchanged */
     cf.customers[0].timer_unchanged = 1;
+    cf.customers[0].stored_timer = 100;
     rs_check_flush_customer(&cf, "b", "B2", 2, 250);
+    cf.customers[1].stored_timer = 200;
     flush_expect(s, 0, &cf.f, RS_STORE_OK);
     assert_int_equal(rs_check_timers(s, 0, 0, 1000, 10, timers,
                                      sizeof(timers)),
@@ -364,7 +367,9 @@ static void check_no_timer_removes_timer(struct rs_store *s)
     flush_two_timed(s, &cf);
 
     cf.customers[0].next_timer = RS_NO_TIMER;
+    cf.customers[0].stored_timer = 100;
     cf.customers[1].next_timer = 150; /* moves */
+    cf.customers[1].stored_timer = 200;
     flush_expect(s, 0, &cf.f, RS_STORE_OK);
     assert_int_equal(rs_check_timers(s, 0, 0, 1000, 10, timers,
                                      sizeof(timers)),
@@ -373,6 +378,7 @@ static void check_no_timer_removes_timer(struct rs_store *s)
     rs_check_load(s, 0, "a", "A", 1);
 
     /* Removing a timer that does not exist is fine. */
+    cf.customers[1].stored_timer = 150;
     flush_expect(s, 0, &cf.f, RS_STORE_OK);
     assert_int_equal(rs_check_timers(s, 0, 0, 1000, 10, timers,
                                      sizeof(timers)),
@@ -509,21 +515,25 @@ static void check_open_tells_latest_timer(struct rs_store *s)
     flush_expect(s, 0, &cf.f, RS_STORE_OK);
     rs_check_open(s, 0, &m);
     assert_int_equal(m.timers_bounded, 1);
-    assert_true(m.timers_last == 1767225600000);
+    assert_true(m.timers_last >= 1767225600000);
+    /* A bound, which a store may round up, not past the timer's day. */
+    assert_true(m.timers_last < 1767225600000 + 86400000);
 
     rs_check_flush_init(&cf, m.epoch);
     rs_store_meta_release(&m);
     rs_check_flush_customer(&cf, "a", "A", 1, 300); /* moves earlier */
+    cf.customers[0].stored_timer = 1767225600000;
     flush_expect(s, 0, &cf.f, RS_STORE_OK);
     rs_check_open(s, 0, &m);
-    assert_true(m.timers_last == 300);
+    assert_true(m.timers_last >= 300);
 
     rs_check_flush_init(&cf, m.epoch);
     rs_store_meta_release(&m);
     rs_check_flush_customer(&cf, "a", "A", 1, RS_NO_TIMER);
+    cf.customers[0].stored_timer = 300;
     flush_expect(s, 0, &cf.f, RS_STORE_OK);
     rs_check_open(s, 0, &m);
-    assert_true(m.timers_last == -5);
+    assert_true(m.timers_last >= -5);
     rs_store_meta_release(&m);
     rs_check_open(s, 1, &m); /* another task's timers are its own */
     assert_true(m.timers_last == INT64_MIN);
@@ -927,6 +937,7 @@ static void check_many_customers(struct rs_store *s)
 
     /* Every third customer loses its timer, in runs of mixed kinds. */
     for (int i = 0; i < N; i++) {
+        c[i].stored_timer = c[i].next_timer;
         if (i % 3 == 0)
             c[i].next_timer = RS_NO_TIMER;
     }
