@@ -389,7 +389,8 @@ class Bench:
         if not customers:
             return None
         total = 0
-        for suffix in (":*:s", ":*:sum", ":*:timers"):
+        for suffix in (":*:s", ":*:sum", ":*:tdays", ":*:td:*",
+                       ":*:timers"):
             for k in self.redis.scan_keys(prefix + suffix):
                 total += self.redis.cmd("MEMORY", "USAGE", k,
                                         "SAMPLES", "0") or 0

@@ -44,7 +44,7 @@ static inline uint32_t rs_popcount32(uint32_t x)
 #define RS_CUSTOMER_MEMBERS_MAX 64 /* group members kept per parent */
 #define RS_CUSTOMER_ID_RING 8      /* recent event ids kept, for duplicates */
 #define RS_DAY_MS 86400000LL
-#define RS_PACK_VERSION 5 /* of packed states written now (customer.c) */
+#define RS_PACK_VERSION 6 /* of packed states written now (customer.c) */
 
 struct rs_open_invoice {
     char invoice_id[RS_ID_MAX];

@@ -246,6 +246,23 @@ static const char V4_HEX[] =
     "6680d0d389f26680e0a0b7f16680f0ede4f066281400000000047af2c0010000"
     "00000000000000000000000000000002";
 
+/* The same customer as packed by version 5 (times as differences, the
+ * small numbers in the stream). */
+#define V5_LEN 353
+static const char V5_HEX[] =
+    "05000c72657461696c0645555280e0aaaa9067ffbfd5bc210000140449300a65"
+    "762d4930d00fd00fccbf0288c002000449320a65762d4932d40fd40fd0bf028c"
+    "c002000449340a65762d4934d80fd80fd4bf0290c002000449360a65762d4936"
+    "dc0fdc0fd8bf0294c002000449380a65762d4938e00fe00fdcbf0298c0020006"
+    "4931300c65762d493130e40fe40fe0bf029cc00200064931320c65762d493132"
+    "e80fe80fe4bf02a0c00200064931340c65762d493134ec0fec0fe8bf02a4c002"
+    "00064931360c65762d493136f00ff00fecbf02a8c00200064931380c65762d49"
+    "3138f40ff40ff0bf02acc002001414142906d20f2506d60f2106da0f1d06de0f"
+    "1906e20f1506e60f1106ea0f0d06ee0f0906f20f0506f60f0216ffdfd8841bff"
+    "cf8bd71bffbfbea91cffaff1fb1cff9fa4ce1dff8fd7a01effff89f31effefbc"
+    "c51f281400000000047a028d9fa9aa9067ffdfaaaa9067000000000000000000"
+    "02";
+
 static void test_customer_pack_roundtrip(void **state)
 {
     struct rs_customer c, d;
@@ -294,11 +311,32 @@ static void test_customer_pack_roundtrip(void **state)
     assert_int_equal(d.alerted_level, RS_LEVEL_MEDIUM);
     assert_int_equal(d.next_timer, 12345);
 
-    /* Version 5 writes times as differences: 47 of 400 bytes fewer here
-     * (the ten open invoices are packed as before). */
-    assert_int_equal(a.data[0], 5);
+    /* Version 5 wrote times as differences: 47 of 400 bytes fewer here
+     * (the ten open invoices are packed as before). Version 6 writes the
+     * small numbers apart, most of them 0, and the next timer, on a day's
+     * start, in days: fewer again. */
+    assert_int_equal(a.data[0], 6);
     assert_int_equal(a.data[1], 0); /* inline */
-    assert_int_equal(a.len, V4_LEN - 47);
+    assert_int_equal(a.len, V5_LEN - 11);
+
+    /* The same customer as version 5 wrote it: read, it packs as above. */
+    {
+        struct rs_customer v5;
+        uint8_t *old = malloc(V5_LEN);
+
+        assert_non_null(old);
+        for (size_t i = 0; i < V5_LEN; i++)
+            sscanf(V5_HEX + 2 * i, "%2hhx", &old[i]);
+        rs_customer_init(&v5, "C1");
+        if (rs_customer_unpack(&v5, old, V5_LEN, errstr, sizeof(errstr)))
+            fail_msg("%s", errstr);
+        rs_buf_reset(&b);
+        rs_customer_pack(&v5, &b);
+        assert_int_equal(b.len, a.len);
+        assert_memory_equal(b.data, a.data, a.len);
+        rs_customer_release(&v5);
+        free(old);
+    }
 
     /* The same customer as version 4 wrote it (times as they are, before
      * version 5): read, it packs as above. A version 3 state (before
