@@ -309,9 +309,50 @@ static redisReply *run(struct redis_store *rs, int task, int argc,
     return rep;
 }
 
+/* Keeps, of days[0..n), those whose hash is gone (every timer in it
+ * fired or moved, and its flush took it out); returns how many, or
+ * (size_t)-1 with errstr. A day behind the stream that still holds
+ * timers keeps them: a timer set by an event that came late, which the
+ * next event on time fires, may sit there. */
+static size_t empty_days(struct redis_store *rs, int task, int64_t *days,
+                         size_t n, char *errstr, size_t errstr_size)
+{
+    size_t kept = 0;
+    char why[512] = "";
+
+    for (size_t i = 0; i < n; i++) {
+        const char *argv[2] = {"EXISTS", NULL};
+        size_t len[2] = {6, 0};
+
+        argv[1] = rs_sr_day_key(rs, days[i], &len[1]);
+        if (rs_redis_append_argv(rs->redis, 2, argv, len, why,
+                                 sizeof(why)))
+            break;
+    }
+    for (size_t i = 0; i < n && !why[0]; i++) {
+        char err[512];
+        redisReply *rep = rs_redis_get_reply(rs->redis, err, sizeof(err));
+
+        if (!rep) {
+            snprintf(why, sizeof(why), "%s", err);
+            break;
+        }
+        if (rep->type == REDIS_REPLY_INTEGER && rep->integer == 0)
+            days[kept++] = days[i];
+        freeReplyObject(rep);
+    }
+    if (why[0]) {
+        snprintf(errstr, errstr_size, "task %d: cannot read timers: %s",
+                 task, why);
+        return (size_t)-1;
+    }
+    return kept;
+}
+
 /* After the task is ours: moves the timers of the sorted set written
  * before 2026-12-07 into day hashes (once; had_old says it exists), and
- * drops the days RS_SR_DAYS_KEPT behind the stream. */
+ * takes off the list of days those RS_SR_DAYS_KEPT behind the stream
+ * whose hash is gone. */
 static enum rs_store_result tidy_timers(struct redis_store *rs, int task,
                                         const struct rs_task_meta *meta,
                                         int had_old, char *errstr,
@@ -383,7 +424,10 @@ static enum rs_store_result tidy_timers(struct redis_store *rs, int task,
                 goto out;
             }
         }
-        n_gone = gone->elements;
+        n_gone = empty_days(rs, task, days, gone->elements, errstr,
+                            errstr_size);
+        if (n_gone == (size_t)-1)
+            goto out;
     }
     if (!had_old && !n_gone) {
         res = RS_STORE_OK;

@@ -651,19 +651,14 @@ enum rs_store_result rs_sr_timers_tidy(struct redis_store *rs, int task,
 
         pipe_append(&p, 2, del, del_len);
     }
-    /* The days behind the stream: their hashes, and their entries in the
-     * list of days. */
+    /* Days behind the stream whose hash is gone, off the list. */
     for (size_t i = 0; i < n_old; i++) {
-        const char *argv[2] = {"DEL", NULL};
-        size_t len[2] = {3, 0};
         char day[32];
         int dl = snprintf(day, sizeof(day), "%" PRId64, old[i]);
         const char *zrem[3] = {"ZREM", (const char *)rs->keys.tdays.data,
                                day};
         size_t zrem_len[3] = {4, rs->keys.tdays.len, (size_t)dl};
 
-        argv[1] = rs_sr_day_key(rs, old[i], &len[1]);
-        pipe_append(&p, 2, argv, len);
         pipe_append(&p, 3, zrem, zrem_len);
     }
     return exec_replies(&p, task, epoch, "timer tidy", errstr, errstr_size);

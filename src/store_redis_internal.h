@@ -22,9 +22,11 @@
  * 109 (docs/performance.md, fourteenth round), and a flush still writes
  * one command per day touched, not per customer. */
 #define RS_SR_DAY_MS 86400000LL
-/* Days this far behind the stream are dropped when a task opens: every
- * timer in them has fired (the stream only moves on with an event, which
- * fires the timers before it) and the flush of the firing took it out. */
+/* Days this far behind the stream come off the list of days when a task
+ * opens, once their hash is gone: a timer fires when an event moves the
+ * stream past it, and the flush of the firing takes it out of its day.
+ * A hash still there holds a timer set since by a late event, which the
+ * next event on time fires; it stays listed until then. */
 #define RS_SR_DAYS_KEPT 7
 /* Customer writes go out as HSET commands of this many customers. */
 #define HSET_BATCH 512
@@ -105,8 +107,9 @@ int64_t rs_sr_day_of(int64_t ms);
 const char *rs_sr_day_key(struct redis_store *rs, int64_t day, size_t *len);
 
 /* Moves the timers of the sorted set of before (P:{tT}:timers: n members
- * ids with times at) into day hashes, and drops the n_old days old, in one
- * transaction fenced by epoch. RS_STORE_OK, FENCED or ERROR (errstr). */
+ * ids with times at) into day hashes, and takes the n_old days old (whose
+ * hashes are gone) off the list of days, in one transaction fenced by
+ * epoch. RS_STORE_OK, FENCED or ERROR (errstr). */
 enum rs_store_result rs_sr_timers_tidy(struct redis_store *rs, int task,
                                        uint64_t epoch,
                                        const char *const *ids,

@@ -880,6 +880,19 @@ static void test_store_redis_reconnects_after_drop(void **state)
 
 #define DAY 86400000LL
 
+/* The days listed in tdays of task 2, space separated, are want. */
+static void h_assert_days(redisContext *c, const char *want)
+{
+    redisReply *h = raw(c, "ZRANGE %s:{t2}:tdays 0 -1", prefix);
+    char got[256] = "";
+
+    for (size_t i = 0; i < h->elements; i++)
+        snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+                 i ? " " : "", h->element[i]->str);
+    freeReplyObject(h);
+    assert_string_equal(got, want);
+}
+
 /* A timer that moves to another day leaves its old day's hash; one that
  * goes leaves it too; the list of days keeps the days set. */
 static void test_store_redis_timers_move_between_days(void **state)
@@ -971,30 +984,40 @@ static void test_store_redis_old_timers_moved_at_open(void **state)
     redisFree(c);
 }
 
-/* Days a week behind the task's stream time are dropped when it opens,
- * with anything left in them; later days stay. */
+/* Days a week behind the task's stream time come off the list of days
+ * when it opens, once their timers are gone; a day that still holds one
+ * (set by a late event, not fired yet) stays, and its timer is read. */
 static void test_store_redis_passed_days_dropped_at_open(void **state)
 {
     struct rs_store *s = *state;
     struct rs_check_flush cf;
     redisContext *c = raw_connect();
     struct rs_task_meta m;
-    char t[256];
+    char t[256], want[256];
 
     rs_check_flush_init(&cf, open_epoch(s, 2));
-    rs_check_flush_customer(&cf, "old", "O", 1, 100 * DAY);
-    rs_check_flush_customer(&cf, "edge", "E", 1, 103 * DAY);
+    rs_check_flush_customer(&cf, "fired", "F", 1, 100 * DAY);
+    rs_check_flush_customer(&cf, "late", "L", 1, 101 * DAY + 7);
     rs_check_flush_customer(&cf, "new", "N", 1, 111 * DAY);
+    cf.f.stream_time = 99 * DAY;
+    assert_int_equal(rs_store_flush(s, 2, &cf.f, t, sizeof(t)), RS_STORE_OK);
+    /* The stream moves on; the first timer fired and moved. */
+    rs_check_flush_init(&cf, cf.f.epoch);
+    rs_check_flush_customer(&cf, "fired", "F2", 2, 112 * DAY);
+    cf.customers[0].stored_timer = 100 * DAY;
     cf.f.stream_time = 110 * DAY + 5;
     assert_int_equal(rs_store_flush(s, 2, &cf.f, t, sizeof(t)), RS_STORE_OK);
+    h_assert_days(c, "100 101 111 112");
+    assert_int_equal(raw_integer(c, "EXISTS %s:{t2}:td:100", prefix), 0);
     rs_check_open(s, 2, &m);
     rs_store_meta_release(&m);
-    assert_int_equal(raw_integer(c, "EXISTS %s:{t2}:td:100", prefix), 0);
-    assert_int_equal(raw_integer(c, "EXISTS %s:{t2}:td:103", prefix), 1);
-    assert_int_equal(raw_integer(c, "ZCARD %s:{t2}:tdays", prefix), 2);
+    h_assert_days(c, "101 111 112");
     assert_int_equal(rs_check_timers(s, 2, INT64_MIN, INT64_MAX, 10, t,
                                      sizeof(t)),
-                     2);
+                     3);
+    snprintf(want, sizeof(want), "%lld:late %lld:new %lld:fired",
+             101 * DAY + 7, 111 * DAY, 112 * DAY);
+    assert_string_equal(t, want);
     redisFree(c);
 }
 
