@@ -65,11 +65,11 @@ static void batch_send(struct pipeline *p)
 }
 
 /* Queues one timer change of the day in rs->keys.day. */
-static void batch_push(struct pipeline *p, const struct timer_op *op,
-                       const char *id)
+static void batch_push(struct pipeline *p, const struct timer_op *op)
 {
     struct day_batch *b = &p->rs->tbatch;
-    size_t id_len = strlen(id);
+    const char *id = op->id;
+    size_t id_len = op->id_len;
 
     if (b->count == TIMER_BATCH)
         batch_send(p);
@@ -162,11 +162,11 @@ static int cmp_op(const void *x, const void *y)
  * is only set), and ZADD of those days to the list of days. */
 static void add_days(struct pipeline *p, const struct timer_op *ops,
                      size_t n);
+static void send_ops(struct pipeline *p, struct timer_op *ops, size_t n);
 
 static void append_timers(struct pipeline *p, const struct rs_flush *f)
 {
     struct redis_store *rs = p->rs;
-    struct day_batch *b = &rs->tbatch;
     size_t n = 0;
 
     mark_last(rs, f);
@@ -185,27 +185,35 @@ static void append_timers(struct pipeline *p, const struct rs_flush *f)
                                            : rs_sr_day_of(c->next_timer);
         if (was != RS_NO_TIMER && rs_sr_day_of(was) != day)
             rs->ops[n++] = (struct timer_op){rs_sr_day_of(was), (uint32_t)i,
-                                             0, 0};
+                                             0, 0, c->id, strlen(c->id)};
         if (c->next_timer != RS_NO_TIMER)
             rs->ops[n++] = (struct timer_op){
                 day, (uint32_t)i, 1,
-                (int32_t)(c->next_timer - day * RS_SR_DAY_MS)};
+                (int32_t)(c->next_timer - day * RS_SR_DAY_MS), c->id,
+                strlen(c->id)};
     }
+    send_ops(p, rs->ops, n);
+}
+
+/* Sends ops[0..n): sorted, removals first, one HDEL or HSET per day (per
+ * TIMER_BATCH customers), then the ZADD of the days set. */
+static void send_ops(struct pipeline *p, struct timer_op *ops, size_t n)
+{
     if (!n)
         return;
-    qsort(rs->ops, n, sizeof(*rs->ops), cmp_op);
-    b->count = 0;
+    qsort(ops, n, sizeof(*ops), cmp_op);
+    p->rs->tbatch.count = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct timer_op *op = &rs->ops[i];
+        const struct timer_op *op = &ops[i];
 
         if (i == 0 || op->day != op[-1].day || op->set != op[-1].set) {
             batch_send(p);
-            rs_sr_day_key(rs, op->day, NULL);
+            rs_sr_day_key(p->rs, op->day, NULL);
         }
-        batch_push(p, op, f->customers[op->idx].id);
+        batch_push(p, op);
     }
     batch_send(p);
-    add_days(p, rs->ops, n);
+    add_days(p, ops, n);
 }
 
 /* ZADD to the list of days the days ops[0..n) set, each once (the ops are
@@ -602,7 +610,6 @@ enum rs_store_result rs_sr_timers_tidy(struct redis_store *rs, int task,
                                        char *errstr, size_t errstr_size)
 {
     struct pipeline p;
-    struct day_batch *b = &rs->tbatch;
     const char *multi[1] = {"MULTI"};
     size_t multi_len[1] = {5};
     enum rs_store_result res;
@@ -619,32 +626,11 @@ enum rs_store_result rs_sr_timers_tidy(struct redis_store *rs, int task,
     for (size_t i = 0; i < n; i++) {
         int64_t day = rs_sr_day_of(at[i]);
 
-        rs->ops[i] = (struct timer_op){day, (uint32_t)i, 1,
-                                       (int32_t)(at[i] - day * RS_SR_DAY_MS)};
+        rs->ops[i] = (struct timer_op){
+            day, (uint32_t)i, 1, (int32_t)(at[i] - day * RS_SR_DAY_MS),
+            ids[i], id_lens[i]};
     }
-    qsort(rs->ops, n, sizeof(*rs->ops), cmp_op);
-    b->count = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct timer_op *op = &rs->ops[i];
-        int len;
-
-        if (i == 0 || op->day != op[-1].day) {
-            batch_send(&p);
-            rs_sr_day_key(rs, op->day, NULL);
-        }
-        if (b->count == TIMER_BATCH)
-            batch_send(&p);
-        b->is_add = 1;
-        len = snprintf(b->scores[b->count], sizeof(b->scores[0]), "%d",
-                       (int)op->ms);
-        b->argv[2 + 2 * b->count] = ids[op->idx];
-        b->argvlen[2 + 2 * b->count] = id_lens[op->idx];
-        b->argv[3 + 2 * b->count] = b->scores[b->count];
-        b->argvlen[3 + 2 * b->count] = (size_t)len;
-        b->count++;
-    }
-    batch_send(&p);
-    add_days(&p, rs->ops, n);
+    send_ops(&p, rs->ops, n);
     if (n) {
         const char *del[2] = {"DEL", (const char *)rs->keys.timers.data};
         size_t del_len[2] = {3, rs->keys.timers.len};

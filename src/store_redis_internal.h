@@ -49,13 +49,15 @@ struct task_keys {
     struct rs_buf summary; /* P:{tT}:sum */
 };
 
-/* One timer change of a flush: customer idx leaves (set 0) or enters
- * (set 1) day's hash, at ms into the day. */
+/* One timer change: customer id (its entry idx in the flush) leaves
+ * (set 0) or enters (set 1) day's hash, at ms into the day. */
 struct timer_op {
     int64_t day;
     uint32_t idx;
     uint8_t set;
     int32_t ms;
+    const char *id;
+    size_t id_len;
 };
 
 /* One pending HSET (fields and values) or HDEL (fields) of one day. */
