@@ -1383,6 +1383,18 @@ const struct rs_flush *rs_task_flush_begin(struct rs_task *t)
     f->has_prev = t->has_flushed;
     memcpy(f->prev_offsets, t->flushed, sizeof(f->prev_offsets));
     f->stream_time = t->stream_time;
+    {
+        /* Every stored timer up to the horizon came into the heap; those
+         * before its top have come up (fired, or found stale). */
+        const struct rs_timer *top = rs_timers_peek(&t->timers);
+        int64_t before = t->horizon == INT64_MAX ? INT64_MAX
+                                                 : t->horizon + 1;
+
+        if (top && top->at < before)
+            before = top->at;
+        f->has_fired_before = t->horizon != INT64_MIN;
+        f->timers_fired_before = before;
+    }
     f->outbox = t->inflight.v;
     f->outbox_count = t->inflight.count;
     memcpy(t->flushed, t->offsets, sizeof(t->flushed));

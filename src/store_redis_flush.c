@@ -183,7 +183,10 @@ static void append_timers(struct pipeline *p, const struct rs_flush *f)
             continue;
         day = c->next_timer == RS_NO_TIMER ? INT64_MIN
                                            : rs_sr_day_of(c->next_timer);
-        if (was != RS_NO_TIMER && rs_sr_day_of(was) != day)
+        /* A timer that has come up goes with its whole day (drop_days),
+         * not customer by customer. */
+        if (was != RS_NO_TIMER && rs_sr_day_of(was) != day &&
+            !(f->has_fired_before && was < f->timers_fired_before))
             rs->ops[n++] = (struct timer_op){rs_sr_day_of(was), (uint32_t)i,
                                              0, 0, c->id, strlen(c->id)};
         if (c->next_timer != RS_NO_TIMER)
@@ -415,25 +418,42 @@ static void unwatch(struct redis_store *rs)
 }
 
 /* WATCH meta and compare its epoch with ours (one round trip). */
+/* WATCH meta and compare its epoch with ours (one round trip). With
+ * days, also the days listed before day *days_below (their numbers into
+ * days, their count into *days_below; else *days_below = 0). */
 static enum rs_store_result watch_epoch(struct redis_store *rs, int task,
-                                        uint64_t ours, char *errstr,
+                                        uint64_t ours, int64_t *days_below,
+                                        int64_t **days, char *errstr,
                                         size_t errstr_size)
 {
     const char *watch[2] = {"WATCH", (const char *)rs->keys.meta.data};
     const char *hget[3] = {"HGET", (const char *)rs->keys.meta.data, "epoch"};
     size_t watch_len[2] = {5, rs->keys.meta.len};
     size_t hget_len[3] = {4, rs->keys.meta.len, 5};
-    redisReply *rep[2] = {NULL, NULL};
+    char below[40];
+    const char *zr[4] = {"ZRANGEBYSCORE", (const char *)rs->keys.tdays.data,
+                         "-inf", below};
+    size_t zr_len[4] = {13, rs->keys.tdays.len, 4, 0};
+    redisReply *rep[3] = {NULL, NULL, NULL};
     enum rs_store_result res = RS_STORE_ERROR;
     char why[512] = "";
     uint64_t theirs = 0;
+    int n = days ? 3 : 2;
 
+    if (days) {
+        zr_len[3] = (size_t)snprintf(below, sizeof(below), "(%" PRId64,
+                                     *days_below);
+        *days_below = 0;
+    }
     if (rs_redis_connect(rs->redis, why, sizeof(why)) ||
         rs_redis_append_argv(rs->redis, 2, watch, watch_len, why,
                              sizeof(why)) ||
-        rs_redis_append_argv(rs->redis, 3, hget, hget_len, why, sizeof(why)))
+        rs_redis_append_argv(rs->redis, 3, hget, hget_len, why,
+                             sizeof(why)) ||
+        (days && rs_redis_append_argv(rs->redis, 4, zr, zr_len, why,
+                                      sizeof(why))))
         goto fail;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < n; i++) {
         char err[512];
 
         rep[i] = rs_redis_get_reply(rs->redis, err, sizeof(err));
@@ -462,12 +482,33 @@ static enum rs_store_result watch_epoch(struct redis_store *rs, int task,
         res = RS_STORE_FENCED;
         goto out;
     }
+    if (days) {
+        if (rep[2]->type != REDIS_REPLY_ARRAY) {
+            snprintf(why, sizeof(why), "unexpected reply to ZRANGEBYSCORE "
+                                       "'%s'",
+                     (const char *)rs->keys.tdays.data);
+            goto fail;
+        }
+        *days = rs_calloc(rep[2]->elements + 1, sizeof(**days));
+        for (size_t i = 0; i < rep[2]->elements; i++) {
+            const redisReply *d = rep[2]->element[i];
+
+            if (d->type != REDIS_REPLY_STRING ||
+                rs_format_parse_i64(d->str, d->len, &(*days)[i])) {
+                snprintf(why, sizeof(why), "days '%s' hold a member that "
+                                           "is not a day number",
+                         (const char *)rs->keys.tdays.data);
+                goto fail;
+            }
+        }
+        *days_below = (int64_t)rep[2]->elements;
+    }
     res = RS_STORE_OK;
     goto out;
 fail:
     snprintf(errstr, errstr_size, "task %d: flush failed: %s", task, why);
 out:
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         if (rep[i])
             freeReplyObject(rep[i]);
     }
@@ -497,6 +538,31 @@ static int encode_outbox(struct redis_store *rs, int task,
     if (f->outbox_count)
         rs_outbox_pack(&rs->packed, rs->encoded.data, rs->encoded.len);
     return 0;
+}
+
+/* UNLINK of the n days gone (listed, before day below: every timer in
+ * them has come up) and their entries in the list of days. */
+static void drop_days(struct pipeline *p, const int64_t *gone, size_t n,
+                      int64_t below)
+{
+    struct redis_store *rs = p->rs;
+    char to[40];
+    const char *zr[4] = {"ZREMRANGEBYSCORE", NULL, "-inf", to};
+    size_t zr_len[4] = {16, rs->keys.tdays.len, 4, 0};
+
+    if (!n)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        /* UNLINK: Redis frees a large hash off its main thread. */
+        const char *del[2] = {"UNLINK", NULL};
+        size_t del_len[2] = {6, 0};
+
+        del[1] = rs_sr_day_key(rs, gone[i], &del_len[1]);
+        pipe_append(p, 2, del, del_len);
+    }
+    zr[1] = (const char *)rs->keys.tdays.data;
+    zr_len[3] = (size_t)snprintf(to, sizeof(to), "(%" PRId64, below);
+    pipe_append(p, 4, zr, zr_len);
 }
 
 /* Sends EXEC after the commands queued in p and reads every reply: OK
@@ -580,15 +646,26 @@ enum rs_store_result rs_sr_flush(void *self, int task,
     const char *multi[1] = {"MULTI"};
     size_t multi_len[1] = {5};
     enum rs_store_result res;
+    int64_t below, n_gone, *gone = NULL;
 
     if (rs_sr_check_task(task, "cannot flush", errstr, errstr_size))
         return RS_STORE_ERROR;
     rs_sr_keys(rs, task);
     if (encode_outbox(rs, task, f, errstr, errstr_size))
         return RS_STORE_ERROR;
-    res = watch_epoch(rs, task, f->epoch, errstr, errstr_size);
-    if (res != RS_STORE_OK)
+    /* The days whose timers have all come up, to drop whole. */
+    below = f->has_fired_before ? rs_sr_day_of(f->timers_fired_before)
+                                : INT64_MIN;
+    n_gone = below;
+    res = watch_epoch(rs, task, f->epoch, &n_gone,
+                      below != INT64_MIN ? &gone : NULL, errstr,
+                      errstr_size);
+    if (res != RS_STORE_OK) {
+        free(gone);
         return res;
+    }
+    if (!gone)
+        n_gone = 0;
 
     memset(&p, 0, sizeof(p));
     p.rs = rs;
@@ -596,8 +673,10 @@ enum rs_store_result rs_sr_flush(void *self, int task,
     append_customers(&p, f);
     append_chunks(&p, f);
     append_timers(&p, f);
+    drop_days(&p, gone, (size_t)n_gone, below);
     append_meta(&p, f);
     append_outbox(&p, f);
+    free(gone);
     return exec_replies(&p, task, f->epoch, "flush", errstr, errstr_size);
 }
 
@@ -615,7 +694,7 @@ enum rs_store_result rs_sr_timers_tidy(struct redis_store *rs, int task,
     enum rs_store_result res;
 
     rs_sr_keys(rs, task);
-    res = watch_epoch(rs, task, epoch, errstr, errstr_size);
+    res = watch_epoch(rs, task, epoch, NULL, NULL, errstr, errstr_size);
     if (res != RS_STORE_OK)
         return res;
     memset(&p, 0, sizeof(p));

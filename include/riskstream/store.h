@@ -137,6 +137,14 @@ struct rs_flush {
     int has_prev;
     int64_t prev_offsets[RS_EVENT_KINDS];
     int64_t stream_time;
+    /* With has_fired_before: every timer the store holds for the task
+     * before timers_fired_before has fired, or is no longer its
+     * customer's (the engine's heap holds every stored timer up to its
+     * horizon that has not come up). The store may then drop those
+     * without being told customer by customer: the Redis store drops
+     * whole days before it. */
+    int has_fired_before;
+    int64_t timers_fired_before;
     const struct rs_outbox_entry *outbox;
     size_t outbox_count;
 };

@@ -1021,6 +1021,50 @@ static void test_store_redis_passed_days_dropped_at_open(void **state)
     redisFree(c);
 }
 
+/* A flush told that every timer before a time has come up drops the days
+ * before that time's day whole, without the customers' HDELs, and keeps
+ * the rest. */
+static void test_store_redis_days_dropped_when_timers_came_up(void **state)
+{
+    struct rs_store *s = *state;
+    struct rs_check_flush cf;
+    redisContext *c = raw_connect();
+    char t[256], want[256];
+
+    rs_check_flush_init(&cf, open_epoch(s, 2));
+    rs_check_flush_customer(&cf, "a", "A", 1, 10 * DAY + 5);
+    rs_check_flush_customer(&cf, "b", "B", 1, 11 * DAY);
+    rs_check_flush_customer(&cf, "c", "C", 1, 10 * DAY + 9);
+    assert_int_equal(rs_store_flush(s, 2, &cf.f, t, sizeof(t)), RS_STORE_OK);
+    h_assert_days(c, "10 11");
+
+    /* a's timer fired and moved on; c's fired and it has none now. */
+    rs_check_flush_init(&cf, cf.f.epoch);
+    rs_check_flush_customer(&cf, "a", "A2", 2, 12 * DAY + 1);
+    cf.customers[0].stored_timer = 10 * DAY + 5;
+    rs_check_flush_customer(&cf, "c", "C2", 2, RS_NO_TIMER);
+    cf.customers[1].stored_timer = 10 * DAY + 9;
+    cf.f.has_fired_before = 1;
+    cf.f.timers_fired_before = 11 * DAY;
+    assert_int_equal(rs_store_flush(s, 2, &cf.f, t, sizeof(t)), RS_STORE_OK);
+    assert_int_equal(raw_integer(c, "EXISTS %s:{t2}:td:10", prefix), 0);
+    h_assert_days(c, "11 12");
+    assert_int_equal(rs_check_timers(s, 2, INT64_MIN, INT64_MAX, 10, t,
+                                     sizeof(t)),
+                     2);
+    snprintf(want, sizeof(want), "%lld:b %lld:a", 11 * DAY, 12 * DAY + 1);
+    assert_string_equal(t, want);
+
+    /* Not told: a moved timer leaves its day customer by customer. */
+    rs_check_flush_init(&cf, cf.f.epoch);
+    rs_check_flush_customer(&cf, "b", "B2", 2, 13 * DAY);
+    cf.customers[0].stored_timer = 11 * DAY;
+    assert_int_equal(rs_store_flush(s, 2, &cf.f, t, sizeof(t)), RS_STORE_OK);
+    assert_int_equal(raw_integer(c, "EXISTS %s:{t2}:td:11", prefix), 0);
+    h_assert_days(c, "11 12 13");
+    redisFree(c);
+}
+
 #define REDIS_TEST(f) cmocka_unit_test_setup_teardown(f, redis_setup, redis_teardown)
 
 int main(void)
@@ -1039,6 +1083,7 @@ int main(void)
         REDIS_TEST(test_store_redis_timers_move_between_days),
         REDIS_TEST(test_store_redis_old_timers_moved_at_open),
         REDIS_TEST(test_store_redis_passed_days_dropped_at_open),
+        REDIS_TEST(test_store_redis_days_dropped_when_timers_came_up),
         REDIS_TEST(test_store_redis_reconnects_after_drop),
         cmocka_unit_test(test_store_redis_unreachable_names_address),
     };
