@@ -22,7 +22,8 @@
  *   P:{tT}:td:D          hash: customer -> milliseconds into day D of
  *                        its next timer (D: days since the epoch, UTC)
  *   P:{tT}:tdays         sorted set: the days D that may have a td:D
- *                        hash (member and score D)
+ *                        hash (member and score D); a flush drops the
+ *                        days whose timers have all come up
  *   P:{tT}:timers        (before 2026-12-07) sorted set: customer -> next
  *                        timer; moved into td:D hashes when a task opens
  *   P:{tT}:outbox        string: encoded outbox records back to back
