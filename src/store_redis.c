@@ -97,9 +97,7 @@ static int parse_score(const char *s, size_t len, int64_t *out)
     return 0;
 }
 
-/* A day number as Redis gave it (a member of tdays), checked so that the
- * day's milliseconds fit an int64_t. */
-static int parse_day(const redisReply *r, int64_t *day)
+int rs_sr_parse_day(const redisReply *r, int64_t *day)
 {
     return r->type != REDIS_REPLY_STRING ||
            rs_format_parse_i64(r->str, r->len, day) ||
@@ -267,7 +265,7 @@ static int parse_last_timer(struct redis_store *rs, int task,
     meta->timers_bounded = 1;
     meta->timers_last = INT64_MIN;
     if (day->type != REDIS_REPLY_ARRAY || day->elements > 1 ||
-        (day->elements == 1 && parse_day(day->element[0], &d))) {
+        (day->elements == 1 && rs_sr_parse_day(day->element[0], &d))) {
         snprintf(errstr, errstr_size,
                  "task %d: days '%s' hold a member that is not a day number",
                  task, (const char *)rs->keys.tdays.data);
@@ -416,7 +414,7 @@ static enum rs_store_result tidy_timers(struct redis_store *rs, int task,
         }
         days = rs_calloc(gone->elements + 1, sizeof(*days));
         for (size_t i = 0; i < gone->elements; i++) {
-            if (parse_day(gone->element[i], &days[i])) {
+            if (rs_sr_parse_day(gone->element[i], &days[i])) {
                 snprintf(errstr, errstr_size,
                          "task %d: days '%s' hold a member that is not a "
                          "day number",
@@ -929,7 +927,7 @@ static long redis_timers(void *self, int task, int64_t from, int64_t to,
             const char *get[2] = {"HGETALL", NULL};
             size_t get_len[2] = {7, 0};
 
-            if (parse_day(days->element[read + i], &day[i])) {
+            if (rs_sr_parse_day(days->element[read + i], &day[i])) {
                 snprintf(errstr, errstr_size,
                          "task %d: days '%s' hold a member that is not a "
                          "day number",

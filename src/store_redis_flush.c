@@ -175,6 +175,7 @@ static void append_timers(struct pipeline *p, const struct rs_flush *f)
     for (size_t i = 0; i < f->customer_count; i++) {
         const struct rs_flush_customer *c = &f->customers[i];
         int64_t was = rs->held[i], day;
+        size_t id_len;
 
         /* A customer listed once says whether its timer changed; one
          * listed several times, compared with the first's. */
@@ -183,17 +184,18 @@ static void append_timers(struct pipeline *p, const struct rs_flush *f)
             continue;
         day = c->next_timer == RS_NO_TIMER ? INT64_MIN
                                            : rs_sr_day_of(c->next_timer);
+        id_len = strlen(c->id);
         /* A timer that has come up goes with its whole day (drop_days),
          * not customer by customer. */
         if (was != RS_NO_TIMER && rs_sr_day_of(was) != day &&
             !(f->has_fired_before && was < f->timers_fired_before))
             rs->ops[n++] = (struct timer_op){rs_sr_day_of(was), (uint32_t)i,
-                                             0, 0, c->id, strlen(c->id)};
+                                             0, 0, c->id, id_len};
         if (c->next_timer != RS_NO_TIMER)
             rs->ops[n++] = (struct timer_op){
                 day, (uint32_t)i, 1,
                 (int32_t)(c->next_timer - day * RS_SR_DAY_MS), c->id,
-                strlen(c->id)};
+                id_len};
     }
     send_ops(p, rs->ops, n);
 }
@@ -491,10 +493,7 @@ static enum rs_store_result watch_epoch(struct redis_store *rs, int task,
         }
         *days = rs_calloc(rep[2]->elements + 1, sizeof(**days));
         for (size_t i = 0; i < rep[2]->elements; i++) {
-            const redisReply *d = rep[2]->element[i];
-
-            if (d->type != REDIS_REPLY_STRING ||
-                rs_format_parse_i64(d->str, d->len, &(*days)[i])) {
+            if (rs_sr_parse_day(rep[2]->element[i], &(*days)[i])) {
                 snprintf(why, sizeof(why), "days '%s' hold a member that "
                                            "is not a day number",
                          (const char *)rs->keys.tdays.data);

@@ -103,6 +103,10 @@ struct redis_store {
 /* Builds the key names of task into rs->keys (once per task switch). */
 void rs_sr_keys(struct redis_store *rs, int task);
 
+/* A day number as Redis gave it (a member of tdays): 0, or -1 when the
+ * reply is not a number whose day's milliseconds fit an int64_t. */
+int rs_sr_parse_day(const redisReply *r, int64_t *day);
+
 /* The day of an instant (floor division), and the name of its timer hash
  * P:{tT}:td:D in rs->keys.day (valid until the next call). */
 int64_t rs_sr_day_of(int64_t ms);
