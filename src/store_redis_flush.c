@@ -141,6 +141,8 @@ static void mark_last(struct redis_store *rs, const struct rs_flush *f)
     }
 }
 
+/* rs_day_of() (customer.h) gives an int32_t day and negates ms; a stored
+ * timer may be any int64_t, so this one floors over the whole range. */
 int64_t rs_sr_day_of(int64_t ms)
 {
     return ms >= 0 ? ms / RS_SR_DAY_MS : -((-(ms + 1)) / RS_SR_DAY_MS) - 1;
