@@ -307,145 +307,64 @@ static redisReply *run(struct redis_store *rs, int task, int argc,
     return rep;
 }
 
-/* Keeps, of days[0..n), those whose hash is gone (every timer in it
- * fired or moved, and its flush took it out); returns how many, or
- * (size_t)-1 with errstr. A day behind the stream that still holds
- * timers keeps them: a timer set by an event that came late, which the
- * next event on time fires, may sit there. */
-static size_t empty_days(struct redis_store *rs, int task, int64_t *days,
-                         size_t n, char *errstr, size_t errstr_size)
-{
-    size_t kept = 0;
-    char why[512] = "";
-
-    for (size_t i = 0; i < n; i++) {
-        const char *argv[2] = {"EXISTS", NULL};
-        size_t len[2] = {6, 0};
-
-        argv[1] = rs_sr_day_key(rs, days[i], &len[1]);
-        if (rs_redis_append_argv(rs->redis, 2, argv, len, why,
-                                 sizeof(why)))
-            break;
-    }
-    for (size_t i = 0; i < n && !why[0]; i++) {
-        char err[512];
-        redisReply *rep = rs_redis_get_reply(rs->redis, err, sizeof(err));
-
-        if (!rep) {
-            snprintf(why, sizeof(why), "%s", err);
-            break;
-        }
-        if (rep->type == REDIS_REPLY_INTEGER && rep->integer == 0)
-            days[kept++] = days[i];
-        freeReplyObject(rep);
-    }
-    if (why[0]) {
-        snprintf(errstr, errstr_size, "task %d: cannot read timers: %s",
-                 task, why);
-        return (size_t)-1;
-    }
-    return kept;
-}
-
 /* After the task is ours: moves the timers of the sorted set written
- * before 2026-12-07 into day hashes (once; had_old says it exists), and
- * takes off the list of days those RS_SR_DAYS_KEPT behind the stream
- * whose hash is gone. */
+ * before 2026-12-07 into day hashes (once; had_old says it exists). Days
+ * whose timers have all come up are dropped by the flushes (drop_days in
+ * store_redis_flush.c), not here. */
 static enum rs_store_result tidy_timers(struct redis_store *rs, int task,
                                         const struct rs_task_meta *meta,
                                         int had_old, char *errstr,
                                         size_t errstr_size)
 {
     const char *timers = (const char *)rs->keys.timers.data;
-    const char *tdays = (const char *)rs->keys.tdays.data;
-    redisReply *old = NULL, *gone = NULL;
+    const char *argv[5] = {"ZRANGE", timers, "0", "-1", "WITHSCORES"};
+    redisReply *old;
     const char **ids = NULL;
-    size_t *lens = NULL, n = 0, n_gone = 0;
-    int64_t *at = NULL, *days = NULL;
+    size_t *lens = NULL, n;
+    int64_t *at = NULL;
     enum rs_store_result res = RS_STORE_ERROR;
-    char below[40];
 
-    if (had_old) {
-        const char *argv[5] = {"ZRANGE", timers, "0", "-1", "WITHSCORES"};
-
-        old = run(rs, task, 5, argv, timers, errstr, errstr_size);
-        if (!old)
-            goto out;
-        if (old->type != REDIS_REPLY_ARRAY || old->elements % 2) {
-            snprintf(errstr, errstr_size,
-                     "task %d: unexpected reply to ZRANGE '%s'", task, timers);
-            goto out;
-        }
-        n = old->elements / 2;
-        ids = rs_calloc(n + 1, sizeof(*ids));
-        lens = rs_calloc(n + 1, sizeof(*lens));
-        at = rs_calloc(n + 1, sizeof(*at));
-        for (size_t i = 0; i < n; i++) {
-            const redisReply *m = old->element[2 * i];
-            const redisReply *sc = old->element[2 * i + 1];
-
-            if (m->type != REDIS_REPLY_STRING ||
-                sc->type != REDIS_REPLY_STRING ||
-                parse_score(sc->str, sc->len, &at[i]) ||
-                at[i] == INT64_MAX || at[i] == INT64_MIN) {
-                snprintf(errstr, errstr_size,
-                         "task %d: timers '%s' hold an entry that is not a "
-                         "customer with a time",
-                         task, timers);
-                goto out;
-            }
-            ids[i] = m->str;
-            lens[i] = m->len;
-        }
-    }
-    if (meta->has_offsets && meta->stream_time != INT64_MIN) {
-        const char *argv[4] = {"ZRANGEBYSCORE", tdays, "-inf", below};
-
-        snprintf(below, sizeof(below), "(%" PRId64,
-                 rs_sr_day_of(meta->stream_time) - RS_SR_DAYS_KEPT);
-        gone = run(rs, task, 4, argv, tdays, errstr, errstr_size);
-        if (!gone)
-            goto out;
-        if (gone->type != REDIS_REPLY_ARRAY) {
-            snprintf(errstr, errstr_size,
-                     "task %d: unexpected reply to ZRANGEBYSCORE '%s'", task,
-                     tdays);
-            goto out;
-        }
-        days = rs_calloc(gone->elements + 1, sizeof(*days));
-        for (size_t i = 0; i < gone->elements; i++) {
-            if (rs_sr_parse_day(gone->element[i], &days[i])) {
-                snprintf(errstr, errstr_size,
-                         "task %d: days '%s' hold a member that is not a "
-                         "day number",
-                         task, tdays);
-                goto out;
-            }
-        }
-        n_gone = empty_days(rs, task, days, gone->elements, errstr,
-                            errstr_size);
-        if (n_gone == (size_t)-1)
-            goto out;
-    }
-    if (!had_old && !n_gone) {
-        res = RS_STORE_OK;
+    if (!had_old)
+        return RS_STORE_OK;
+    old = run(rs, task, 5, argv, timers, errstr, errstr_size);
+    if (!old)
+        return RS_STORE_ERROR;
+    if (old->type != REDIS_REPLY_ARRAY || old->elements % 2) {
+        snprintf(errstr, errstr_size,
+                 "task %d: unexpected reply to ZRANGE '%s'", task, timers);
         goto out;
     }
-    res = rs_sr_timers_tidy(rs, task, meta->epoch, ids, lens, at, n, days,
-                            n_gone, errstr, errstr_size);
-    if (res == RS_STORE_OK && had_old)
+    n = old->elements / 2;
+    ids = rs_calloc(n + 1, sizeof(*ids));
+    lens = rs_calloc(n + 1, sizeof(*lens));
+    at = rs_calloc(n + 1, sizeof(*at));
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *m = old->element[2 * i];
+        const redisReply *sc = old->element[2 * i + 1];
+
+        if (m->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING ||
+            parse_score(sc->str, sc->len, &at[i]) || at[i] == INT64_MAX ||
+            at[i] == INT64_MIN) {
+            snprintf(errstr, errstr_size,
+                     "task %d: timers '%s' hold an entry that is not a "
+                     "customer with a time",
+                     task, timers);
+            goto out;
+        }
+        ids[i] = m->str;
+        lens[i] = m->len;
+    }
+    res = rs_sr_timers_tidy(rs, task, meta->epoch, ids, lens, at, n, errstr,
+                            errstr_size);
+    if (res == RS_STORE_OK)
         rs_log_info("store", "task %d: moved %zu timers from the sorted set "
                     "'%s' into day hashes",
                     task, n, timers);
 out:
-    if (old)
-        freeReplyObject(old);
-    if (gone)
-        freeReplyObject(gone);
+    freeReplyObject(old);
     free(ids);
     free(lens);
     free(at);
-    free(days);
     return res;
 }
 

@@ -686,7 +686,6 @@ enum rs_store_result rs_sr_timers_tidy(struct redis_store *rs, int task,
                                        const char *const *ids,
                                        const size_t *id_lens,
                                        const int64_t *at, size_t n,
-                                       const int64_t *old, size_t n_old,
                                        char *errstr, size_t errstr_size)
 {
     struct pipeline p;
@@ -716,16 +715,6 @@ enum rs_store_result rs_sr_timers_tidy(struct redis_store *rs, int task,
         size_t del_len[2] = {3, rs->keys.timers.len};
 
         pipe_append(&p, 2, del, del_len);
-    }
-    /* Days behind the stream whose hash is gone, off the list. */
-    for (size_t i = 0; i < n_old; i++) {
-        char day[32];
-        int dl = snprintf(day, sizeof(day), "%" PRId64, old[i]);
-        const char *zrem[3] = {"ZREM", (const char *)rs->keys.tdays.data,
-                               day};
-        size_t zrem_len[3] = {4, rs->keys.tdays.len, (size_t)dl};
-
-        pipe_append(&p, 3, zrem, zrem_len);
     }
     return exec_replies(&p, task, epoch, "timer tidy", errstr, errstr_size);
 }

@@ -22,12 +22,6 @@
  * 109 (docs/performance.md, fourteenth round), and a flush still writes
  * one command per day touched, not per customer. */
 #define RS_SR_DAY_MS 86400000LL
-/* Days this far behind the stream come off the list of days when a task
- * opens, once their hash is gone: a timer fires when an event moves the
- * stream past it, and the flush of the firing takes it out of its day.
- * A hash still there holds a timer set since by a late event, which the
- * next event on time fires; it stays listed until then. */
-#define RS_SR_DAYS_KEPT 7
 /* Customer writes go out as HSET commands of this many customers. */
 #define HSET_BATCH 512
 
@@ -113,15 +107,13 @@ int64_t rs_sr_day_of(int64_t ms);
 const char *rs_sr_day_key(struct redis_store *rs, int64_t day, size_t *len);
 
 /* Moves the timers of the sorted set of before (P:{tT}:timers: n members
- * ids with times at) into day hashes, and takes the n_old days old (whose
- * hashes are gone) off the list of days, in one transaction fenced by
- * epoch. RS_STORE_OK, FENCED or ERROR (errstr). */
+ * ids with times at) into day hashes, in one transaction fenced by epoch.
+ * RS_STORE_OK, FENCED or ERROR (errstr). */
 enum rs_store_result rs_sr_timers_tidy(struct redis_store *rs, int task,
                                        uint64_t epoch,
                                        const char *const *ids,
                                        const size_t *id_lens,
                                        const int64_t *at, size_t n,
-                                       const int64_t *old, size_t n_old,
                                        char *errstr, size_t errstr_size);
 
 /* 0, or -1 with errstr ("<what>: task number N is negative"). */

@@ -984,16 +984,19 @@ static void test_store_redis_old_timers_moved_at_open(void **state)
     redisFree(c);
 }
 
-/* Days a week behind the task's stream time come off the list of days
- * when it opens, once their timers are gone; a day that still holds one
- * (set by a late event, not fired yet) stays, and its timer is read. */
-static void test_store_redis_passed_days_dropped_at_open(void **state)
+/* Opening a task leaves the list of days alone, passed days included:
+ * they go with the first flush told which timers came up. A passed day
+ * that still holds a timer (set by a late event, not fired yet: the
+ * engine's heap holds it, so the flush is told a time no later than it)
+ * stays, and its timer is read. */
+static void test_store_redis_passed_days_dropped_by_flush(void **state)
 {
     struct rs_store *s = *state;
     struct rs_check_flush cf;
     redisContext *c = raw_connect();
     struct rs_task_meta m;
     char t[256], want[256];
+    uint64_t epoch;
 
     rs_check_flush_init(&cf, open_epoch(s, 2));
     rs_check_flush_customer(&cf, "fired", "F", 1, 100 * DAY);
@@ -1010,13 +1013,26 @@ static void test_store_redis_passed_days_dropped_at_open(void **state)
     h_assert_days(c, "100 101 111 112");
     assert_int_equal(raw_integer(c, "EXISTS %s:{t2}:td:100", prefix), 0);
     rs_check_open(s, 2, &m);
+    epoch = m.epoch;
     rs_store_meta_release(&m);
-    h_assert_days(c, "101 111 112");
+    h_assert_days(c, "100 101 111 112");
     assert_int_equal(rs_check_timers(s, 2, INT64_MIN, INT64_MAX, 10, t,
                                      sizeof(t)),
                      3);
     snprintf(want, sizeof(want), "%lld:late %lld:new %lld:fired",
              101 * DAY + 7, 111 * DAY, 112 * DAY);
+    assert_string_equal(t, want);
+    /* The first flush after the open, its heap topped by the late timer. */
+    rs_check_flush_init(&cf, epoch);
+    rs_check_flush_customer(&cf, "new", "N2", 2, 111 * DAY);
+    cf.customers[0].stored_timer = 111 * DAY;
+    cf.f.has_fired_before = 1;
+    cf.f.timers_fired_before = 101 * DAY + 7;
+    assert_int_equal(rs_store_flush(s, 2, &cf.f, t, sizeof(t)), RS_STORE_OK);
+    h_assert_days(c, "101 111 112");
+    assert_int_equal(rs_check_timers(s, 2, INT64_MIN, INT64_MAX, 10, t,
+                                     sizeof(t)),
+                     3);
     assert_string_equal(t, want);
     redisFree(c);
 }
@@ -1082,7 +1098,7 @@ int main(void)
         REDIS_TEST(test_store_redis_flush_50k_customers),
         REDIS_TEST(test_store_redis_timers_move_between_days),
         REDIS_TEST(test_store_redis_old_timers_moved_at_open),
-        REDIS_TEST(test_store_redis_passed_days_dropped_at_open),
+        REDIS_TEST(test_store_redis_passed_days_dropped_by_flush),
         REDIS_TEST(test_store_redis_days_dropped_when_timers_came_up),
         REDIS_TEST(test_store_redis_reconnects_after_drop),
         cmocka_unit_test(test_store_redis_unreachable_names_address),
