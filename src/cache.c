@@ -229,6 +229,20 @@ void rs_cache_flush_begin(struct rs_cache *cache)
     cache->dirty_count = 0;
 }
 
+void rs_cache_trim(struct rs_cache *cache)
+{
+    if (!cache->dirty_count) {
+        free(cache->dirty);
+        cache->dirty = NULL;
+        cache->dirty_cap = 0;
+    }
+    if (!cache->flushing_count) {
+        free(cache->flushing);
+        cache->flushing = NULL;
+        cache->flushing_cap = 0;
+    }
+}
+
 void rs_cache_clean(struct rs_cache *cache)
 {
     rs_cache_flush_begin(cache);

@@ -1439,6 +1439,16 @@ void rs_task_trim(struct rs_task *t)
 {
     outbox_trim(&t->pending);
     outbox_trim(&t->inflight);
+    /* A backlog's flushes held tens of thousands of customers each. */
+    free(t->flush_customers);
+    t->flush_customers = NULL;
+    t->flush_cap = 0;
+    free(t->flush_chunks);
+    t->flush_chunks = NULL;
+    t->flush_chunks_cap = 0;
+    rs_buf_release(&t->flush_packed); /* empty, as made */
+    memset(&t->flush, 0, sizeof(t->flush));
+    rs_cache_trim(&t->cache);
 }
 
 const struct rs_outbox_entry *rs_task_inflight(const struct rs_task *t,

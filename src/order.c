@@ -12,8 +12,7 @@ void rs_order_init(struct rs_order *o, size_t cap_per_queue,
     memset(o, 0, sizeof(*o));
     o->max_wait_ms = max_wait_ms;
     for (int k = 0; k < RS_EVENT_KINDS; k++) {
-        o->q[k].items = rs_calloc(cap_per_queue, sizeof(*o->q[k].items));
-        o->q[k].cap = cap_per_queue;
+        o->q[k].cap = cap_per_queue; /* items: made at the first slot */
         o->q[k].empty_since = -1;
     }
 }
@@ -25,12 +24,27 @@ void rs_order_release(struct rs_order *o)
     memset(o, 0, sizeof(*o));
 }
 
+void rs_order_trim(struct rs_order *o)
+{
+    for (int k = 0; k < RS_EVENT_KINDS; k++) {
+        struct rs_order_queue *q = &o->q[k];
+
+        if (q->count)
+            continue;
+        free(q->items);
+        q->items = NULL;
+        q->head = 0;
+    }
+}
+
 struct rs_order_item *rs_order_slot(struct rs_order *o, enum rs_event_kind k)
 {
     struct rs_order_queue *q = &o->q[k];
 
     if (q->count == q->cap)
         return NULL;
+    if (!q->items) /* not made yet, or given back by rs_order_trim */
+        q->items = rs_calloc(q->cap, sizeof(*q->items));
     return &q->items[(q->head + q->count) % q->cap];
 }
 

@@ -408,10 +408,12 @@ static void prefetch(struct rs_runner *r, struct slot *s, int p)
 /* Once the input has been quiet for a second after records, gives the
  * heap's free pages back to the system. A backlog fills librdkafka's
  * fetch queue and the orderer with up to hundreds of megabytes that are
- * freed once processed, and the tasks' outbox buffers grow to hold a
- * backlog commit's alerts (given back by rs_task_trim), but glibc keeps
- * freed pages that are not at the top of the heap: without this the
- * daemon's RSS stays at its peak. Not under a steady input: a trim walks
+ * freed once processed; the buffers kept from one commit to the next
+ * (the tasks' outboxes and flushes, the spill lists, the stores' flush
+ * buffers) grow to hold a backlog commit's customers and alerts, tens of
+ * megabytes, and are given back first; and glibc keeps freed pages that
+ * are not at the top of the heap: without this the daemon's RSS stays at
+ * its peak. Not under a steady input: a trim walks
  * the whole heap, tens of milliseconds on a large one, and the memory
  * would be taken again. */
 static void trim_heap(struct rs_runner *r, int64_t now)
@@ -420,9 +422,23 @@ static void trim_heap(struct rs_runner *r, int64_t now)
         rs_commit_busy(r))
         return;
     r->trim_pending = 0;
-    for (int p = 0; p < r->partitions; p++)
-        if (r->slots[p])
-            rs_task_trim(r->slots[p]->task);
+    for (int p = 0; p < r->partitions; p++) {
+        struct slot *s = r->slots[p];
+
+        if (!s)
+            continue;
+        rs_task_trim(s->task);
+        rs_order_trim(&s->order);
+        for (int k = 0; k < RS_EVENT_KINDS; k++) {
+            if (s->spill_count[k])
+                continue;
+            free(s->spill[k]);
+            s->spill[k] = NULL;
+            s->spill_cap[k] = 0;
+        }
+    }
+    rs_store_trim(r->store);
+    rs_store_trim(r->commit.store);
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif

@@ -899,6 +899,26 @@ out:
 
 /* The store object. */
 
+/* The flush's buffers and lists, sized by the largest flush so far. */
+static void redis_trim(void *self)
+{
+    struct redis_store *rs = self;
+
+    rs_buf_release(&rs->whole); /* empty, as made */
+    rs_buf_release(&rs->sums);
+    rs_buf_release(&rs->encoded);
+    rs_buf_release(&rs->packed);
+    free(rs->last);
+    free(rs->held);
+    free(rs->ops);
+    free(rs->slots);
+    rs->last = NULL;
+    rs->held = NULL;
+    rs->ops = NULL;
+    rs->slots = NULL;
+    rs->last_cap = rs->held_cap = rs->ops_cap = rs->slot_cap = 0;
+}
+
 static void redis_destroy(void *self)
 {
     struct redis_store *rs = self;
@@ -912,15 +932,8 @@ static void redis_destroy(void *self)
     rs_buf_release(&rs->keys.outbox);
     rs_buf_release(&rs->keys.state);
     rs_buf_release(&rs->keys.chunks);
-    rs_buf_release(&rs->whole);
     rs_buf_release(&rs->keys.summary);
-    rs_buf_release(&rs->sums);
-    rs_buf_release(&rs->encoded);
-    rs_buf_release(&rs->packed);
-    free(rs->last);
-    free(rs->held);
-    free(rs->ops);
-    free(rs->slots);
+    redis_trim(rs);
     free(rs);
 }
 
@@ -932,6 +945,7 @@ static const struct rs_store_ops redis_ops = {
     .timers = redis_timers,
     .flush = rs_sr_flush,
     .destroy = redis_destroy,
+    .trim = redis_trim,
     .timer_span = RS_SR_DAY_MS,
 };
 

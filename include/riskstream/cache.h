@@ -73,4 +73,8 @@ void rs_cache_flush_end(struct rs_cache *cache);
 /* Both at once, for a flush written in between by the caller. */
 void rs_cache_clean(struct rs_cache *cache);
 
+/* Gives back the lists of changed customers when they are empty and no
+ * flush holds any (they grow to a backlog commit's customers). */
+void rs_cache_trim(struct rs_cache *cache);
+
 #endif

@@ -150,9 +150,11 @@ int rs_task_prefetch_due(struct rs_task *t, int64_t upto, size_t max,
 int rs_task_preload_timers(struct rs_task *t, char *errstr,
                            size_t errstr_size);
 
-/* Gives back what the task keeps for reuse from one commit to the next
- * (its outboxes' buffers, as large as a backlog commit's alerts), when
- * they are empty: for an input gone quiet, with no commit under way. */
+/* Gives back what the task keeps for reuse from one commit to the next,
+ * as large as a backlog commit made them: its outboxes' buffers when
+ * they are empty, the packed states and lists of its last flush, and the
+ * cache's lists of changed customers. For an input gone quiet, with no
+ * flush under way (between rs_task_flush_end and the next begin). */
 void rs_task_trim(struct rs_task *t);
 
 /* The customer's state, or NULL when unknown (valid until the next call

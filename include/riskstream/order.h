@@ -12,8 +12,9 @@
  * caught up, it waits at most max_wait_ms (default 0: not at all), then
  * goes on without it — like Kafka Streams' max.task.idle.ms.
  *
- * Items are fixed-size slots in a ring per queue (cap per queue); the
- * caller pauses a partition whose queue is full. Pure: no I/O, the caller
+ * Items are fixed-size slots in a ring per queue (cap per queue, about
+ * 1.5 kB each), made when the queue takes its first item; the caller
+ * pauses a partition whose queue is full. Pure: no I/O, the caller
  * passes the monotonic time. */
 #ifndef RS_ORDER_H
 #define RS_ORDER_H
@@ -66,6 +67,10 @@ struct rs_order_item *rs_order_next(struct rs_order *o, int64_t now_ms,
 void rs_order_pop(struct rs_order *o, enum rs_event_kind k);
 
 size_t rs_order_count(const struct rs_order *o, enum rs_event_kind k);
+
+/* Gives back the slots of the queues that are empty (made again at their
+ * next item): for an input gone quiet. */
+void rs_order_trim(struct rs_order *o);
 /* The kind's i-th queued item from the head (0: the head), or NULL. */
 const struct rs_order_item *rs_order_at(const struct rs_order *o,
                                         enum rs_event_kind k, size_t i);

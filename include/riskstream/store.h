@@ -181,6 +181,9 @@ struct rs_store_ops {
                                   const struct rs_flush *f, char *errstr,
                                   size_t errstr_size);
     void (*destroy)(void *self);
+    /* Optional: gives back the buffers kept from one flush to the next
+     * (as large as the largest flush so far). Not during a flush. */
+    void (*trim)(void *self);
     /* 0, or the span (ms, counted from the epoch) in which the store
      * reads timers: a read up to the end of one costs no more than a read
      * of part of it, so callers round up to there (Redis: a day). */
@@ -252,6 +255,13 @@ static inline enum rs_store_result rs_store_flush(struct rs_store *s, int task,
                                                   size_t errstr_size)
 {
     return s->ops->flush(s->self, task, f, errstr, errstr_size);
+}
+
+/* See rs_store_ops.trim; nothing for a store without one (or NULL). */
+static inline void rs_store_trim(struct rs_store *s)
+{
+    if (s && s->ops->trim)
+        s->ops->trim(s->self);
 }
 
 void rs_store_meta_release(struct rs_task_meta *meta);

@@ -948,6 +948,49 @@ static void test_store_redis_timers_move_between_days(void **state)
     redisFree(c);
 }
 
+/* Trimmed between flushes (its flush buffers given back), the store
+ * writes the next flush whole: states, timers moved between days, the
+ * outbox. */
+static void test_store_redis_trim_between_flushes(void **state)
+{
+    struct rs_store *s = *state;
+    struct rs_check_flush cf;
+    struct rs_task_meta m;
+    redisContext *c = raw_connect();
+    redisReply *h;
+    char t[256], want[256];
+
+    rs_check_flush_init(&cf, open_epoch(s, 4));
+    rs_check_flush_customer(&cf, "a", "A", 1, 10 * DAY + 5);
+    rs_check_flush_customer(&cf, "b", "B", 1, 10 * DAY + 7);
+    assert_int_equal(rs_store_flush(s, 4, &cf.f, t, sizeof(t)), RS_STORE_OK);
+    rs_store_trim(s);
+    rs_store_trim(s);
+    rs_check_flush_init(&cf, cf.f.epoch);
+    rs_check_flush_customer(&cf, "a", "A2", 2, 11 * DAY + 1);
+    cf.customers[0].stored_timer = 10 * DAY + 5;
+    rs_check_flush_customer(&cf, "c", "C", 1, 10 * DAY + 9);
+    rs_check_flush_record(&cf, RS_OUTBOX_ALERTS, "a", "alert-a");
+    assert_int_equal(rs_store_flush(s, 4, &cf.f, t, sizeof(t)), RS_STORE_OK);
+    rs_store_trim(s);
+    h = raw(c, "HGET %s:{t4}:s a", prefix);
+    assert_int_equal(h->type, REDIS_REPLY_STRING);
+    assert_memory_equal(h->str, "A2", 2);
+    freeReplyObject(h);
+    assert_int_equal(rs_check_timers(s, 4, INT64_MIN, INT64_MAX, 10, t,
+                                     sizeof(t)),
+                     3);
+    snprintf(want, sizeof(want), "%lld:b %lld:c %lld:a", 10 * DAY + 7,
+             10 * DAY + 9, 11 * DAY + 1);
+    assert_string_equal(t, want);
+    rs_check_open(s, 4, &m);
+    assert_int_equal(m.outbox_count, 1);
+    assert_int_equal(m.outbox[0].value_len, 7);
+    assert_memory_equal(m.outbox[0].value, "alert-a", 7);
+    rs_store_meta_release(&m);
+    redisFree(c);
+}
+
 /* A task written before 2026-12-07 kept its timers in one sorted set: the
  * first open moves them into day hashes, and nothing is lost. */
 static void test_store_redis_old_timers_moved_at_open(void **state)
@@ -1099,6 +1142,7 @@ int main(void)
         REDIS_TEST(test_store_redis_timers_move_between_days),
         REDIS_TEST(test_store_redis_old_timers_moved_at_open),
         REDIS_TEST(test_store_redis_passed_days_dropped_by_flush),
+        REDIS_TEST(test_store_redis_trim_between_flushes),
         REDIS_TEST(test_store_redis_days_dropped_when_timers_came_up),
         REDIS_TEST(test_store_redis_reconnects_after_drop),
         cmocka_unit_test(test_store_redis_unreachable_names_address),

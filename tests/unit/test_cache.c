@@ -149,9 +149,44 @@ static void test_cache_keeps_flushing_until_end(void **state)
     rs_cache_release(&c);
 }
 
+/* Trimming gives back the lists of changed customers only when empty; a
+ * list in use stays, and the cache works on after a trim. */
+static void test_cache_trim_keeps_lists_in_use(void **state)
+{
+    struct rs_cache c;
+    struct rs_customer *a, *b;
+
+    (void)state;
+    rs_cache_init(&c, 4);
+    a = put(&c, "a");
+    b = put(&c, "b");
+    rs_cache_mark_dirty(&c, a);
+    rs_cache_flush_begin(&c);
+    rs_cache_mark_dirty(&c, b);
+    rs_cache_trim(&c); /* both lists hold one */
+    assert_ptr_equal(c.flushing[0], a);
+    assert_ptr_equal(c.dirty[0], b);
+    rs_cache_flush_end(&c);
+    rs_cache_trim(&c); /* the flushing list is empty now */
+    assert_null(c.flushing);
+    assert_int_equal(c.flushing_cap, 0);
+    assert_ptr_equal(c.dirty[0], b);
+    rs_cache_clean(&c);
+    rs_cache_trim(&c);
+    assert_null(c.dirty);
+    assert_null(c.flushing);
+    rs_cache_mark_dirty(&c, a);
+    assert_int_equal(c.dirty_count, 1);
+    rs_cache_flush_begin(&c);
+    assert_ptr_equal(c.flushing[0], a);
+    rs_cache_flush_end(&c);
+    rs_cache_release(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cache_trim_keeps_lists_in_use),
         cmocka_unit_test(test_cache_evicts_clean_least_recently_used),
         cmocka_unit_test(test_cache_keeps_dirty_until_clean),
         cmocka_unit_test(test_cache_pinned_stays),

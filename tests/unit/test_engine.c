@@ -210,6 +210,30 @@ static void test_engine_far_timers_fire_inflight(void **state)
     rs_scn_destroy(s);
 }
 
+/* A task trimmed between flushes (its flush buffers given back) flushes
+ * as before: what the next flush wrote is what a restart reads back. */
+static void test_engine_trim_between_flushes(void **state)
+{
+    struct rs_scn *s = far_timers();
+    struct rs_task *t = rs_scn_task(s);
+    char errstr[256];
+    int c1, c2;
+
+    (void)state;
+    assert_int_equal(rs_task_flush(t, errstr, sizeof(errstr)), RS_STORE_OK);
+    rs_task_trim(t);
+    rs_task_trim(t); /* twice: nothing left to give back */
+    far_timers_fired(s);
+    c1 = rs_scn_level(s, "C1", NULL);
+    c2 = rs_scn_level(s, "C2", NULL);
+    assert_int_equal(rs_task_flush(t, errstr, sizeof(errstr)), RS_STORE_OK);
+    rs_task_trim(t);
+    rs_scn_restart(s);
+    assert_int_equal(rs_scn_level(s, "C1", NULL), c1);
+    assert_int_equal(rs_scn_level(s, "C2", NULL), c2);
+    rs_scn_destroy(s);
+}
+
 /* Timers are read back from the store only up to the latest one it may
  * hold: the latest stored when the task was opened, raised by each one
  * the task set beyond its horizon since. After a restart the task reads
@@ -533,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_engine_far_timers_fire_unflushed),
         cmocka_unit_test(test_engine_far_timers_fire_flushed),
         cmocka_unit_test(test_engine_far_timers_fire_inflight),
+        cmocka_unit_test(test_engine_trim_between_flushes),
         cmocka_unit_test(test_engine_stored_timers_read_up_to_open),
         cmocka_unit_test(test_engine_preload_timers_reads_ahead),
         cmocka_unit_test(test_engine_trim_outbox),

@@ -141,9 +141,46 @@ static void test_order_queue_cap(void **state)
     rs_order_release(&o);
 }
 
+/* A queue holds no slots until its first item, and gives them back when
+ * trimmed empty; a queue with items keeps them, in order. Trimmed, the
+ * orderer goes on as before (items made again, FIFO from the start). */
+static void test_order_trim_gives_back_empty_queues(void **state)
+{
+    struct rs_order o;
+    char got[256];
+
+    (void)state;
+    rs_order_init(&o, 4, 0);
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        assert_null(o.q[k].items);
+    push(&o, RS_EVENT_INVOICE, 10, 0, 0);
+    push(&o, RS_EVENT_INVOICE, 20, 1, 0);
+    push(&o, RS_EVENT_PAYMENT, 15, 0, 0);
+    all_caught_up(&o, 0);
+    drain(&o, 0, got, sizeof(got));
+    assert_string_equal(got, "0:0 1:0 0:1");
+    push(&o, RS_EVENT_INVOICE, 30, 2, 0);
+    push(&o, RS_EVENT_INVOICE, 40, 3, 0);
+    push(&o, RS_EVENT_INVOICE, 50, 4, 0); /* wraps the ring */
+    rs_order_trim(&o);
+    assert_non_null(o.q[RS_EVENT_INVOICE].items); /* holds 3 */
+    assert_null(o.q[RS_EVENT_PAYMENT].items);
+    push(&o, RS_EVENT_PAYMENT, 35, 1, 0);
+    drain(&o, 0, got, sizeof(got));
+    assert_string_equal(got, "0:2 1:1 0:3 0:4");
+    rs_order_trim(&o);
+    for (int k = 0; k < RS_EVENT_KINDS; k++)
+        assert_null(o.q[k].items);
+    push(&o, RS_EVENT_INVOICE, 60, 5, 0);
+    drain(&o, 0, got, sizeof(got));
+    assert_string_equal(got, "0:5");
+    rs_order_release(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_trim_gives_back_empty_queues),
         cmocka_unit_test(test_order_merges_by_event_time),
         cmocka_unit_test(test_order_keeps_offset_order_within_a_partition),
         cmocka_unit_test(test_order_waits_for_input_not_caught_up),
