@@ -68,11 +68,12 @@ void rs_order_pop(struct rs_order *o, enum rs_event_kind k);
 
 size_t rs_order_count(const struct rs_order *o, enum rs_event_kind k);
 
-/* Gives back the slots of the queues that are empty (made again at their
- * next item): for an input gone quiet. */
-void rs_order_trim(struct rs_order *o);
 /* The kind's i-th queued item from the head (0: the head), or NULL. */
 const struct rs_order_item *rs_order_at(const struct rs_order *o,
                                         enum rs_event_kind k, size_t i);
+
+/* Gives back the slots of the queues that are empty (made again at their
+ * next item): for an input gone quiet. */
+void rs_order_trim(struct rs_order *o);
 
 #endif
