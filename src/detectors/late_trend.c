@@ -342,7 +342,7 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     const struct rs_open_index *x;
     int32_t outs[RING];
     size_t nouts = 0, k = 0;
-    struct memo m = {.outs = outs, .from = 1, .until = 0};
+    struct memo m = {.outs = outs};
 
     for (uint32_t i = 0; i < c->settled_count; i++) {
         int32_t out = c->settled[i].paid_date + (int32_t)p[P_WINDOW];
@@ -360,7 +360,12 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
         return RS_NO_TIMER; /* nothing will move without an event */
     x = rs_customer_index(c);
     m.nouts = nouts;
-    cur = judge(p, c, x, s, today, &now_j);
+    /* Every out is after today: today's settled part holds until the
+     * first of them, and the memo starts with it. */
+    settled_part_at(p, c, s, today, &m.sp);
+    m.from = INT32_MIN;
+    m.until = nouts ? outs[0] : INT32_MAX;
+    cur = judge_with(p, x, &m.sp, today, &now_j);
     /* Breakpoints in day order: the settled invoices leaving the window
      * merged with the open ones falling due (x is in due order), from
      * the first due today (those due before fell due already) to the
