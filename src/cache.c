@@ -30,6 +30,45 @@ static uint64_t hash_id(const char *s)
     return h;
 }
 
+uint64_t rs_cache_hash(const char *id)
+{
+    return hash_id(id);
+}
+
+void rs_cache_prefetch(const struct rs_cache *cache, uint64_t h, int step)
+{
+    struct rs_cache_entry *const *b = &cache->buckets[h & (cache->nbuckets - 1)];
+    const struct rs_cache_entry *e;
+
+    if (step == 0) {
+        __builtin_prefetch(b);
+        return;
+    }
+    if (step == 1) {
+        /* The bucket's first entry, without reading it: with twice as
+         * many buckets as entries it is nearly always the one. */
+        if ((e = *b))
+            for (size_t off = 0; off < sizeof(*e); off += 64)
+                __builtin_prefetch((const char *)e + off);
+        return;
+    }
+    for (e = *b; e && e->hash != h; e = e->chain)
+        ;
+    if (!e)
+        return;
+    if (e->customer.dstate) {
+        __builtin_prefetch(e->customer.dstate);
+        __builtin_prefetch((const char *)e->customer.dstate + 64);
+        __builtin_prefetch((const char *)e->customer.dstate + 128);
+    }
+    if (e->customer.dcache)
+        __builtin_prefetch(e->customer.dcache);
+    if (e->customer.open)
+        __builtin_prefetch(e->customer.open);
+    if (e->customer.settled)
+        __builtin_prefetch(e->customer.settled);
+}
+
 static struct rs_cache_entry *entry_of(struct rs_customer *c)
 {
     return (struct rs_cache_entry *)(void *)((char *)c -

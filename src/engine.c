@@ -392,6 +392,14 @@ int rs_task_resident(struct rs_task *t, const char *customer)
     return rs_cache_get(&t->cache, customer) != NULL;
 }
 
+void rs_task_hint(struct rs_task *t, const char *customer, uint64_t *hash,
+                  int step)
+{
+    if (step == 0)
+        *hash = rs_cache_hash(customer);
+    rs_cache_prefetch(&t->cache, *hash, step);
+}
+
 /* The customer from the cache, the store, or new. NULL on a store error. */
 static struct rs_customer *customer_get(struct rs_task *t, const char *id,
                                         char *errstr, size_t errstr_size)
@@ -1146,6 +1154,21 @@ int rs_task_prefetch_due(struct rs_task *t, int64_t upto, size_t max,
 }
 
 /* Fires every timer at or before upto, in order. */
+/* Starts loading the customers of the timers that may fire next after
+ * the top (rs_cache_prefetch): the next is one of the top's children in
+ * the binary heap (timers.c), v[1] or v[2], whose entries are fetched;
+ * for their children, v[3] to v[6], the buckets. */
+static void hint_timers(struct rs_task *t, int64_t upto)
+{
+    const struct rs_timer *v = t->timers.v;
+    size_t n = t->timers.count < 7 ? t->timers.count : 7;
+
+    for (size_t i = 1; i < n; i++)
+        if (v[i].at <= upto)
+            rs_cache_prefetch(&t->cache, rs_cache_hash(rs_timer_id(&v[i])),
+                              i < 3 ? 1 : 0);
+}
+
 static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
                        size_t errstr_size)
 {
@@ -1160,6 +1183,7 @@ static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
         struct trigger tr = {NULL, at, 0, 0};
 
         rs_strcpy_cut(id, sizeof(id), rs_timer_id(top));
+        hint_timers(t, upto);
         /* A customer not resident: load it with the next due ones, in
          * firing order, in one batch (a small cache holds a batch at a
          * time). */

@@ -113,6 +113,14 @@ size_t rs_order_count(const struct rs_order *o, enum rs_event_kind k)
     return o->q[k].count;
 }
 
+struct rs_order_item *rs_order_ahead(struct rs_order *o,
+                                     enum rs_event_kind k, size_t i)
+{
+    struct rs_order_queue *q = &o->q[k];
+
+    return i < q->count ? &q->items[(q->head + i) % q->cap] : NULL;
+}
+
 const struct rs_order_item *rs_order_at(const struct rs_order *o,
                                         enum rs_event_kind k, size_t i)
 {

@@ -192,6 +192,7 @@ static void enqueue(struct rs_runner *r, struct slot *s, int k,
     rs_order_caught_up(&s->order, (enum rs_event_kind)k, 0, 0);
     memset(it, 0, offsetof(struct rs_order_item, ev));
     it->msg = m;
+    it->hint = 0;
     if (rs_decode(r->dec, (enum rs_event_kind)k, m->key,
                   m->key ? m->key_len : 0, m->payload, m->len, &it->ev,
                   &it->error_class, it->why,
@@ -326,6 +327,26 @@ static size_t spill_from(const struct slot *s, int k, int64_t offset)
             hi = mid;
     }
     return lo;
+}
+
+/* Starts loading the customers of the records a few places behind the
+ * head of queue k, in three steps (rs_task_hint), so that their cache
+ * misses overlap the work on the ones before. Each pop of the queue moves
+ * a record one place closer, through each step once. */
+static void hint_at(struct slot *s, enum rs_event_kind k, size_t i,
+                    int step)
+{
+    struct rs_order_item *it = rs_order_ahead(&s->order, k, i);
+
+    if (it && !it->poison && (step == 0 || it->hint))
+        rs_task_hint(s->task, it->ev.customer_id, &it->hint, step);
+}
+
+static void hint_ahead(struct slot *s, enum rs_event_kind k)
+{
+    hint_at(s, k, 12, 0);
+    hint_at(s, k, 6, 1);
+    hint_at(s, k, 3, 2);
 }
 
 /* Loads, in one batch (one Redis round trip), the customers of the task's
@@ -469,6 +490,7 @@ static void process(struct rs_runner *r)
                     return;
             }
             m = it->msg;
+            hint_ahead(s, k);
 
             if (it->poison) {
                 dead_letter(r, s, m, it->error_class, it->why);

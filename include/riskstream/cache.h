@@ -51,6 +51,16 @@ void rs_cache_release(struct rs_cache *cache);
 /* The cached customer, marked most recently used, or NULL. */
 struct rs_customer *rs_cache_get(struct rs_cache *cache, const char *id);
 
+/* id's hash, as the cache keys it (for rs_cache_prefetch). */
+uint64_t rs_cache_hash(const char *id);
+
+/* Starts loading what looking up and using the customer of hash h will
+ * read, so that the loads of records a few places ahead overlap: step 0
+ * its bucket, step 1 (once step 0's load has arrived) its entry, step 2
+ * (once step 1's has) the parts the customer holds out of line. Changes
+ * nothing, misses nothing: a customer not cached is not found. */
+void rs_cache_prefetch(const struct rs_cache *cache, uint64_t h, int step);
+
 /* Adds an initialised, empty customer for id (which must not be cached)
  * and returns it; may evict clean least-recently-used customers first. */
 struct rs_customer *rs_cache_put(struct rs_cache *cache, const char *id);

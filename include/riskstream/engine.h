@@ -133,6 +133,11 @@ size_t rs_task_prefetch_max(const struct rs_task *t);
  * have none), so that applying its record needs no store read. */
 int rs_task_resident(struct rs_task *t, const char *customer);
 
+/* Hints that the customer will be applied to soon (rs_cache_prefetch):
+ * step 0 computes *hash, steps 1 and 2 take it. */
+void rs_task_hint(struct rs_task *t, const char *customer, uint64_t *hash,
+                  int step);
+
 /* The same for the customers of the first max timers that fall due by
  * upto (the latest event time queued, say): they would each be loaded
  * when their timer fires as stream time passes them. 0, or -1 with

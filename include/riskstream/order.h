@@ -31,6 +31,7 @@ struct rs_order_item {
     char why[RS_MESSAGE_MAX];
     struct rs_event ev; /* valid when !poison; ev.offset always set */
     void *msg;          /* the caller's message handle (freed by caller) */
+    uint64_t hint;      /* the caller's: its customer's cache hash, 0 = none */
 };
 
 struct rs_order_queue {
@@ -74,6 +75,10 @@ const struct rs_order_item *rs_order_at(const struct rs_order *o,
 
 /* Gives back the slots of the queues that are empty (made again at their
  * next item): for an input gone quiet. */
+/* Like rs_order_at, for the caller's own fields (hint). */
+struct rs_order_item *rs_order_ahead(struct rs_order *o,
+                                     enum rs_event_kind k, size_t i);
+
 void rs_order_trim(struct rs_order *o);
 
 #endif

@@ -183,6 +183,56 @@ static void test_cache_trim_keeps_lists_in_use(void **state)
     rs_cache_release(&c);
 }
 
+/* A prefetch hint reads, never changes: after every step of it, for
+ * customers cached (one behind another in its bucket, one with detector
+ * state out of line) and not, the counters are as they were and the
+ * least recently used customer is still the one evicted next. */
+static void test_cache_prefetch_changes_nothing(void **state)
+{
+    struct rs_cache c;
+    struct rs_dstate ds;
+    char first[16] = "", second[16] = "";
+    const char *ids[5];
+
+    (void)state;
+    rs_cache_init(&c, 4);
+    /* Two ids in one bucket: the second one put is first in the chain. */
+    for (int i = 0; i < 1000 && !second[0]; i++) {
+        char id[16];
+
+        snprintf(id, sizeof(id), "x%d", i);
+        if (!first[0])
+            memcpy(first, id, sizeof(id));
+        else if (((rs_cache_hash(id) ^ rs_cache_hash(first)) &
+                  (c.nbuckets - 1)) == 0)
+            memcpy(second, id, sizeof(id));
+    }
+    assert_true(second[0]);
+    put(&c, first);
+    put(&c, second);
+    memset(&ds, 0, sizeof(ds));
+    ds.v[0] = 7;
+    rs_customer_dstate_set(put(&c, "a"), 3, &ds);
+    ids[0] = first;
+    ids[1] = second;
+    ids[2] = "a";
+    ids[3] = "absent";
+    ids[4] = "";
+    for (int step = 0; step < 3; step++)
+        for (int i = 0; i < 5; i++)
+            rs_cache_prefetch(&c, rs_cache_hash(ids[i]), step);
+    assert_int_equal(c.hits, 0);
+    assert_int_equal(c.misses, 0);
+    assert_int_equal(c.count, 3);
+    put(&c, "b");
+    put(&c, "c"); /* the fifth: evicts the least recently put */
+    assert_int_equal(c.evictions, 1);
+    assert_null(rs_cache_get(&c, first));
+    assert_non_null(rs_cache_get(&c, second));
+    assert_int_equal(rs_customer_dstate(rs_cache_get(&c, "a"), 3)->v[0], 7);
+    rs_cache_release(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_cache_keeps_dirty_until_clean),
         cmocka_unit_test(test_cache_pinned_stays),
         cmocka_unit_test(test_cache_keeps_flushing_until_end),
+        cmocka_unit_test(test_cache_prefetch_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,6 +141,33 @@ static void test_order_queue_cap(void **state)
     rs_order_release(&o);
 }
 
+/* rs_order_ahead is rs_order_at for the caller's own fields: the same
+ * item, in a queue that wraps its ring, and none past the last. */
+static void test_order_ahead_is_at(void **state)
+{
+    struct rs_order o;
+
+    (void)state;
+    rs_order_init(&o, 3, 0);
+    push(&o, RS_EVENT_INVOICE, 1, 0, 0);
+    push(&o, RS_EVENT_INVOICE, 2, 1, 0);
+    rs_order_pop(&o, RS_EVENT_INVOICE);
+    rs_order_pop(&o, RS_EVENT_INVOICE);
+    for (int64_t off = 2; off < 5; off++) /* wraps */
+        push(&o, RS_EVENT_INVOICE, off + 1, off, 0);
+    for (size_t i = 0; i < 3; i++) {
+        struct rs_order_item *it = rs_order_ahead(&o, RS_EVENT_INVOICE, i);
+
+        assert_ptr_equal(it, rs_order_at(&o, RS_EVENT_INVOICE, i));
+        assert_int_equal(it->ev.offset, 2 + (int64_t)i);
+        it->hint = 42;
+        assert_int_equal(rs_order_at(&o, RS_EVENT_INVOICE, i)->hint, 42);
+    }
+    assert_null(rs_order_ahead(&o, RS_EVENT_INVOICE, 3));
+    assert_null(rs_order_ahead(&o, RS_EVENT_PAYMENT, 0));
+    rs_order_release(&o);
+}
+
 /* A queue holds no slots until its first item, and gives them back when
  * trimmed empty; a queue with items keeps them, in order. Trimmed, the
  * orderer goes on as before (items made again, FIFO from the start). */
@@ -181,6 +208,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_trim_gives_back_empty_queues),
+        cmocka_unit_test(test_order_ahead_is_at),
         cmocka_unit_test(test_order_merges_by_event_time),
         cmocka_unit_test(test_order_keeps_offset_order_within_a_partition),
         cmocka_unit_test(test_order_waits_for_input_not_caught_up),
