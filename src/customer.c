@@ -535,10 +535,12 @@ static void remove_open(struct rs_customer *c, uint32_t i)
     int rebuild = 0;
 
     index_before(c, i);
-    if (c->index) /* the positions after i move down one */
-        for (uint32_t k = 0; k < c->index->n; k++)
-            if (c->index->at[k] > i)
-                c->index->at[k]--;
+    if (c->index) { /* the positions after i move down one */
+        uint32_t *at = c->index->at, n = c->index->n;
+
+        for (uint32_t k = 0; k < n; k++)
+            at[k] -= at[k] > i;
+    }
     if (c->open_ids_cap) {
         /* Its slot is deleted; the positions after it move down one. */
         uint32_t mask = c->open_ids_cap - 1, k = c->open[i].id_hash & mask;
@@ -551,9 +553,15 @@ static void remove_open(struct rs_customer *c, uint32_t i)
             c->open_ids[k] = IDS_DELETED;
             c->open_ids_dead++;
         }
-        for (uint32_t j = 0; j < c->open_ids_cap; j++)
-            if (c->open_ids[j] != IDS_DELETED && c->open_ids[j] > i + 1)
-                c->open_ids[j]--;
+        /* Without branches, so that the compiler vectorises it: a busy
+         * customer's table has thousands of slots. */
+        uint16_t *ids = c->open_ids;
+        uint32_t cap = c->open_ids_cap;
+        uint16_t after = (uint16_t)(i + 1);
+
+        for (uint32_t j = 0; j < cap; j++)
+            ids[j] = (uint16_t)(ids[j] - (ids[j] > after &&
+                                           ids[j] != IDS_DELETED));
     }
     memmove(&c->open[i], &c->open[i + 1],
             (c->open_count - i - 1) * sizeof(c->open[0]));
