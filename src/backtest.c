@@ -216,8 +216,7 @@ static void refill(struct rs_backtest *bt, struct task *t)
                (it = rs_order_slot(&t->order, (enum rs_event_kind)k))) {
             struct rec *r = &s->v[s->next];
 
-            memset(it, 0, offsetof(struct rs_order_item, ev));
-            it->msg = r;
+            rs_order_item_reset(it, r);
             if (rs_decode(run->dec, (enum rs_event_kind)k, r->data, r->key_len,
                           r->data + r->key_len, r->value_len, &it->ev,
                           &it->error_class, it->why,

@@ -190,9 +190,7 @@ static void enqueue(struct rs_runner *r, struct slot *s, int k,
                     struct rs_order_item *it, rd_kafka_message_t *m)
 {
     rs_order_caught_up(&s->order, (enum rs_event_kind)k, 0, 0);
-    memset(it, 0, offsetof(struct rs_order_item, ev));
-    it->msg = m;
-    it->hint = 0;
+    rs_order_item_reset(it, m);
     if (rs_decode(r->dec, (enum rs_event_kind)k, m->key,
                   m->key ? m->key_len : 0, m->payload, m->len, &it->ev,
                   &it->error_class, it->why,

@@ -168,6 +168,24 @@ static void test_order_ahead_is_at(void **state)
     rs_order_release(&o);
 }
 
+/* A slot reused for a new record: whatever the last record left (a
+ * poison flag, its reason, a hint) is gone, and the message is the new
+ * one. */
+static void test_order_item_reset_clears_the_last_record(void **state)
+{
+    struct rs_order_item it;
+    int msg;
+
+    (void)state;
+    memset(&it, 0xAA, sizeof(it));
+    rs_order_item_reset(&it, &msg);
+    assert_int_equal(it.poison, 0);
+    assert_int_equal(it.error_class, 0);
+    assert_string_equal(it.why, "");
+    assert_ptr_equal(it.msg, &msg);
+    assert_int_equal(it.hint, 0);
+}
+
 /* A queue holds no slots until its first item, and gives them back when
  * trimmed empty; a queue with items keeps them, in order. Trimmed, the
  * orderer goes on as before (items made again, FIFO from the start). */
@@ -209,6 +227,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_trim_gives_back_empty_queues),
         cmocka_unit_test(test_order_ahead_is_at),
+        cmocka_unit_test(test_order_item_reset_clears_the_last_record),
         cmocka_unit_test(test_order_merges_by_event_time),
         cmocka_unit_test(test_order_keeps_offset_order_within_a_partition),
         cmocka_unit_test(test_order_waits_for_input_not_caught_up),
