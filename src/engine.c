@@ -26,6 +26,7 @@
 #define TIMER_HORIZON_MS (7 * RS_DAY_MS)
 #define TIMER_LOAD_MAX 100000
 #define PACK_AHEAD 8 /* customers a flush's packing loads ahead */
+#define SEG_MEMO 4 /* segment records remembered by name */
 /* How far ahead of the stream rs_task_preload_timers() reads at most: a
  * backlog moves weeks of event time a second (the benchmark's, a year in
  * 15 s: three to six weeks between two commits), and the heap holds what
@@ -54,6 +55,14 @@ struct rs_task {
     int64_t flushed[RS_EVENT_KINDS];
     int64_t flushed_stream_time;
     struct rs_cache cache;
+    /* The segment records asked for last, by segment name: read at every
+     * evaluation of a member (segment_record). Pinned, so an entry stays
+     * in the cache, and valid, as long as the task. */
+    struct {
+        char name[RS_TEXT_MAX];
+        struct rs_customer *rec; /* NULL: slot unused */
+    } seg_memo[SEG_MEMO];
+    unsigned seg_memo_next;
     struct rs_timers timers;
     int64_t horizon; /* every timer at or before this is in the heap */
     /* The latest timer the store may hold (INT64_MAX: not known): the
@@ -414,11 +423,36 @@ static struct rs_customer *segment_record(struct rs_task *t,
 {
     char id[RS_ID_MAX], errstr[256];
     size_t n = sizeof(RS_SEGMENT_ID_PREFIX) - 1;
+    struct rs_customer *c;
+    unsigned slot;
 
+    /* Read at every evaluation of the segment's members, and few: the
+     * entries asked for last are kept (as customer_lookup() would find
+     * them: a placeholder, absent, until an event makes the record). */
+    for (unsigned i = 0; i < SEG_MEMO; i++) {
+        c = t->seg_memo[i].rec;
+        if (c && strcmp(t->seg_memo[i].name, segment) == 0) {
+            if (c->absent) {
+                if (!create)
+                    return NULL;
+                c->absent = 0; /* a new record, as customer_lookup() */
+            }
+            return c;
+        }
+    }
     memcpy(id, RS_SEGMENT_ID_PREFIX, n); /* snprintf was a hot spot */
     rs_strcpy_cut(id + n, sizeof(id) - n, segment);
-    /* Pinned: read at every evaluation of the segment's members, and few. */
-    return customer_lookup(t, id, create, 1, errstr, sizeof(errstr));
+    /* Pinned: never evicted. */
+    c = customer_lookup(t, id, create, 1, errstr, sizeof(errstr));
+    if (!c && errstr[0])
+        return NULL; /* a store error: nothing to remember */
+    slot = t->seg_memo_next++ % SEG_MEMO;
+    rs_strcpy_cut(t->seg_memo[slot].name, sizeof(t->seg_memo[slot].name),
+                  segment);
+    t->seg_memo[slot].rec = c ? c : rs_cache_get(&t->cache, id);
+    if (strcmp(t->seg_memo[slot].name, segment) != 0)
+        t->seg_memo[slot].rec = NULL; /* a name too long to keep */
+    return c;
 }
 
 /* Feeds the invoices c settled since settled_before into its segment. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "riskstream/buf.h"
+#include "riskstream/cluster.h"
 #include "riskstream/customer.h"
 #include "riskstream/engine.h"
 #include "scenario.h"
@@ -414,6 +415,67 @@ static void stored(struct rs_scn *s, const char *id, struct rs_customer *out)
     rs_buf_release(&b);
 }
 
+/* The segment records the engine remembers by name (segment_record):
+ * asked for at the first evaluation of a member, before any exists (a
+ * placeholder), made by the first settlement, stored by the flush, and
+ * after a restart found in the store and counted on. Two segments, so
+ * that each name finds its own record. */
+static void test_engine_segment_records(void **state)
+{
+    struct rs_scn *s = rs_scn_new(NULL);
+    struct rs_customer rec;
+    char ev[512];
+    uint64_t before[2] = {0, 0};
+    const char *seg[2] = {"SA", "SB"};
+
+    (void)state;
+    for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < 2; k++) {
+            snprintf(ev, sizeof(ev),
+                     "event_id=i%d%d event_time=2026-01-0%dT09:00:00Z "
+                     "customer_id=C%d%d type=ISSUED invoice_id=I%d%d "
+                     "amount=1000 currency=EUR issue_date=2026-01-0%d "
+                     "due_date=2026-01-2%d payment_terms_days=20 "
+                     "segment=%s",
+                     round, k, 5 + round, round, k, round, k, 5 + round,
+                     5 + round, seg[k]);
+            assert_int_equal(rs_scn_event(s, RS_EVENT_INVOICE, ev), 0);
+            if (round == 0) /* asked for, none made yet */
+                assert_null(rs_scn_customer(s, RS_SEGMENT_ID_PREFIX "SA"));
+        }
+        for (int k = 0; k < 2; k++) {
+            snprintf(ev, sizeof(ev),
+                     "event_id=p%d%d event_time=2026-02-0%dT09:00:00Z "
+                     "customer_id=C%d%d type=FULL payment_id=P%d%d "
+                     "amount=1000 currency=EUR payment_date=2026-02-0%d "
+                     "invoice_id=I%d%d",
+                     round, k, 1 + round, round, k, round, k, 1 + round,
+                     round, k);
+            assert_int_equal(rs_scn_event(s, RS_EVENT_PAYMENT, ev), 0);
+        }
+        /* Made, and known as made in this task: the members' next
+         * evaluations read it. */
+        assert_non_null(rs_scn_customer(s, RS_SEGMENT_ID_PREFIX "SA"));
+        assert_non_null(rs_scn_customer(s, RS_SEGMENT_ID_PREFIX "SB"));
+        rs_scn_restart(s); /* a new task: nothing remembered */
+        for (int k = 0; k < 2; k++) {
+            char id[64];
+            const struct rs_dstate *d;
+            uint64_t sum = 0;
+
+            snprintf(id, sizeof(id), RS_SEGMENT_ID_PREFIX "%s", seg[k]);
+            stored(s, id, &rec);
+            d = rs_customer_dstate(&rec, RS_CLUSTER_DETECTOR_ID);
+            for (int i = 0; i < RS_DSTATE_SLOTS; i++)
+                sum += (uint64_t)d->v[i];
+            assert_true(sum != before[k]); /* this round's settlement */
+            before[k] = sum;
+            rs_customer_release(&rec);
+        }
+    }
+    rs_scn_destroy(s);
+}
+
 /* A hot customer's state goes through the store in chunks (customer.h)
  * many times: flushed and loaded back at a restart every few events while
  * its open invoices climb to 300 and 120 are paid. It ends as the same
@@ -558,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_engine_far_timers_fire_flushed),
         cmocka_unit_test(test_engine_far_timers_fire_inflight),
         cmocka_unit_test(test_engine_trim_between_flushes),
+        cmocka_unit_test(test_engine_segment_records),
         cmocka_unit_test(test_engine_stored_timers_read_up_to_open),
         cmocka_unit_test(test_engine_preload_timers_reads_ahead),
         cmocka_unit_test(test_engine_trim_outbox),
