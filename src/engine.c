@@ -1187,7 +1187,6 @@ int rs_task_prefetch_due(struct rs_task *t, int64_t upto, size_t max,
     return prefetch_due(t, upto, 1, max, errstr, errstr_size);
 }
 
-/* Fires every timer at or before upto, in order. */
 /* Starts loading the customers of the timers that may fire next after
  * the top (rs_cache_prefetch): the next is one of the top's children in
  * the binary heap (timers.c), v[1] or v[2], whose entries are fetched;
@@ -1203,6 +1202,7 @@ static void hint_timers(struct rs_task *t, int64_t upto)
                               i < 3 ? 1 : 0);
 }
 
+/* Fires every timer at or before upto, in order. */
 static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
                        size_t errstr_size)
 {

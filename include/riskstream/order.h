@@ -87,12 +87,12 @@ size_t rs_order_count(const struct rs_order *o, enum rs_event_kind k);
 const struct rs_order_item *rs_order_at(const struct rs_order *o,
                                         enum rs_event_kind k, size_t i);
 
-/* Gives back the slots of the queues that are empty (made again at their
- * next item): for an input gone quiet. */
 /* Like rs_order_at, for the caller's own fields (hint). */
 struct rs_order_item *rs_order_ahead(struct rs_order *o,
                                      enum rs_event_kind k, size_t i);
 
+/* Gives back the slots of the queues that are empty (made again at their
+ * next item): for an input gone quiet. */
 void rs_order_trim(struct rs_order *o);
 
 #endif
