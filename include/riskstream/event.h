@@ -236,6 +236,11 @@ struct rs_event {
     enum rs_event_kind kind;
     int type; /* enum rs_<kind>_type */
     int64_t event_time;
+    /* Where it came from: topic index (the kind), partition, offset. Next
+     * to the time: an orderer reads both of a queue's head (one cache
+     * line). */
+    int32_t partition;
+    int64_t offset;
     char event_id[RS_ID_MAX];
     char customer_id[RS_ID_MAX];
     uint32_t has; /* RS_<KIND>_HAS_* bits */
@@ -245,9 +250,6 @@ struct rs_event {
         struct rs_bureau bur;
         struct rs_comm com;
     } u;
-    /* Where it came from: topic index (the kind), partition, offset. */
-    int32_t partition;
-    int64_t offset;
 };
 
 /* Symbol names of a kind's `type` enum, for logs and alerts. */
