@@ -329,19 +329,58 @@ static int judge_memo(const int64_t *p, const struct rs_customer *c,
  * stays. So the state changes at a breakpoint, or once inside a stretch on
  * a day found by solving that line (then checked against judge() itself,
  * so rounding cannot move it). */
+/* The breakpoints of next_timer's walk, in day order: the settled
+ * invoices leaving the window merged with the open ones falling due (x
+ * is in due order), from the first due today (those due before fell due
+ * already), then the horizon. */
+struct breaks {
+    const struct rs_open_index *x;
+    const int32_t *outs;
+    size_t nouts, i, k;
+    int32_t end; /* the horizon */
+    int ended;
+};
+
+/* The next breakpoint in *hi; 0 after the horizon. */
+static int next_break(struct breaks *b, int32_t *hi)
+{
+    while (b->i < b->x->n || b->k < b->nouts) {
+        int32_t due1 =
+            b->i < b->x->n ? b->x->due_date[b->i] + 1 : INT32_MAX;
+
+        if (b->k < b->nouts && b->outs[b->k] <= due1) {
+            *hi = b->outs[b->k++];
+            return 1;
+        }
+        if (due1 >= b->end) {
+            b->i = b->x->n; /* the rest fall due past the horizon */
+            continue;
+        }
+        *hi = due1;
+        b->i++;
+        return 1;
+    }
+    if (b->ended)
+        return 0;
+    b->ended = 1;
+    *hi = b->end;
+    return 1;
+}
+
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
     int32_t today = rs_day_of(now);
     int32_t end = today + HORIZON_DAYS;
-    int32_t breaks[RING + RS_CUSTOMER_OPEN_MAX + 1];
-    size_t n = 0, used = 0;
+    struct breaks b = {0};
+    int32_t hi;
+    size_t used = 0;
     struct judgement now_j;
     int cur;
     int32_t lo = today + 1;
     const struct rs_open_index *x;
     int32_t outs[RING];
-    size_t nouts = 0, k = 0;
+    size_t nouts = 0;
     struct memo m = {.outs = outs};
 
     for (uint32_t i = 0; i < c->settled_count; i++) {
@@ -366,25 +405,16 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     m.from = INT32_MIN;
     m.until = nouts ? outs[0] : INT32_MAX;
     cur = judge_with(p, x, &m.sp, today, &now_j);
-    /* Breakpoints in day order: the settled invoices leaving the window
-     * merged with the open ones falling due (x is in due order), from
-     * the first due today (those due before fell due already) to the
-     * horizon. */
-    for (size_t i = rs_index_due_before(x, today); i < x->n || k < nouts;) {
-        int32_t due1 = i < x->n ? x->due_date[i] + 1 : INT32_MAX;
-
-        if (k < nouts && outs[k] <= due1) {
-            breaks[n++] = outs[k++];
-        } else if (due1 >= end) {
-            i = x->n; /* the rest fall due past the horizon */
-        } else {
-            breaks[n++] = due1;
-            i++;
-        }
-    }
-    breaks[n++] = end;
-    for (size_t i = 0; i < n; i++) {
-        int32_t hi = breaks[i]; /* the stretch is [lo, hi) */
+    /* The stretches end at the breakpoints (next_break), taken one at a
+     * time: the walk stops at the first change or after BREAKS_MAX
+     * stretches, mostly long before the last of a busy customer's open
+     * invoices falls due. */
+    b.x = x;
+    b.outs = outs;
+    b.nouts = nouts;
+    b.i = rs_index_due_before(x, today);
+    b.end = end;
+    while (next_break(&b, &hi)) { /* the stretch is [lo, hi) */
         struct judgement j;
         double target, days;
         int32_t t;

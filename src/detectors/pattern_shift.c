@@ -340,6 +340,17 @@ static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
     n = ix->n;
     if (firing && p[P_SCORE] == p[P_LATE_SCORE])
         return RS_NO_TIMER; /* the sign cannot change the answer */
+    {
+        /* The invoices counted already (due + q <= day), from the index's
+         * prefix sums rather than a pass over them. */
+        int64_t first = day - q + 1;
+
+        k = first <= INT32_MIN   ? 0
+            : first > INT32_MAX ? n
+                                : rs_index_due_before(ix, (int32_t)first);
+        cnt = (int64_t)k;
+        sum = ix->due[k];
+    }
     for (;;) {
         int64_t end;
 
