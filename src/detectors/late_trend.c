@@ -322,13 +322,6 @@ static int judge_memo(const int64_t *p, const struct rs_customer *c,
     return judge_with(p, x, &m->sp, day, j);
 }
 
-/* Between two breakpoints (an invoice falling due, a payment leaving the
- * window and entering the baseline) the baseline, the thresholds and the
- * set of counted invoices are fixed, and the recent delay grows linearly:
- * each day adds the counted open amount to Σ amount·days while Σ amount
- * stays. So the state changes at a breakpoint, or once inside a stretch on
- * a day found by solving that line (then checked against judge() itself,
- * so rounding cannot move it). */
 /* The breakpoints of next_timer's walk, in day order: the settled
  * invoices leaving the window merged with the open ones falling due (x
  * is in due order), from the first due today (those due before fell due
@@ -367,6 +360,13 @@ static int next_break(struct breaks *b, int32_t *hi)
     return 1;
 }
 
+/* Between two breakpoints (an invoice falling due, a payment leaving the
+ * window and entering the baseline) the baseline, the thresholds and the
+ * set of counted invoices are fixed, and the recent delay grows linearly:
+ * each day adds the counted open amount to Σ amount·days while Σ amount
+ * stays. So the state changes at a breakpoint, or once inside a stretch on
+ * a day found by solving that line (then checked against judge() itself,
+ * so rounding cannot move it). */
 static int64_t next_timer(const int64_t *p, const struct rs_customer *c,
                           const struct rs_dstate *s, int64_t now)
 {
