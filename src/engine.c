@@ -63,7 +63,7 @@ struct rs_task {
         struct rs_customer *rec; /* NULL: slot unused */
     } seg_memo[SEG_MEMO];
     unsigned seg_memo_next;
-    struct rs_timers timers;
+    struct rs_timerq timers;
     int64_t horizon; /* every timer at or before this is in the heap */
     /* The latest timer the store may hold (INT64_MAX: not known): the
      * latest it held when the task was opened, raised by every timer set
@@ -218,7 +218,7 @@ struct rs_task *rs_task_new(const struct rs_engine_params *params,
     for (int i = 0; i < RS_FINDINGS_MAX; i++)
         t->quiet[i].quiet = RS_QUIET_SCORE;
     rs_cache_init(&t->cache, params->cache_customers);
-    rs_timers_init(&t->timers);
+    rs_timerq_init(&t->timers);
     rs_timers_init(&t->later);
     rs_timers_init(&t->later_inflight);
     rs_buf_init(&t->scratch, 0);
@@ -233,7 +233,7 @@ void rs_task_destroy(struct rs_task *t)
     if (!t)
         return;
     rs_cache_release(&t->cache);
-    rs_timers_release(&t->timers);
+    rs_timerq_release(&t->timers);
     rs_timers_release(&t->later);
     rs_timers_release(&t->later_inflight);
     outbox_clear(&t->pending);
@@ -1020,7 +1020,7 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
 }
 
 struct timer_load {
-    struct rs_timers *timers;
+    struct rs_timerq *timers;
     int64_t last_at;
 };
 
@@ -1029,7 +1029,7 @@ static void on_stored_timer(void *opaque, const char *customer, size_t len,
 {
     struct timer_load *tl = opaque;
 
-    rs_timers_push(tl->timers, at, customer, len);
+    rs_timerq_push(tl->timers, at, customer, len);
     tl->last_at = at;
 }
 
@@ -1061,7 +1061,7 @@ static void push_later(struct rs_task *t, const struct rs_timers *l,
         if (e->at > from && e->at <= to) {
             const char *id = rs_timer_id(e);
 
-            rs_timers_push(&t->timers, e->at, id, strlen(id));
+            rs_timerq_push(&t->timers, e->at, id, strlen(id));
         }
     }
 }
@@ -1146,7 +1146,7 @@ int rs_task_preload_timers(struct rs_task *t, char *errstr,
 static void timer_set(struct rs_task *t, int64_t at, const char *id)
 {
     if (at <= t->horizon) {
-        rs_timers_push(&t->timers, at, id, strlen(id));
+        rs_timerq_push(&t->timers, at, id, strlen(id));
         return;
     }
     rs_timers_push(&t->later, at, id, strlen(id));
@@ -1160,7 +1160,7 @@ static void timer_set(struct rs_task *t, int64_t at, const char *id)
 static int prefetch_due(struct rs_task *t, int64_t upto, size_t min,
                         size_t max, char *errstr, size_t errstr_size)
 {
-    const struct rs_timer *top = rs_timers_peek(&t->timers);
+    const struct rs_timer *top = rs_timerq_peek(&t->timers);
     const char **ids;
     size_t n;
     int rc;
@@ -1173,7 +1173,7 @@ static int prefetch_due(struct rs_task *t, int64_t upto, size_t min,
     if (n > TIMER_PREFETCH_MAX)
         n = TIMER_PREFETCH_MAX;
     ids = rs_calloc(n ? n : 1, sizeof(*ids));
-    n = rs_timers_due(&t->timers, upto, ids, n);
+    n = rs_timerq_due(&t->timers, upto, ids, n);
     rc = n >= min ? rs_task_prefetch(t, ids, n, errstr, errstr_size) : 0;
     free(ids);
     return rc;
@@ -1187,19 +1187,17 @@ int rs_task_prefetch_due(struct rs_task *t, int64_t upto, size_t max,
     return prefetch_due(t, upto, 1, max, errstr, errstr_size);
 }
 
-/* Starts loading the customers of the timers that may fire next after
- * the top (rs_cache_prefetch): the next is one of the top's children in
- * the binary heap (timers.c), v[1] or v[2], whose entries are fetched;
- * for their children, v[3] to v[6], the buckets. */
+/* Starts loading the customers of the timers that fire after the top
+ * (rs_cache_prefetch): the next two's entries, the four after those
+ * their buckets. */
 static void hint_timers(struct rs_task *t, int64_t upto)
 {
-    const struct rs_timer *v = t->timers.v;
-    size_t n = t->timers.count < 7 ? t->timers.count : 7;
+    const struct rs_timer *v[6];
+    size_t n = rs_timerq_after(&t->timers, v, 6);
 
-    for (size_t i = 1; i < n; i++)
-        if (v[i].at <= upto)
-            rs_cache_prefetch(&t->cache, rs_cache_hash(rs_timer_id(&v[i])),
-                              i < 3 ? 1 : 0);
+    for (size_t i = 0; i < n && v[i]->at <= upto; i++)
+        rs_cache_prefetch(&t->cache, rs_cache_hash(rs_timer_id(v[i])),
+                          i < 2 ? 1 : 0);
 }
 
 /* Fires every timer at or before upto, in order. */
@@ -1210,7 +1208,7 @@ static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
 
     if (load_timers(t, upto, errstr, errstr_size))
         return -1;
-    while ((top = rs_timers_peek(&t->timers)) && top->at <= upto) {
+    while ((top = rs_timerq_peek(&t->timers)) && top->at <= upto) {
         int64_t at = top->at;
         char id[RS_ID_MAX]; /* the pop below takes the entry's */
         struct rs_customer *c;
@@ -1225,7 +1223,7 @@ static int fire_timers(struct rs_task *t, int64_t upto, char *errstr,
         if (!c && rs_store_can_load_many(t->store) &&
             prefetch_due(t, upto, 2, SIZE_MAX, errstr, errstr_size))
             return -1;
-        rs_timers_pop(&t->timers);
+        rs_timerq_pop(&t->timers);
         if (!c || c->absent)
             c = customer_get(t, id, errstr, errstr_size);
         if (!c)
@@ -1444,7 +1442,7 @@ const struct rs_flush *rs_task_flush_begin(struct rs_task *t)
     {
         /* Every stored timer up to the horizon came into the heap; those
          * before its top have come up (fired, or found stale). */
-        const struct rs_timer *top = rs_timers_peek(&t->timers);
+        const struct rs_timer *top = rs_timerq_peek(&t->timers);
         int64_t before = t->horizon == INT64_MAX ? INT64_MAX
                                                  : t->horizon + 1;
 

@@ -59,4 +59,54 @@ void rs_timers_pop(struct rs_timers *t);
 size_t rs_timers_due(const struct rs_timers *t, int64_t upto,
                      const char **ids, size_t max);
 
+/* The engine's queue of the timers within its horizon: the same order as
+ * a heap (time, then id), kept as a calendar. Timers are set days ahead
+ * and most fall on a day's start, so a heap of a few hundred thousand
+ * entries spent its time in cache misses, twenty levels down for each
+ * pop and push. Here a timer set for a later day is appended to that
+ * day's list; a day's list is sorted once, when it comes up, and is then
+ * read in order; a timer set for the current day (or before) after that
+ * goes to a small heap beside it. Embedded; rs_timerq_init/_release. */
+struct rs_timer_day {
+    int64_t day;
+    struct rs_timer *v;
+    size_t count;
+    size_t cap;
+    int sorted;
+};
+
+struct rs_timerq {
+    struct rs_timer *run; /* the current day, sorted: run[head..run_count) */
+    size_t head;
+    size_t run_count;
+    size_t run_cap;
+    int64_t run_day;      /* INT64_MIN before the first day came up */
+    struct rs_timers near; /* set at or before run_day since it came up */
+    struct rs_timer_day *days; /* the later days, ascending */
+    size_t ndays;
+    size_t days_cap;
+    size_t count; /* timers held */
+};
+
+void rs_timerq_init(struct rs_timerq *q);
+void rs_timerq_release(struct rs_timerq *q);
+void rs_timerq_push(struct rs_timerq *q, int64_t at, const char *id,
+                    size_t id_len);
+/* The earliest timer, or NULL when empty. */
+const struct rs_timer *rs_timerq_peek(const struct rs_timerq *q);
+/* Takes the earliest timer away: what rs_timerq_peek() gave, its id
+ * included, is no longer valid. */
+void rs_timerq_pop(struct rs_timerq *q);
+/* The customer ids of the first max timers due at or before upto, in
+ * firing order (pointers into the queue: valid until it changes; sorts
+ * the later days it reaches). */
+size_t rs_timerq_due(struct rs_timerq *q, int64_t upto, const char **ids,
+                     size_t max);
+/* Up to max of the timers that come after the earliest one, in firing
+ * order as far as the current day's sorted list tells (a hint for
+ * loading their customers ahead, not an exact order: the small heap of
+ * the current day is not looked at). */
+size_t rs_timerq_after(const struct rs_timerq *q,
+                       const struct rs_timer **out, size_t max);
+
 #endif

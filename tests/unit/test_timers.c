@@ -176,6 +176,85 @@ static void test_timers_long_ids(void **state)
     rs_timers_release(&t);
 }
 
+#define DAY 86400000LL
+
+/* The calendar queue against a sorted list: pushes and pops mixed, on
+ * day starts mostly (ties galore) and at any millisecond, some on the
+ * day being read or before it (they go to its small heap), ids long and
+ * short. Every pop is the least (time, then id) held; every listing of
+ * the due ones is the head of that order, across days. */
+static void test_timerq_against_sorted_list(void **state)
+{
+    enum { N = 3000 };
+    static struct pair held[N];
+    struct rs_timerq q;
+    size_t count = 0;
+    int64_t now = 10 * DAY;
+    unsigned seed = 3;
+
+    (void)state;
+    rs_timerq_init(&q);
+    for (int round = 0; round < 8 * N; round++) {
+        seed = seed * 1103515245u + 12345u;
+        if (count < N && (count == 0 || (seed >> 16) % 5 < 3)) {
+            struct pair *e = &held[count++];
+            unsigned r = seed >> 8;
+            /* Days ahead of now mostly; now's day and earlier too. */
+            int64_t day = now / DAY - 1 + (int64_t)(r % 9);
+
+            e->at = r % 4 ? day * DAY : day * DAY + (int64_t)(r % 86400000);
+            if (e->at < now - DAY)
+                e->at = now - DAY;
+            if (r % 7 == 0)
+                snprintf(e->id, sizeof(e->id),
+                         "CUSTOMER-WITH-A-LONG-ID-%u", (r >> 4) % 50);
+            else
+                snprintf(e->id, sizeof(e->id), "C%u", (r >> 4) % 500);
+            rs_timerq_push(&q, e->at, e->id, strlen(e->id));
+        } else if ((seed >> 16) % 5 == 3) {
+            const char *ids[64];
+            size_t n, m = 1 + (seed >> 20) % 64;
+            int64_t upto = now + (int64_t)((seed >> 4) % 3) * DAY;
+
+            qsort(held, count, sizeof(held[0]), cmp_pair);
+            n = rs_timerq_due(&q, upto, ids, m);
+            for (size_t i = 0; i < n; i++) {
+                assert_true(held[i].at <= upto);
+                assert_string_equal(ids[i], held[i].id);
+            }
+            assert_true(n == m || n == count || held[n].at > upto);
+        } else {
+            const struct rs_timer *top = rs_timerq_peek(&q);
+
+            qsort(held, count, sizeof(held[0]), cmp_pair);
+            assert_non_null(top);
+            assert_true(top->at == held[0].at);
+            assert_string_equal(rs_timer_id(top), held[0].id);
+            if (top->at > now)
+                now = top->at;
+            rs_timerq_pop(&q);
+            memmove(held, held + 1, --count * sizeof(held[0]));
+        }
+        assert_int_equal(q.count, count);
+    }
+    while (count) {
+        const struct rs_timer *top = rs_timerq_peek(&q);
+
+        qsort(held, count, sizeof(held[0]), cmp_pair);
+        assert_non_null(top);
+        assert_string_equal(rs_timer_id(top), held[0].id);
+        rs_timerq_pop(&q);
+        memmove(held, held + 1, --count * sizeof(held[0]));
+    }
+    assert_null(rs_timerq_peek(&q));
+    /* Released with timers still held: the sanitizer build checks that
+     * their strings are freed. */
+    rs_timerq_push(&q, 5 * DAY, "CUSTOMER-WITH-A-LONG-ID-1", 25);
+    rs_timerq_push(&q, 6 * DAY, "CUSTOMER-WITH-A-LONG-ID-2", 25);
+    rs_timerq_push(&q, 5 * DAY + 1, "CUSTOMER-WITH-A-LONG-ID-3", 25);
+    rs_timerq_release(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_timers_pop_least_of_many),
         cmocka_unit_test(test_timers_due),
         cmocka_unit_test(test_timers_long_ids),
+        cmocka_unit_test(test_timerq_against_sorted_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
