@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +90,21 @@ static void put_date(char *buf, size_t size, int64_t days)
     int64_t y, m, d;
 
     civil_from_days(days, &y, &m, &d);
+    if (y >= 0 && y <= 9999 && size > 10) {
+        /* By hand: detectors date their findings at every alert. */
+        const int v[3] = {(int)y, (int)m, (int)d};
+        static const int width[3] = {4, 2, 2};
+        size_t o = 0;
+
+        for (int f = 0; f < 3; f++) {
+            for (int k = width[f] - 1, x = v[f]; k >= 0; k--, x /= 10)
+                buf[o + (size_t)k] = (char)('0' + x % 10);
+            o += (size_t)width[f];
+            buf[o++] = '-';
+        }
+        buf[o - 1] = '\0';
+        return;
+    }
     snprintf(buf, size, "%04lld-%02lld-%02lld", (long long)y, (long long)m,
              (long long)d);
 }
@@ -141,4 +158,174 @@ const char *rs_format_time_ms(char *buf, size_t size, int64_t ms)
             rs_strcpy_cut(buf, size, t);
     }
     return buf;
+}
+
+/* ---- rs_format_vtext -------------------------------------------------- */
+
+/* Output cut like vsnprintf's: at most size - 1 bytes, then a NUL. */
+struct out {
+    char *p;
+    size_t left; /* bytes that may still be written, the NUL's included */
+};
+
+static void out_bytes(struct out *o, const char *s, size_t n)
+{
+    if (o->left <= 1)
+        return;
+    if (n > o->left - 1)
+        n = o->left - 1;
+    memcpy(o->p, s, n);
+    o->p += n;
+    o->left -= n;
+}
+
+static void out_u64(struct out *o, uint64_t v, int negative)
+{
+    char t[24], *p = t + sizeof(t);
+
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (negative)
+        *--p = '-';
+    out_bytes(o, p, (size_t)(t + sizeof(t) - p));
+}
+
+static void out_i64(struct out *o, int64_t v)
+{
+    out_u64(o, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
+}
+
+/* %.{prec}f as glibc writes it, which rounds the exact binary value: by
+ * hand when the scaled value is clearly on one side of a half, else by
+ * snprintf (ties, and what lies within rounding error of one). */
+static void out_fixed(struct out *o, double v, int prec)
+{
+    static const double scale[4] = {1, 10, 100, 1000};
+    double a = fabs(v), x, whole, frac;
+    uint64_t r;
+
+    /* Below 1e9 the product is within 1e-7 of a * 10^prec. */
+    if (prec <= 3 && isfinite(v) && a * scale[prec] < 1e9) {
+        x = a * scale[prec];
+        whole = floor(x);
+        frac = x - whole;
+        if (fabs(frac - 0.5) > 1e-6) {
+            char t[48], *p = t + sizeof(t);
+
+            r = (uint64_t)whole + (frac > 0.5);
+            for (int k = 0; k < prec; k++) {
+                *--p = (char)('0' + r % 10);
+                r /= 10;
+            }
+            if (prec)
+                *--p = '.';
+            do {
+                *--p = (char)('0' + r % 10);
+                r /= 10;
+            } while (r);
+            if (signbit(v))
+                *--p = '-';
+            out_bytes(o, p, (size_t)(t + sizeof(t) - p));
+            return;
+        }
+    }
+    {
+        char t[512];
+        int n = snprintf(t, sizeof(t), "%.*f", prec, v);
+
+        if (n > 0)
+            out_bytes(o, t, (size_t)n < sizeof(t) ? (size_t)n
+                                                  : sizeof(t) - 1);
+    }
+}
+
+/* Whether every conversion of fmt is one rs_format_vtext writes. */
+static int supported(const char *fmt)
+{
+    for (const char *f = fmt; (f = strchr(f, '%')) != NULL;) {
+        f++;
+        if (*f == 's' || *f == 'd' || *f == 'u' || *f == '%') {
+            f++;
+        } else if (f[0] == 'l' && (f[1] == 'd' || f[1] == 'u')) {
+            f += 2;
+        } else if (f[0] == 'l' && f[1] == 'l' && (f[2] == 'd' || f[2] == 'u')) {
+            f += 3;
+        } else if (f[0] == '.' && f[1] >= '0' && f[1] <= '9' && f[2] == 'f') {
+            f += 3;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void rs_format_vtext(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    struct out o = {buf, size};
+    const char *f = fmt;
+
+    if (size == 0)
+        return;
+    if (!supported(fmt)) {
+        vsnprintf(buf, size, fmt, ap);
+        return;
+    }
+    while (*f) {
+        const char *pct = strchr(f, '%');
+
+        if (!pct) {
+            out_bytes(&o, f, strlen(f));
+            break;
+        }
+        out_bytes(&o, f, (size_t)(pct - f));
+        f = pct + 1;
+        switch (*f++) {
+        case '%':
+            out_bytes(&o, "%", 1);
+            break;
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+
+            if (!s)
+                s = "(null)";
+            out_bytes(&o, s, strlen(s));
+            break;
+        }
+        case 'd':
+            out_i64(&o, va_arg(ap, int));
+            break;
+        case 'u':
+            out_u64(&o, va_arg(ap, unsigned), 0);
+            break;
+        case 'l':
+            if (*f == 'l') {
+                f++;
+                if (*f++ == 'd')
+                    out_i64(&o, va_arg(ap, long long));
+                else
+                    out_u64(&o, va_arg(ap, unsigned long long), 0);
+            } else if (*f++ == 'd') {
+                out_i64(&o, va_arg(ap, long));
+            } else {
+                out_u64(&o, va_arg(ap, unsigned long), 0);
+            }
+            break;
+        default: /* '.': %.Nf */
+            out_fixed(&o, va_arg(ap, double), *f - '0');
+            f += 2;
+            break;
+        }
+    }
+    *o.p = '\0';
+}
+
+void rs_format_text(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    rs_format_vtext(buf, size, fmt, ap);
+    va_end(ap);
 }

@@ -45,6 +45,7 @@
 
 #include "entries.h"
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum {
     P_DROP,
@@ -119,9 +120,9 @@ static int64_t permille(int64_t packed)
 static const char *points(char *buf, size_t size, int64_t tenths)
 {
     if (tenths % 10 == 0)
-        snprintf(buf, size, "%lld", (long long)(tenths / 10));
+        rs_format_text(buf, size, "%lld", (long long)(tenths / 10));
     else
-        snprintf(buf, size, "%.1f", (double)tenths / 10.0);
+        rs_format_text(buf, size, "%.1f", (double)tenths / 10.0);
     return buf;
 }
 
@@ -350,12 +351,12 @@ static void observe(const int64_t *p, const struct rs_customer *c,
 static void describe_scores(char *out, size_t size, int64_t from, int64_t to)
 {
     if (score_max(from) == score_max(to))
-        snprintf(out, size, "from %d to %d of %d", (int)score_raw(from),
-                 (int)score_raw(to), (int)score_max(to));
+        rs_format_text(out, size, "from %d to %d of %d", (int)score_raw(from),
+                       (int)score_raw(to), (int)score_max(to));
     else
-        snprintf(out, size, "from %d of %d to %d of %d", (int)score_raw(from),
-                 (int)score_max(from), (int)score_raw(to),
-                 (int)score_max(to));
+        rs_format_text(out, size, "from %d of %d to %d of %d",
+                       (int)score_raw(from), (int)score_max(from),
+                       (int)score_raw(to), (int)score_max(to));
 }
 
 static int score_finding(const int64_t *p, const struct rs_dstate *s,

@@ -22,6 +22,7 @@
 
 #include "entries.h"
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum {
     P_KEEP,
@@ -129,21 +130,21 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                          (int32_t)score);
     rs_entry_date(date, sizeof(date), newest);
     if (n == 1 && unknown)
-        snprintf(share, sizeof(share),
-                 "its share of the customer's revenue is not known");
+        rs_format_text(share, sizeof(share),
+                       "its share of the customer's revenue is not known");
     else if (n == 1)
-        snprintf(share, sizeof(share),
-                 "it brought %d%% of the customer's revenue",
-                 (int)((total + 5) / 10));
+        rs_format_text(share, sizeof(share),
+                       "it brought %d%% of the customer's revenue",
+                       (int)((total + 5) / 10));
     else if (unknown)
-        snprintf(share, sizeof(share),
-                 "together at least %d%% of the customer's revenue (%d of "
-                 "unknown share)",
-                 (int)((total + 5) / 10), unknown);
+        rs_format_text(share, sizeof(share),
+                       "together at least %d%% of the customer's revenue "
+                       "(%d of unknown share)",
+                       (int)((total + 5) / 10), unknown);
     else
-        snprintf(share, sizeof(share),
-                 "together %d%% of the customer's revenue",
-                 (int)((total + 5) / 10));
+        rs_format_text(share, sizeof(share),
+                       "together %d%% of the customer's revenue",
+                       (int)((total + 5) / 10));
     if (n == 1)
         rs_finding_say(f, "a major buyer of the customer failed on %s; %s (domino "
                  "risk: the customer may lose revenue and a receivable)",

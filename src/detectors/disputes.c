@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum { P_OPEN_DAYS, P_LONG_DAYS, P_REOPEN_DAYS };
 
@@ -204,9 +205,9 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
             if (disputed && !f->quiet) {
                 rs_format_amount(amount, sizeof(amount), disputed,
                                  c->currency);
-                snprintf(held, sizeof(held),
-                         "; %s of invoices is held back by disputes",
-                         amount);
+                rs_format_text(held, sizeof(held),
+                               "; %s of invoices is held back by disputes",
+                               amount);
             }
             if (open == 1)
                 rs_finding_say(f, "a dispute has been open for %d days without "

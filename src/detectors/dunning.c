@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum { P_WINDOW, P_BASELINE, P_MIN_LEVEL, P_NOTICE, P_HANDOVER };
 
@@ -179,13 +180,13 @@ static int recent_count(const struct rs_customer *c, enum rs_comm_type type,
 static void describe(char *out, size_t size, const int64_t *p, int step)
 {
     if (step == 0)
-        snprintf(out, size, "no dunning");
+        rs_format_text(out, size, "no dunning");
     else if (step >= p[P_HANDOVER])
-        snprintf(out, size, "a collections hand-over (step %d)", step);
+        rs_format_text(out, size, "a collections hand-over (step %d)", step);
     else if (step >= p[P_NOTICE])
-        snprintf(out, size, "formal-notice step %d", step);
+        rs_format_text(out, size, "formal-notice step %d", step);
     else
-        snprintf(out, size, "reminder step %d", step);
+        rs_format_text(out, size, "reminder step %d", step);
 }
 
 static int evaluate(const int64_t *p, const struct rs_customer *c,

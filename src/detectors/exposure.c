@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum { P_NEAR, P_LARGE, P_LARGE_DAYS, P_USUAL, P_USUAL_AFTER };
 
@@ -180,7 +181,7 @@ static void previous_text(char *out, size_t size, const struct rs_customer *c,
         (s->v[S_PREV] && !same_currency(c, s->v[S_PREV_CCY])))
         return;
     rs_format_amount(a, sizeof(a), s->v[S_PREV], c->currency);
-    snprintf(out, size, " (%s from %s)", verbs[action], a);
+    rs_format_text(out, size, " (%s from %s)", verbs[action], a);
 }
 
 /* Evidence: the open invoices' events, newest arrival first. */

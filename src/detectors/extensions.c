@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 #include "entries.h"
 
@@ -128,16 +129,17 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                                   : "EXTENSION_REQUESTS_REPEATED",
                          (frequent ? 50 : 30) + (long_ask ? 10 : 0));
     if (t.with_days == 1)
-        snprintf(days, sizeof(days), "; one asked %d extra days",
-                 (int)t.max_days);
+        rs_format_text(days, sizeof(days), "; one asked %d extra days",
+                       (int)t.max_days);
     else if (t.with_days > 1 && t.min_days == t.max_days)
-        snprintf(days, sizeof(days),
-                 "; %d asked %d extra days each, %lld in total", t.with_days,
-                 (int)t.max_days, (long long)t.days);
+        rs_format_text(days, sizeof(days),
+                       "; %d asked %d extra days each, %lld in total",
+                       t.with_days, (int)t.max_days, (long long)t.days);
     else if (t.with_days > 1)
-        snprintf(days, sizeof(days),
-                 "; %d asked %d to %d extra days, %lld in total", t.with_days,
-                 (int)t.min_days, (int)t.max_days, (long long)t.days);
+        rs_format_text(days, sizeof(days),
+                       "; %d asked %d to %d extra days, %lld in total",
+                       t.with_days, (int)t.min_days, (int)t.max_days,
+                       (long long)t.days);
     rs_finding_say(f, "%d requests to extend or defer payment in the last %d days "
              "(flagged from %d, frequent from %d)%s%s",
              t.count, (int)p[P_WINDOW], (int)p[P_MIN_COUNT],

@@ -16,6 +16,7 @@
 
 #include "entries.h"
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum { P_WINDOW, P_MIN, P_SCORE, P_HIGH, P_HIGH_SCORE };
 
@@ -86,10 +87,11 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                          high ? "CREDIT_INQUIRIES_HIGH" : "CREDIT_INQUIRIES",
                          (int32_t)(high ? p[P_HIGH_SCORE] : p[P_SCORE]));
     if (named)
-        snprintf(who, sizeof(who), "%d different inquirer%s named", named,
-                 named == 1 ? "" : "s");
+        rs_format_text(who, sizeof(who), "%d different inquirer%s named",
+                       named,
+                       named == 1 ? "" : "s");
     else
-        snprintf(who, sizeof(who), "inquirers not disclosed");
+        rs_format_text(who, sizeof(who), "inquirers not disclosed");
     rs_finding_say(f, "%d credit inquiries about the customer in the last %d days "
              "(%s), the latest on %s: lenders or suppliers are checking it "
              "repeatedly (flagged from %d)",

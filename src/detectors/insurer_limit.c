@@ -27,6 +27,7 @@
 
 #include "entries.h"
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum { P_KEEP, P_REDUCED_SCORE, P_WITHDRAWN_SCORE };
 
@@ -114,7 +115,7 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         char prev[64];
 
         rs_format_amount(prev, sizeof(prev), v[S_PREV_LIMIT], currency);
-        snprintf(before, sizeof(before), " (was %s)", prev);
+        rs_format_text(before, sizeof(before), " (was %s)", prev);
         f->reason.has_baseline = 1;
         f->reason.baseline = (double)v[S_PREV_LIMIT] / 100.0;
         f->reason.threshold = f->reason.baseline;
@@ -128,8 +129,8 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
             rs_format_amount(a, sizeof(a), open, c->currency);
             rs_format_amount(b, sizeof(b),
                              open - (withdrawn ? 0 : v[S_LIMIT]), c->currency);
-            snprintf(exposure, sizeof(exposure),
-                     "; %s is open, %s of it not covered", a, b);
+            rs_format_text(exposure, sizeof(exposure),
+                           "; %s is open, %s of it not covered", a, b);
         }
     }
     if (withdrawn)

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum {
     P_WINDOW,
@@ -271,9 +272,9 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
 
         rs_format_amount(amount, sizeof(amount), j.r.open_amount,
                          c->currency);
-        snprintf(unpaid, sizeof(unpaid),
-                 " and %d unpaid past due (%s, counted as paid today)",
-                 j.r.open, amount);
+        rs_format_text(unpaid, sizeof(unpaid),
+                       " and %d unpaid past due (%s, counted as paid today)",
+                       j.r.open, amount);
     }
     rs_finding_say(f, "payments are getting later: %.1f days beyond terms on average "
              "over the last %d days (%d invoice%s paid%s), against %.1f days "

@@ -314,9 +314,9 @@ static void period_text(char *out, size_t size, const int64_t *p,
     char a[32], b[32];
     int64_t first = period * p[P_PERIOD];
 
-    snprintf(out, size, "the %d days from %s to %s", (int)p[P_PERIOD],
-             rs_format_date(a, sizeof(a), (int32_t)first),
-             rs_format_date(b, sizeof(b),
+    rs_format_text(out, size, "the %d days from %s to %s", (int)p[P_PERIOD],
+                   rs_format_date(a, sizeof(a), (int32_t)first),
+                   rs_format_date(b, sizeof(b),
                             (int32_t)(first + p[P_PERIOD] - 1)));
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum { P_GRACE, P_HIGH, P_CRITICAL, P_SEVERE_DAYS, P_SEVERE_PCT, P_USUAL,
        P_USUAL_MAX };
@@ -175,12 +176,13 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
                          c->currency);
         usual = grace - (int32_t)p[P_GRACE];
         if (usual > 0)
-            snprintf(from, sizeof(from),
-                     "flagged from %d days: %d beyond the %d days late this "
-                     "customer usually pays",
-                     (int)grace, (int)p[P_GRACE], (int)usual);
+            rs_format_text(from, sizeof(from),
+                           "flagged from %d days: %d beyond the %d days "
+                           "late this customer usually pays",
+                           (int)grace, (int)p[P_GRACE], (int)usual);
         else
-            snprintf(from, sizeof(from), "flagged from %d days", (int)grace);
+            rs_format_text(from, sizeof(from), "flagged from %d days",
+                           (int)grace);
         if (n == 1)
             rs_finding_say(f, "invoice %s has %s open %d days after its due date, with "
                      "no full payment (%s)",

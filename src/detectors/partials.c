@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum {
     P_PARTIAL_WINDOW,
@@ -154,10 +155,11 @@ static void usual(char *out, size_t size, const struct tally *t,
                   const char *what, int64_t window)
 {
     if (t->has_baseline)
-        snprintf(out, size, "usually %.1f %s per %d days", t->baseline, what,
-                 (int)window);
+        rs_format_text(out, size, "usually %.1f %s per %d days", t->baseline,
+                       what,
+                       (int)window);
     else
-        snprintf(out, size, "no earlier history to compare with");
+        rs_format_text(out, size, "no earlier history to compare with");
 }
 
 static void fill(struct rs_finding *f, const struct tally *t, int64_t window)

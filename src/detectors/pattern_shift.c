@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum {
     P_WARMUP,
@@ -254,11 +255,11 @@ static int firing(const int64_t *p, const struct rs_dstate *s,
 static void relative(char *out, size_t size, double days)
 {
     if (days >= 0.05)
-        snprintf(out, size, "%.1f days after the due date", days);
+        rs_format_text(out, size, "%.1f days after the due date", days);
     else if (days <= -0.05)
-        snprintf(out, size, "%.1f days before the due date", -days);
+        rs_format_text(out, size, "%.1f days before the due date", -days);
     else
-        snprintf(out, size, "on the due date");
+        rs_format_text(out, size, "on the due date");
 }
 
 static int evaluate(const int64_t *p, const struct rs_customer *c,
@@ -288,8 +289,8 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     relative(was_s, sizeof(was_s), baseline);
     relative(thr_s, sizeof(thr_s), threshold);
     if (w.open)
-        snprintf(unpaid, sizeof(unpaid),
-                 " (%d of them unpaid, counted as paid today)", w.open);
+        rs_format_text(unpaid, sizeof(unpaid),
+                       " (%d of them unpaid, counted as paid today)", w.open);
     rs_finding_say(f, "payment pattern changed: the last %d invoice%s%s %s paid %s "
              "on average; this customer used to pay %s (flagged from %s)",
              (int)w.run, w.run == 1 ? "" : "s", unpaid,

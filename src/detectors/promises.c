@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum { P_GRACE, P_WINDOW, P_MIN_PROMISES, P_RELIABILITY, P_LARGE };
 
@@ -332,22 +333,6 @@ static int reliability(const struct rs_dstate *s, int pending, int *n)
     return pen > 100 ? 0 : (int)(100 - pen);
 }
 
-static void format_day(char *out, size_t size, int32_t days)
-{
-    /* Civil date from days since 1970-01-01 (H. Hinnant's algorithm). */
-    int64_t z = (int64_t)days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t y = yoe + era * 400 + (m <= 2);
-
-    snprintf(out, size, "%04lld-%02lld-%02lld", (long long)y, (long long)m,
-             (long long)d);
-}
 
 static const struct rs_open_invoice *promised_invoice(
     const struct rs_customer *c, const struct rs_dstate *s)
@@ -374,13 +359,13 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     if (max < 1)
         return 0;
     if (!out->quiet) /* words only where an alert can come of them */
-        snprintf(counts, sizeof(counts),
-                 "reliability %d/100 from %d promises: %lld kept, %lld paid "
-                 "late, %lld broken, %lld renegotiated",
-                 score, n, (long long)counter(s, C_KEPT),
-                 (long long)counter(s, C_LATE),
-                 (long long)counter(s, C_BROKEN) + (since >= 0 ? 1 : 0),
-                 (long long)counter(s, C_RENEGOTIATED));
+        rs_format_text(counts, sizeof(counts),
+                       "reliability %d/100 from %d promises: %lld kept, "
+                       "%lld paid late, %lld broken, %lld renegotiated",
+                       score, n, (long long)counter(s, C_KEPT),
+                       (long long)counter(s, C_LATE),
+                       (long long)counter(s, C_BROKEN) + (since >= 0 ? 1 : 0),
+                       (long long)counter(s, C_RENEGOTIATED));
     if (since >= 0 && today - since < p[P_WINDOW]) {
         const struct rs_open_invoice *inv = promised_invoice(c, s);
         int again = last >= 0 && since - last < p[P_WINDOW];
@@ -394,10 +379,10 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         rs_format_amount(paid, sizeof(paid), s->v[2], c->currency);
         rs_format_amount(missing, sizeof(missing), s->v[1] - s->v[2],
                          c->currency);
-        format_day(date, sizeof(date), promised_day(s));
+        rs_format_date(date, sizeof(date), promised_day(s));
         on[0] = '\0';
         if (inv)
-            snprintf(on, sizeof(on), " on invoice %s", inv->invoice_id);
+            rs_format_text(on, sizeof(on), " on invoice %s", inv->invoice_id);
         rs_finding_say(f, "promise to pay %s%s by %s broken: %s paid since, %s "
                  "missing %d days after the date (grace %d days)%s; %s",
                  amount, on, date, paid, missing, today - promised_day(s),

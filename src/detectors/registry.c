@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 #include "riskstream/mem.h"
 
 extern const struct rs_detector rs_detector_overdue;
@@ -217,7 +218,7 @@ void rs_finding_say(struct rs_finding *f, const char *fmt, ...)
     if (f->quiet)
         return;
     va_start(ap, fmt);
-    vsnprintf(f->reason.message, sizeof(f->reason.message), fmt, ap);
+    rs_format_vtext(f->reason.message, sizeof(f->reason.message), fmt, ap);
     va_end(ap);
 }
 

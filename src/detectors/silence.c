@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 enum { P_DAYS, P_LONG_DAYS, P_UNREACHABLE };
 
@@ -166,10 +167,10 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
     if (out->quiet)
         heard[0] = '\0'; /* no words: no alert can come of this */
     else if (s->v[5])
-        snprintf(heard, sizeof(heard), "last heard from %lld days ago",
-                 (long long)((now - s->v[0]) / RS_DAY_MS));
+        rs_format_text(heard, sizeof(heard), "last heard from %lld days ago",
+                       (long long)((now - s->v[0]) / RS_DAY_MS));
     else
-        snprintf(heard, sizeof(heard), "never heard from");
+        rs_format_text(heard, sizeof(heard), "never heard from");
     f = rs_finding_start(out, "silence",
                          strong ? "SILENCE_UNREACHABLE" : "SILENCE_NO_RESPONSE",
                          strong ? 50 : 30);

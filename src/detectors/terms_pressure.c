@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "riskstream/detector.h"
+#include "riskstream/format.h"
 
 #include "entries.h"
 
@@ -139,12 +140,12 @@ static int evaluate(const int64_t *p, const struct rs_customer *c,
         if (out->quiet)
             ; /* no words: no alert can come of this */
         else if (asked && terms >= 0)
-            snprintf(detail, sizeof(detail),
-                     ", up to %d days against %d days on its invoices",
-                     (int)asked_max, (int)terms);
+            rs_format_text(detail, sizeof(detail),
+                           ", up to %d days against %d days on its invoices",
+                           (int)asked_max, (int)terms);
         else if (asked)
-            snprintf(detail, sizeof(detail), ", up to %d days",
-                     (int)asked_max);
+            rs_format_text(detail, sizeof(detail), ", up to %d days",
+                           (int)asked_max);
         f = rs_finding_start(&out[nf++], "terms_pressure",
                              "TERMS_LONGER_REQUESTED", repeated ? 35 : 20);
         rs_finding_say(f, "asked for longer payment terms %d %s in the last %d "
