@@ -48,7 +48,9 @@ void rs_scoring_build(const struct rs_config *conf, struct rs_scoring *out)
 const struct rs_segment_profile *rs_scoring_profile(const struct rs_scoring *s,
                                                     const char *segment)
 {
-    if (segment && *segment)
+    /* No profiles (the default): the segment's text, apart from the
+     * customer, is not even read. */
+    if (s->count && segment && *segment)
         for (size_t i = 0; i < s->count; i++)
             if (strcmp(s->segments[i].name, segment) == 0)
                 return &s->segments[i];
