@@ -24,6 +24,7 @@
  * packed as in version 4. */
 #include "riskstream/customer.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,24 +53,85 @@ static void restamp(struct rs_customer *c)
 
 static const char no_segment[] = "";
 
-/* Sets c's segment to s (cut at RS_TEXT_MAX - 1 bytes), owning a copy. */
+/* The segment names, one copy each for the whole process: an open
+ * addressing table filled under a lock and read without one (a slot, once
+ * set, never changes; its string never moves). At most half full. */
+#define SEGMENT_NAMES 4096
+static _Atomic(const char *) segment_names[SEGMENT_NAMES];
+static size_t segment_count;
+static pthread_mutex_t segment_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int segment_is(const char *name, const char *s, size_t n)
+{
+    return strncmp(name, s, n) == 0 && name[n] == '\0';
+}
+
+/* The shared copy of s[0..n), made if new; NULL once the table holds as
+ * many names as it may. */
+static const char *segment_name(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    size_t k;
+    const char *name;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    for (k = h & (SEGMENT_NAMES - 1);
+         (name = atomic_load_explicit(&segment_names[k],
+                                      memory_order_acquire)) != NULL;
+         k = (k + 1) & (SEGMENT_NAMES - 1))
+        if (segment_is(name, s, n))
+            return name;
+    pthread_mutex_lock(&segment_lock);
+    /* Another thread may have added it, or others, since. */
+    for (; (name = atomic_load_explicit(&segment_names[k],
+                                        memory_order_relaxed)) != NULL;
+         k = (k + 1) & (SEGMENT_NAMES - 1))
+        if (segment_is(name, s, n))
+            break;
+    if (!name && segment_count < SEGMENT_NAMES / 2) {
+        char *copy = rs_malloc(n + 1);
+
+        memcpy(copy, s, n);
+        copy[n] = '\0';
+        atomic_store_explicit(&segment_names[k], copy, memory_order_release);
+        segment_count++;
+        name = copy;
+    }
+    pthread_mutex_unlock(&segment_lock);
+    return name;
+}
+
+static void drop_segment(struct rs_customer *c)
+{
+    if (c->segment_owned)
+        free((char *)(uintptr_t)c->segment);
+    c->segment = no_segment;
+    c->segment_owned = 0;
+}
+
+/* Sets c's segment to s (cut at RS_TEXT_MAX - 1 bytes). */
 static void set_segment(struct rs_customer *c, const char *s)
 {
     size_t n = strnlen(s, RS_TEXT_MAX - 1);
+    const char *name;
     char *copy;
 
-    if (strncmp(c->segment, s, n) == 0 && c->segment[n] == '\0')
+    if (segment_is(c->segment, s, n))
         return;
-    if (c->segment != no_segment)
-        free((char *)(uintptr_t)c->segment);
-    if (n == 0) {
-        c->segment = no_segment;
+    drop_segment(c);
+    if (n == 0)
+        return;
+    name = segment_name(s, n);
+    if (name) {
+        c->segment = name;
         return;
     }
     copy = rs_malloc(n + 1);
     memcpy(copy, s, n);
     copy[n] = '\0';
     c->segment = copy;
+    c->segment_owned = 1;
 }
 
 void rs_customer_init(struct rs_customer *c, const char *id)
@@ -210,9 +272,7 @@ void rs_customer_release(struct rs_customer *c)
     c->settled = NULL;
     c->settled_count = 0;
     c->settled_head = 0;
-    if (c->segment && c->segment != no_segment)
-        free((char *)(uintptr_t)c->segment);
-    c->segment = no_segment;
+    drop_segment(c);
     ids_drop(c);
     if (c->group) {
         free(c->group->members);

@@ -119,12 +119,16 @@ struct rs_dcache {
 
 struct rs_customer {
     char id[RS_ID_MAX];
-    /* From the latest invoice that named one: "" (a static string) or a
-     * copy of at most RS_TEXT_MAX - 1 bytes owned here (a few segment
-     * names are shared by many customers; inline it was 128 bytes of each
-     * resident customer). */
+    /* From the latest invoice that named one, at most RS_TEXT_MAX - 1
+     * bytes: "" (a static string), or the process's one copy of the name
+     * (a few segment names are shared by many customers: the copy stays
+     * in the CPU's cache, where one per customer was a miss at every
+     * evaluation; inline it was 128 bytes of each resident customer), or,
+     * past the first thousands of names, a copy owned here
+     * (segment_owned). */
     const char *segment;
     char currency[RS_CURRENCY_MAX]; /* of the latest invoice */
+    uint8_t segment_owned;
     int64_t first_event_time;
     int64_t last_event_time;
     int64_t credit; /* payments not yet matched to an open invoice */

@@ -1,6 +1,7 @@
 /* The per-customer state model: open items, payments, credits, packing. */
 #include "support.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,55 @@ static void test_customer_segment_latest_named(void **state)
     rs_buf_release(&b);
     rs_customer_release(&c);
     rs_customer_release(&d);
+}
+
+/* More segment names than the process keeps one copy of (a few
+ * thousand), from two threads at once: every customer keeps the name its
+ * invoice gave, the shared copies and the customers' own alike, and each
+ * is freed once (the sanitizer build checks). */
+static void *name_segments(void *arg)
+{
+    enum { N = 3000 };
+    static struct rs_customer c[2][N];
+    struct rs_customer *mine = c[*(int *)arg];
+    char name[40];
+
+    for (int i = 0; i < N; i++) {
+        struct rs_event ev;
+
+        snprintf(name, sizeof(name), "segment-%d", i);
+        ev = invoice_in(name, "I1", 100, 20000, 20030);
+        rs_customer_init(&mine[i], "C1");
+        rs_customer_apply(&mine[i], &ev);
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "segment-%d", i);
+        if (strcmp(mine[i].segment, name) != 0)
+            return (void *)1;
+        if (i % 2) { /* renamed: the old name, if owned, is freed */
+            struct rs_event ev = invoice_in("retail", "I2", 1, 20000, 20030);
+
+            rs_customer_apply(&mine[i], &ev);
+            if (strcmp(mine[i].segment, "retail") != 0)
+                return (void *)1;
+        }
+        rs_customer_release(&mine[i]);
+    }
+    return NULL;
+}
+
+static void test_customer_many_segments(void **state)
+{
+    pthread_t th;
+    int a = 0, b = 1;
+    void *ra, *rb;
+
+    (void)state;
+    assert_int_equal(pthread_create(&th, NULL, name_segments, &a), 0);
+    rb = name_segments(&b);
+    assert_int_equal(pthread_join(th, &ra), 0);
+    assert_null(ra);
+    assert_null(rb);
 }
 
 /* The customer of test_customer_pack_roundtrip as packed by version 4. */
@@ -919,6 +969,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_customer_popcount),
         cmocka_unit_test(test_customer_segment_latest_named),
+        cmocka_unit_test(test_customer_many_segments),
         cmocka_unit_test(test_customer_payments_settle_invoices),
         cmocka_unit_test(test_customer_payment_before_invoice),
         cmocka_unit_test(test_customer_credit_note_and_cancel),
