@@ -1187,17 +1187,21 @@ int rs_task_prefetch_due(struct rs_task *t, int64_t upto, size_t max,
     return prefetch_due(t, upto, 1, max, errstr, errstr_size);
 }
 
-/* Starts loading the customers of the timers that fire after the top
- * (rs_cache_prefetch): the next two's entries, the four after those
- * their buckets. */
+/* Loads ahead the customers of the timers that fire after the top, in
+ * the three steps of rs_cache_prefetch: the one after next's bucket, the
+ * next's entry, and for the one after the top its detector states, answer
+ * cache and invoices (an evaluation reads them first). One timer apart is
+ * time enough for each step: an evaluation takes microseconds. */
 static void hint_timers(struct rs_task *t, int64_t upto)
 {
+    static const int step[6] = {-1, 2, -1, 1, -1, 0};
     const struct rs_timer *v[6];
     size_t n = rs_timerq_after(&t->timers, v, 6);
 
     for (size_t i = 0; i < n && v[i]->at <= upto; i++)
-        rs_cache_prefetch(&t->cache, rs_cache_hash(rs_timer_id(v[i])),
-                          i < 2 ? 1 : 0);
+        if (step[i] >= 0)
+            rs_cache_prefetch(&t->cache, rs_cache_hash(rs_timer_id(v[i])),
+                              step[i]);
 }
 
 /* Fires every timer at or before upto, in order. */
