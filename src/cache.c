@@ -63,8 +63,9 @@ void rs_cache_prefetch(const struct rs_cache *cache, uint64_t h, int step)
     }
     if (e->customer.dcache)
         __builtin_prefetch(e->customer.dcache);
-    if (e->customer.open)
-        __builtin_prefetch(e->customer.open);
+    /* The first open invoices' numbers, which the index reads. */
+    for (uint32_t i = 0; i < e->customer.open_count && i < 3; i++)
+        __builtin_prefetch(&e->customer.open[i]);
     if (e->customer.settled)
         __builtin_prefetch(e->customer.settled);
 }

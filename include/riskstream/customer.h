@@ -46,14 +46,13 @@ static inline uint32_t rs_popcount32(uint32_t x)
 #define RS_DAY_MS 86400000LL
 #define RS_PACK_VERSION 6 /* of packed states written now (customer.c) */
 
+/* The numbers first: a pass over the open invoices (the index, a look-up
+ * by id's hash) reads them and not the ids, so it touches one cache line
+ * of each invoice rather than the third after the ids. */
 struct rs_open_invoice {
-    char invoice_id[RS_ID_MAX];
-    char event_id[RS_ID_MAX]; /* the invoice event, cited as evidence */
-    int64_t amount;           /* as issued, less credit notes */
-    int64_t open;             /* still unpaid */
-    int32_t issue_date;
+    int64_t open;    /* still unpaid */
     int32_t due_date;
-    uint8_t disputed;
+    uint8_t disputed; /* the index reads these three: 13 bytes together */
     /* Derived from the ids (set with them, never packed): their lengths
      * for packing, and a hash compared before invoice_id. */
     uint8_t id_len;
@@ -62,6 +61,10 @@ struct rs_open_invoice {
     /* Arrival number: ascending along the open array, so that invoices
      * stored in chunks (below) come back in their order. */
     uint32_t seq;
+    int64_t amount; /* as issued, less credit notes */
+    int32_t issue_date;
+    char invoice_id[RS_ID_MAX];
+    char event_id[RS_ID_MAX]; /* the invoice event, cited as evidence */
 };
 
 struct rs_settled {
