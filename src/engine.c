@@ -29,8 +29,8 @@
 #define SEG_MEMO 4 /* segment records remembered by name */
 /* How far ahead of the stream rs_task_preload_timers() reads at most: a
  * backlog moves weeks of event time a second (the benchmark's, a year in
- * 15 s: three to six weeks between two commits), and the heap holds what
- * was read. */
+ * 15 s: three to six weeks between two commits), and the queue holds
+ * what was read. */
 #define TIMER_PRELOAD_MAX_MS (8 * TIMER_HORIZON_MS)
 
 /* Records for Kafka. Their keys and values lie in data, one buffer (a
@@ -64,7 +64,7 @@ struct rs_task {
     } seg_memo[SEG_MEMO];
     unsigned seg_memo_next;
     struct rs_timerq timers;
-    int64_t horizon; /* every timer at or before this is in the heap */
+    int64_t horizon; /* every timer at or before this is in the queue */
     /* The latest timer the store may hold (INT64_MAX: not known): the
      * latest it held when the task was opened, raised by every timer set
      * beyond the horizon since. Past it, the store has nothing to add and
@@ -73,8 +73,8 @@ struct rs_task {
     /* The stream time at the last rs_task_preload_timers() (INT64_MIN:
      * none yet): how far the stream moves between two commits. */
     int64_t preload_from;
-    /* Timers set beyond the horizon. The heap holds only what is due
-     * within it, a week ahead of the stream (a heap of every customer's
+    /* Timers set beyond the horizon. The queue holds only what is due
+     * within it, a week ahead of the stream (a queue of every customer's
      * timer was 32 bytes a customer): the others are read back from the
      * store as the horizon reaches them. Until their flush has landed,
      * the store does not have them yet, so they are kept here: later,
@@ -1051,7 +1051,7 @@ static void load_page(struct rs_task *t, long n, int64_t to, int64_t last_at)
     }
 }
 
-/* Pushes on the heap the timers of l in (from, to]. */
+/* Pushes on the queue the timers of l in (from, to]. */
 static void push_later(struct rs_task *t, const struct rs_timers *l,
                        int64_t from, int64_t to)
 {
@@ -1079,7 +1079,7 @@ static int64_t span_end(const struct rs_store *s, int64_t to)
     return to - r + span - 1;
 }
 
-/* Makes sure every stored timer at or before upto is in the heap,
+/* Makes sure every stored timer at or before upto is in the queue,
  * reading `ahead` beyond upto when it must read (a window, so that
  * reading is one store call per horizon, not per event; 0 when the
  * caller knows how far the stream will go). */
@@ -1136,12 +1136,12 @@ int rs_task_preload_timers(struct rs_task *t, char *errstr,
      * read in five still came on the way, behind a flush. */
     moved = moved > TIMER_PRELOAD_MAX_MS / 2 ? TIMER_PRELOAD_MAX_MS
                                              : 2 * moved;
-    /* Only up to there: the heap holds no more than the stream needs. */
+    /* Only up to there: the queue holds no more than the stream needs. */
     return load_timers_ahead(t, t->stream_time + moved, 0, errstr,
                              errstr_size);
 }
 
-/* A timer the engine set: on the heap if the horizon covers it, else
+/* A timer the engine set: queued if the horizon covers it, else
  * kept until its flush has landed (later in struct rs_task). */
 static void timer_set(struct rs_task *t, int64_t at, const char *id)
 {
@@ -1444,8 +1444,8 @@ const struct rs_flush *rs_task_flush_begin(struct rs_task *t)
     memcpy(f->prev_offsets, t->flushed, sizeof(f->prev_offsets));
     f->stream_time = t->stream_time;
     {
-        /* Every stored timer up to the horizon came into the heap; those
-         * before its top have come up (fired, or found stale). */
+        /* Every stored timer up to the horizon came into the queue;
+         * those before its top have come up (fired, or found stale). */
         const struct rs_timer *top = rs_timerq_peek(&t->timers);
         int64_t before = t->horizon == INT64_MAX ? INT64_MAX
                                                  : t->horizon + 1;

@@ -1,9 +1,11 @@
-/* A min-heap of event-time timers: (time, customer), earliest first, ties
- * by customer id so that firing order is deterministic.
+/* Event-time timers: (time, customer), earliest first, ties by customer
+ * id so that firing order is deterministic. A binary min-heap (struct
+ * rs_timers), and the engine's queue (struct rs_timerq), a calendar of
+ * day lists with such a heap for the current day.
  *
  * Entries are hints: the engine checks a popped entry against the
  * customer's current next_timer and ignores it when they differ, so a
- * changed timer needs no removal. Embedded; rs_timers_init/_release. */
+ * changed timer needs no removal. Embedded; _init/_release. */
 #ifndef RS_TIMERS_H
 #define RS_TIMERS_H
 
@@ -12,9 +14,9 @@
 
 #include "riskstream/event.h"
 
-/* One entry, 32 bytes: the engine keeps a heap of them for the timers due
- * within its horizon (a week ahead of the stream), the stale ones among
- * them until they come due. An id shorter than
+/* One entry, 32 bytes: the engine queues them for the timers due within
+ * its horizon (a week ahead of the stream), the stale ones among them
+ * until they come due. An id shorter than
  * RS_TIMER_INLINE bytes is kept inline, NUL-padded; a longer one in a
  * string of its own that the entry owns (its first 8 bytes stay inline,
  * where they order ties). Read the id with rs_timer_id(). */
