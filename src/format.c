@@ -85,6 +85,22 @@ static int64_t split_day(int64_t ms, int64_t *rem)
     return days;
 }
 
+/* Writes n fields of v to t, field f zero-padded to width[f] digits
+ * and followed by sep[f] (snprintf was a hot spot); returns the length. */
+static size_t put_fields(char *t, const int *v, const int *width,
+                         const char *sep, int n)
+{
+    size_t o = 0;
+
+    for (int f = 0; f < n; f++) {
+        for (int k = width[f] - 1, x = v[f]; k >= 0; k--, x /= 10)
+            t[o + (size_t)k] = (char)('0' + x % 10);
+        o += (size_t)width[f];
+        t[o++] = sep[f];
+    }
+    return o;
+}
+
 static void put_date(char *buf, size_t size, int64_t days)
 {
     int64_t y, m, d;
@@ -94,15 +110,8 @@ static void put_date(char *buf, size_t size, int64_t days)
         /* By hand: detectors date their findings at every alert. */
         const int v[3] = {(int)y, (int)m, (int)d};
         static const int width[3] = {4, 2, 2};
-        size_t o = 0;
 
-        for (int f = 0; f < 3; f++) {
-            for (int k = width[f] - 1, x = v[f]; k >= 0; k--, x /= 10)
-                buf[o + (size_t)k] = (char)('0' + x % 10);
-            o += (size_t)width[f];
-            buf[o++] = '-';
-        }
-        buf[o - 1] = '\0';
+        buf[put_fields(buf, v, width, "--", 3) - 1] = '\0';
         return;
     }
     snprintf(buf, size, "%04lld-%02lld-%02lld", (long long)y, (long long)m,
@@ -144,16 +153,8 @@ const char *rs_format_time_ms(char *buf, size_t size, int64_t ms)
                           (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
                           (int)(rem % 1000)};
         static const int width[7] = {4, 2, 2, 2, 2, 2, 3};
-        static const char sep[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
-        size_t o = 0;
 
-        for (int f = 0; f < 7; f++) {
-            for (int k = width[f] - 1, x = v[f]; k >= 0; k--, x /= 10)
-                t[o + (size_t)k] = (char)('0' + x % 10);
-            o += (size_t)width[f];
-            t[o++] = sep[f];
-        }
-        t[o] = '\0';
+        t[put_fields(t, v, width, "--T::.Z", 7)] = '\0';
         if (size)
             rs_strcpy_cut(buf, size, t);
     }

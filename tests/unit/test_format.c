@@ -129,6 +129,18 @@ static void test_format_dates(void **state)
     assert_string_equal(rs_format_date(got, sizeof(got), 2932897),
                         "10000-01-01");
     assert_string_equal(rs_format_date(got, 8, 20789), "2026-12");
+    /* Times to the millisecond, and outside 0000-9999 as the number. */
+    assert_string_equal(rs_format_time_ms(got, sizeof(got), 0),
+                        "1970-01-01T00:00:00.000Z");
+    assert_string_equal(
+        rs_format_time_ms(got, sizeof(got), 20789LL * 86400000 + 45296789),
+        "2026-12-02T12:34:56.789Z");
+    assert_string_equal(rs_format_time_ms(got, sizeof(got), -1),
+                        "1969-12-31T23:59:59.999Z");
+    assert_string_equal(rs_format_time_ms(got, 11, 0), "1970-01-01");
+    assert_string_equal(
+        rs_format_time_ms(got, sizeof(got), 2932897LL * 86400000),
+        "253402300800000");
 }
 
 int main(void)
