@@ -90,13 +90,9 @@ static const char *segment_name(const char *s, size_t n)
         if (segment_is(name, s, n))
             break;
     if (!name && segment_count < SEGMENT_NAMES / 2) {
-        char *copy = rs_malloc(n + 1);
-
-        memcpy(copy, s, n);
-        copy[n] = '\0';
-        atomic_store_explicit(&segment_names[k], copy, memory_order_release);
+        name = rs_strndup(s, n);
+        atomic_store_explicit(&segment_names[k], name, memory_order_release);
         segment_count++;
-        name = copy;
     }
     pthread_mutex_unlock(&segment_lock);
     return name;
@@ -115,7 +111,6 @@ static void set_segment(struct rs_customer *c, const char *s)
 {
     size_t n = strnlen(s, RS_TEXT_MAX - 1);
     const char *name;
-    char *copy;
 
     if (segment_is(c->segment, s, n))
         return;
@@ -127,10 +122,7 @@ static void set_segment(struct rs_customer *c, const char *s)
         c->segment = name;
         return;
     }
-    copy = rs_malloc(n + 1);
-    memcpy(copy, s, n);
-    copy[n] = '\0';
-    c->segment = copy;
+    c->segment = rs_strndup(s, n);
     c->segment_owned = 1;
 }
 
