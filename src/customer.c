@@ -256,9 +256,11 @@ void rs_customer_release(struct rs_customer *c)
     c->dstate = NULL;
     c->dstate_used = 0;
     c->dstate_cap = 0;
-    free(c->open);
+    if (c->open)
+        free(c->open - c->open_head);
     c->open = NULL;
     c->open_count = 0;
+    c->open_head = 0;
     c->open_cap = 0;
     free(c->settled);
     c->settled = NULL;
@@ -278,14 +280,27 @@ void rs_customer_release(struct rs_customer *c)
  * bytes), doubling after that. */
 static void open_reserve(struct rs_customer *c, size_t need)
 {
-    if (need <= c->open_cap)
+    struct rs_open_invoice *base = c->open ? c->open - c->open_head : NULL;
+
+    if (need + c->open_head <= c->open_cap)
         return;
+    if (c->open_head && c->open_head >= c->open_count) {
+        /* The room freed at the front is at least what is left: moving
+         * them there costs no more than the removals that made it. */
+        memmove(base, c->open, c->open_count * sizeof(*c->open));
+        c->open = base;
+        c->open_head = 0;
+        if (need <= c->open_cap)
+            return;
+    }
     if (c->open_cap == 0) {
         c->open = rs_realloc(c->open, need * sizeof(*c->open));
         c->open_cap = need;
         return;
     }
-    rs_grow((void **)&c->open, &c->open_cap, need, sizeof(*c->open));
+    rs_grow((void **)&base, &c->open_cap, need + c->open_head,
+            sizeof(*c->open));
+    c->open = base + c->open_head;
 }
 
 static uint32_t id_hash(const char *id)
@@ -615,8 +630,13 @@ static void remove_open(struct rs_customer *c, uint32_t i)
             ids[j] = (uint16_t)(ids[j] - (ids[j] > after &&
                                            ids[j] != IDS_DELETED));
     }
-    memmove(&c->open[i], &c->open[i + 1],
-            (c->open_count - i - 1) * sizeof(c->open[0]));
+    if (i == 0 && c->open_count > 1) { /* the oldest: most often paid */
+        c->open++;
+        c->open_head++;
+    } else {
+        memmove(&c->open[i], &c->open[i + 1],
+                (c->open_count - i - 1) * sizeof(c->open[0]));
+    }
     c->open_count--;
     if (c->open_ids_cap &&
         (rebuild || c->open_count < IDS_MIN / 2 ||

@@ -141,6 +141,11 @@ struct rs_customer {
      * whenever the open invoices may have changed (rs_customer_index). */
     uint64_t open_stamp;
     uint32_t open_count;
+    /* Not packed: invoices removed from the front of the allocation since
+     * it was last compacted (open - open_head is what was allocated, with
+     * room for open_cap): paying the oldest invoice of a customer with
+     * hundreds open moves a pointer, not all the others. */
+    uint32_t open_head;
     size_t open_cap;
     /* Not packed: with many open invoices, an open-addressing table of
      * their positions + 1 by id hash (0 empty, UINT16_MAX deleted), so

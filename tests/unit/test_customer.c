@@ -758,6 +758,90 @@ static void test_customer_many_open_by_id(void **state)
     rs_customer_release(&c);
 }
 
+/* Paid oldest first, as most ledgers are, with new invoices coming in
+ * meanwhile: the oldest is taken off the front without moving the others
+ * (open_head), and the room so freed is used again. The open invoices
+ * stay in arrival order with their amounts, the index sums them, and a
+ * pack and unpack gives them back, whether the front holds a gap, the
+ * allocation grew with one, or it was compacted. */
+static void test_customer_paid_oldest_first(void **state)
+{
+    enum { N = 3000 };
+    struct rs_customer c;
+    int32_t d0 = day(2026, 1, 1);
+    int oldest = 0, issued = 0, saw_gap = 0, max_open = 0;
+    char errstr[256];
+
+    (void)state;
+    srand(17);
+    rs_customer_init(&c, "C1");
+    for (int step = 0; step < 2 * N && (issued < N || oldest < issued);
+         step++) {
+        /* Waves: the queue climbs to a few hundred, then drains. */
+        int wave = (step / 700) % 2 == 0;
+        int issue = issued < N &&
+                    (oldest == issued || rand() % 100 < (wave ? 70 : 25));
+        char id[32];
+        struct rs_event ev;
+
+        if (issue) {
+            snprintf(id, sizeof(id), "I%05d", issued);
+            ev = invoice(id, 1000 + issued, d0 + issued / 10,
+                         d0 + 30 + issued / 10);
+            issued++;
+        } else {
+            snprintf(id, sizeof(id), "I%05d", oldest);
+            ev = payment(RS_PAYMENT_FULL, id, 1000 + oldest, d0 + 400);
+            oldest++;
+        }
+        snprintf(ev.event_id, sizeof(ev.event_id), "e%d", step);
+        rs_customer_apply(&c, &ev);
+        if (c.open_head)
+            saw_gap = 1;
+        assert_int_equal(c.open_count, issued - oldest);
+        if ((int)c.open_count > max_open)
+            max_open = (int)c.open_count;
+        /* The freed front is used again: the allocation follows the
+         * most held at once, not every invoice ever issued. */
+        assert_true(c.open_cap <= 4 * (size_t)max_open + 8);
+        if (step % 97 == 0 || c.open_count < 3) {
+            int64_t sum = 0;
+            const struct rs_open_index *x = rs_customer_index(&c);
+
+            for (uint32_t i = 0; i < c.open_count; i++) {
+                snprintf(id, sizeof(id), "I%05d", oldest + (int)i);
+                assert_string_equal(c.open[i].invoice_id, id);
+                assert_int_equal(c.open[i].open, 1000 + oldest + (int)i);
+                sum += c.open[i].open;
+            }
+            assert_int_equal(x->n, c.open_count);
+            assert_int_equal(x->open[x->n], sum);
+        }
+        if (step % 499 == 0) {
+            struct rs_customer d;
+            struct rs_buf b;
+
+            rs_buf_init(&b, 0);
+            rs_customer_pack(&c, &b);
+            rs_customer_init(&d, "C1");
+            if (rs_customer_unpack(&d, b.data, b.len, errstr,
+                                   sizeof(errstr)))
+                fail_msg("%s", errstr);
+            assert_int_equal(d.open_count, c.open_count);
+            for (uint32_t i = 0; i < d.open_count; i++)
+                assert_string_equal(d.open[i].invoice_id,
+                                    c.open[i].invoice_id);
+            rs_buf_release(&b);
+            rs_customer_release(&d);
+        }
+    }
+    assert_int_equal(issued, N);
+    assert_int_equal(c.open_count, 0);
+    assert_true(saw_gap);
+    assert_true(max_open > 200 && max_open < N / 2);
+    rs_customer_release(&c);
+}
+
 /* What a store holds of one customer: its head and its chunks. */
 struct stored {
     struct rs_buf head;
@@ -979,6 +1063,7 @@ int main(void)
         cmocka_unit_test(test_customer_dstate_sparse),
         cmocka_unit_test(test_customer_index_follows_changes),
         cmocka_unit_test(test_customer_many_open_by_id),
+        cmocka_unit_test(test_customer_paid_oldest_first),
         cmocka_unit_test(test_customer_chunks_follow_changes),
     };
 
