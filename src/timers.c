@@ -8,6 +8,30 @@
 
 _Static_assert(sizeof(struct rs_timer) == 32, "a timer entry is 32 bytes");
 
+static void timer_fill(struct rs_timer *e, int64_t at, const char *id,
+                       size_t id_len)
+{
+    if (id_len >= RS_ID_MAX)
+        id_len = RS_ID_MAX - 1;
+    memset(e, 0, sizeof(*e));
+    e->at = at;
+    if (id_len < RS_TIMER_INLINE) {
+        memcpy(e->u.id, id, id_len);
+    } else {
+        memcpy(e->u.ext.head, id, sizeof(e->u.ext.head));
+        e->u.ext.id = rs_malloc(id_len + 1);
+        memcpy(e->u.ext.id, id, id_len);
+        e->u.ext.id[id_len] = '\0';
+        e->u.ext.owned = 1;
+    }
+}
+
+static void timer_free(struct rs_timer *e)
+{
+    if (e->u.ext.owned)
+        free(e->u.ext.id);
+}
+
 void rs_timers_init(struct rs_timers *t)
 {
     memset(t, 0, sizeof(*t));
@@ -16,8 +40,7 @@ void rs_timers_init(struct rs_timers *t)
 void rs_timers_clear(struct rs_timers *t)
 {
     for (size_t i = 0; i < t->count; i++)
-        if (t->v[i].u.ext.owned)
-            free(t->v[i].u.ext.id);
+        timer_free(&t->v[i]);
     t->count = 0;
 }
 
@@ -64,30 +87,6 @@ static void swap(struct rs_timer *a, struct rs_timer *b)
 
     *a = *b;
     *b = tmp;
-}
-
-static void timer_fill(struct rs_timer *e, int64_t at, const char *id,
-                       size_t id_len)
-{
-    if (id_len >= RS_ID_MAX)
-        id_len = RS_ID_MAX - 1;
-    memset(e, 0, sizeof(*e));
-    e->at = at;
-    if (id_len < RS_TIMER_INLINE) {
-        memcpy(e->u.id, id, id_len);
-    } else {
-        memcpy(e->u.ext.head, id, sizeof(e->u.ext.head));
-        e->u.ext.id = rs_malloc(id_len + 1);
-        memcpy(e->u.ext.id, id, id_len);
-        e->u.ext.id[id_len] = '\0';
-        e->u.ext.owned = 1;
-    }
-}
-
-static void timer_free(struct rs_timer *e)
-{
-    if (e->u.ext.owned)
-        free(e->u.ext.id);
 }
 
 void rs_timers_push(struct rs_timers *t, int64_t at, const char *id,
@@ -193,8 +192,7 @@ void rs_timers_pop(struct rs_timers *t)
 
     if (!t->count)
         return;
-    if (t->v[0].u.ext.owned)
-        free(t->v[0].u.ext.id);
+    timer_free(&t->v[0]);
     n = --t->count;
     if (!n)
         return;
