@@ -60,6 +60,7 @@ struct rs_task {
      * in the cache, and valid, as long as the task. */
     struct {
         char name[RS_TEXT_MAX];
+        const char *shared; /* the process's copy of name, or NULL */
         struct rs_customer *rec; /* NULL: slot unused */
     } seg_memo[SEG_MEMO];
     unsigned seg_memo_next;
@@ -416,29 +417,37 @@ static struct rs_customer *customer_get(struct rs_task *t, const char *id,
     return customer_lookup(t, id, 1, 0, errstr, errstr_size);
 }
 
-/* The reserved record of a segment's health (see the cluster detector);
+/* The reserved record of a member's segment (see the cluster detector);
  * NULL if it does not exist and create is 0, or on a store error. */
 static struct rs_customer *segment_record(struct rs_task *t,
-                                          const char *segment, int create)
+                                          const struct rs_customer *member,
+                                          int create)
 {
+    const char *segment = member->segment;
+    const char *shared = member->segment_owned ? NULL : segment;
     char id[RS_ID_MAX], errstr[256];
     size_t n = sizeof(RS_SEGMENT_ID_PREFIX) - 1;
-    struct rs_customer *c;
-    unsigned slot;
+    struct rs_customer *c = NULL;
+    unsigned slot, i;
 
     /* Read at every evaluation of the segment's members, and few: the
      * entries asked for last are kept (as customer_lookup() would find
-     * them: a placeholder, absent, until an event makes the record). */
-    for (unsigned i = 0; i < SEG_MEMO; i++) {
-        c = t->seg_memo[i].rec;
-        if (c && strcmp(t->seg_memo[i].name, segment) == 0) {
-            if (c->absent) {
-                if (!create)
-                    return NULL;
-                c->absent = 0; /* a new record, as customer_lookup() */
-            }
-            return c;
+     * them: a placeholder, absent, until an event makes the record). A
+     * name shared by the process is found by its address, others by
+     * their text. */
+    for (i = 0; shared && i < SEG_MEMO; i++)
+        if (t->seg_memo[i].shared == shared && (c = t->seg_memo[i].rec))
+            break;
+    for (i = 0; !c && i < SEG_MEMO; i++)
+        if (t->seg_memo[i].rec && strcmp(t->seg_memo[i].name, segment) == 0)
+            c = t->seg_memo[i].rec;
+    if (c) {
+        if (c->absent) {
+            if (!create)
+                return NULL;
+            c->absent = 0; /* a new record, as customer_lookup() */
         }
+        return c;
     }
     memcpy(id, RS_SEGMENT_ID_PREFIX, n); /* snprintf was a hot spot */
     rs_strcpy_cut(id + n, sizeof(id) - n, segment);
@@ -449,6 +458,7 @@ static struct rs_customer *segment_record(struct rs_task *t,
     slot = t->seg_memo_next++ % SEG_MEMO;
     rs_strcpy_cut(t->seg_memo[slot].name, sizeof(t->seg_memo[slot].name),
                   segment);
+    t->seg_memo[slot].shared = shared;
     t->seg_memo[slot].rec = c ? c : rs_cache_get(&t->cache, id);
     if (strcmp(t->seg_memo[slot].name, segment) != 0)
         t->seg_memo[slot].rec = NULL; /* a name too long to keep */
@@ -465,7 +475,7 @@ static void count_settlements(struct rs_task *t, struct rs_customer *c,
     if (n > c->settled_count)
         n = c->settled_count;
     rs_cache_mark_dirty(&t->cache, c); /* keeps c from being evicted */
-    seg = segment_record(t, c->segment, 1);
+    seg = segment_record(t, c, 1);
     if (!seg)
         return;
     for (uint32_t i = n; i > 0; i--) {
@@ -957,7 +967,7 @@ static void evaluate(struct rs_task *t, struct rs_customer *c,
 
     rs_cache_mark_dirty(&t->cache, c); /* keeps c from being evicted */
     if (c->segment[0]) {
-        const struct rs_customer *seg = segment_record(t, c->segment, 0);
+        const struct rs_customer *seg = segment_record(t, c, 0);
 
         if (seg) {
             struct rs_dstate mine =
