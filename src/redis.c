@@ -1,10 +1,13 @@
 /* One Redis connection that reconnects on next use (see redis.h). */
 #include "riskstream/redis.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include "riskstream/buf.h"
 #include "riskstream/log.h"
@@ -187,32 +190,42 @@ static void put_length(struct rs_buf *b, char c, size_t n)
     rs_buf_append(b, tmp + i, sizeof(tmp) - i);
 }
 
-/* Hands the formatted commands to hiredis and writes them out, without
- * waiting for replies. */
-static int send_formatted(struct rs_redis *r, int write_all, char *errstr,
+/* Writes the formatted commands out, without waiting for replies. Here,
+ * not through hiredis: handing them to hiredis copied every byte of a
+ * flush once more into its buffer, and hiredis 0.14 writes with write(),
+ * so that a second write to a connection the server has closed (Redis
+ * restarted, or the client killed, during a flush of several megabytes)
+ * raised SIGPIPE and killed the process (hiredis issue #1229). send()
+ * with MSG_NOSIGNAL fails with EPIPE instead: the connection is dropped
+ * and made again at the next use, like after any other error. hiredis
+ * reads the replies; its own buffer is empty here, as every command
+ * written through it was written whole before its reply was read. */
+static int send_formatted(struct rs_redis *r, char *errstr,
                           size_t errstr_size)
 {
-    int done = 0;
+    const char *p = (const char *)r->out.data;
+    size_t left = r->out.len;
 
-    if (r->out.len &&
-        redisAppendFormattedCommand(r->ctx, (const char *)r->out.data,
-                                    r->out.len) != REDIS_OK) {
-        snprintf(errstr, errstr_size, "redis '%s:%d': cannot queue commands",
-                 r->host, r->port);
-        redis_drop(r);
-        return -1;
-    }
-    rs_buf_reset(&r->out);
-    while (write_all && !done) {
-        if (redisBufferWrite(r->ctx, &done) != REDIS_OK) {
+    while (left) {
+        ssize_t n = send(r->ctx->fd, p, left, MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
             snprintf(errstr, errstr_size, "redis '%s:%d': %s", r->host,
                      r->port,
-                     r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
+                     n == 0 ? "connection closed"
+                     : errno == EAGAIN || errno == EWOULDBLOCK
+                         ? "timed out writing (redis.timeout.ms)"
+                         : strerror(errno));
             rs_log_warn("redis", "%s; reconnecting on next use", errstr);
             redis_drop(r);
             return -1;
         }
+        p += n;
+        left -= (size_t)n;
     }
+    rs_buf_reset(&r->out);
     return 0;
 }
 
@@ -236,7 +249,7 @@ int rs_redis_append_argv(struct rs_redis *r, int argc, const char **argv,
     }
     r->pending++;
     if (r->out.len >= RS_REDIS_WRITE_CHUNK)
-        return send_formatted(r, 1, errstr, errstr_size);
+        return send_formatted(r, errstr, errstr_size);
     return 0;
 }
 
@@ -250,7 +263,7 @@ redisReply *rs_redis_get_reply(struct rs_redis *r, char *errstr,
                  r->ctx ? "no reply is pending" : "connection lost");
         return NULL;
     }
-    if (r->out.len && send_formatted(r, 0, errstr, errstr_size))
+    if (r->out.len && send_formatted(r, errstr, errstr_size))
         return NULL;
     if (redisGetReply(r->ctx, &rep) != REDIS_OK)
         rep = NULL;
